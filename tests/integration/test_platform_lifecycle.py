@@ -1,0 +1,1 @@
+"""The stack leaves nothing behind and fails legibly."""
