@@ -18,7 +18,7 @@ from devstack.paths import StackPaths, cache_root
 from devstack.tls import StackCA
 from devstack.wait import wait_ready
 
-#: Start order; each entry is "module:Class" under devstack.components.
+#: Start order; each entry is "module:Class" (a bare module name is under devstack.components).
 COMPONENTS: dict[str, str] = {
     "kube": "kube:Kube",
     "postgres": "postgres:Postgres",
@@ -36,7 +36,12 @@ def load(name: str, paths: StackPaths) -> Component:
         module_name, cls_name = COMPONENTS[name].split(":")
     except KeyError:
         raise ComponentError(name, f"unknown component; known: {', '.join(COMPONENTS)}") from None
-    module = importlib.import_module(f"devstack.components.{module_name}")
+    if "." not in module_name:
+        module_name = f"devstack.components.{module_name}"
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ComponentError(name, f"cannot load {module_name}: {exc}") from exc
     component: Component = getattr(module, cls_name)(paths)
     return component
 

@@ -1,0 +1,210 @@
+"""Typed specs of the ``havre.io/v1alpha1`` kinds.
+
+These models are the single source of the CRD schemas (``havre.api.crdgen`` renders
+``crds/`` from them), so every description and validation rule lives here once. The
+operator parses every object it reads into them; parsing can fail only for what the API
+server could not check itself (it validates the same schema at admission).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from havre.api.quantity import QUANTITY_PATTERN, parse_quantity
+
+# Object names become namespaces, buckets, database and group names (see names.py):
+# 40 characters, lowercase letters, digits and single hyphens keep every derived name valid.
+NAME_PATTERN = r"^[a-z]([a-z0-9]|-[a-z0-9]){0,39}$"
+NAME_MAX = 40
+USER_PATTERN = r"^[a-z0-9]([a-z0-9._@-]{0,126}[a-z0-9])?$"
+BUCKET_PATTERN = r"^[a-z0-9]([a-z0-9]|-[a-z0-9]){2,62}$"
+# A dataset prefix is a plain relative path: segments of safe characters, no "..", no
+# wildcards or quotes, so it can never widen the policy statements built from it.
+PREFIX_PATTERN = r"^([a-z0-9][a-z0-9_-]{0,62}/){0,7}[a-z0-9][a-z0-9_-]{0,62}$"
+LEGAL_BASIS_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._:/()-]{0,199}$"
+
+
+class Role(StrEnum):
+    """What a member may do in a workspace (see docs/rbac.md)."""
+
+    OWNER = "owner"
+    ANALYST = "analyst"
+    VIEWER = "viewer"
+
+
+class DeletionPolicy(StrEnum):
+    RETAIN = "Retain"
+    DELETE = "Delete"
+
+
+class Sensitivity(StrEnum):
+    OPEN = "open"
+    PSEUDONYMISED = "pseudonymised"
+    SENSITIVE = "sensitive"
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True
+    )
+
+
+def _cel(*rules: tuple[str, str]) -> dict[str, Any]:
+    return {"x-kubernetes-validations": [{"rule": r, "message": m} for r, m in rules]}
+
+
+def _quantity_between(low: str, high: str) -> Any:
+    def check(value: str) -> str:
+        if not parse_quantity(low) <= parse_quantity(value) <= parse_quantity(high):
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _bounded_quantity(low: str, high: str, description: str, default: str) -> Any:
+    return Field(
+        default=default,
+        description=f"{description} Between {low} and {high}.",
+        pattern=QUANTITY_PATTERN,
+        max_length=20,
+        json_schema_extra=_cel(
+            (
+                f"quantity(self).compareTo(quantity('{low}')) >= 0 && "
+                f"quantity(self).compareTo(quantity('{high}')) <= 0",
+                f"must be between {low} and {high}",
+            )
+        ),
+    )
+
+
+class Member(_Spec):
+    """A person of the project and what they may do."""
+
+    user: str = Field(
+        description="Identity username (Keycloak preferred_username), e.g. alice.martin.",
+        pattern=USER_PATTERN,
+        max_length=128,
+    )
+    role: Role = Field(
+        description="owner: manages members and size; analyst: queries and writes the "
+        "workspace's tables; viewer: reads only."
+    )
+
+
+class Size(_Spec):
+    """Resources of the workspace: Trino nodes and the storage quota."""
+
+    workers: int = Field(default=1, ge=0, le=32, description="Trino workers (0 to 32).")
+    cpu: Annotated[str, _quantity_between("500m", "64")] = _bounded_quantity(
+        "500m", "64", "CPU of each Trino node (coordinator and workers).", "2"
+    )
+    memory: Annotated[str, _quantity_between("1Gi", "512Gi")] = _bounded_quantity(
+        "1Gi", "512Gi", "Memory of each Trino node.", "4Gi"
+    )
+    storage: Annotated[str, _quantity_between("1Gi", "100Ti")] = _bounded_quantity(
+        "1Gi", "100Ti", "Hard quota of the workspace's bucket.", "50Gi"
+    )
+
+
+class WorkspaceSpec(_Spec):
+    """A research project's isolated, time-limited workspace."""
+
+    title: str = Field(description="Human title of the project.", min_length=1, max_length=200)
+    owner: str = Field(
+        description="Identity username of the accountable project lead. Immutable.",
+        pattern=USER_PATTERN,
+        max_length=128,
+        json_schema_extra=_cel(("self == oldSelf", "owner is immutable")),
+    )
+    members: list[Member] = Field(
+        default_factory=list,
+        max_length=100,
+        description="People of the project with their role. The owner is always an owner.",
+        json_schema_extra={
+            **_cel(
+                (
+                    "self.all(m, self.exists_one(n, n.user == m.user))",
+                    "each user may appear only once in members",
+                )
+            ),
+            "x-kubernetes-list-type": "atomic",
+        },
+    )
+    size: Size = Field(default_factory=Size, description="Trino sizing and storage quota.")
+    expires: dt.datetime = Field(
+        description="End of the legal authorisation (RFC 3339). Access ends then; "
+        "must be in the future when the workspace is created."
+    )
+    suspended: bool = Field(
+        default=False, description="Disables credentials and query engine; keeps data."
+    )
+    deletion_policy: DeletionPolicy = Field(
+        default=DeletionPolicy.RETAIN,
+        description="Retain (default) keeps the bucket and catalog when the workspace is "
+        "deleted; Delete removes them.",
+    )
+
+
+class DatasetSpec(_Spec):
+    """A curated, read-only source published by a data steward."""
+
+    title: str = Field(description="Human title of the dataset.", min_length=1, max_length=200)
+    bucket: str = Field(
+        description="Bucket on the platform object store holding the dataset. Immutable.",
+        pattern=BUCKET_PATTERN,
+        max_length=63,
+        json_schema_extra=_cel(("self == oldSelf", "bucket is immutable")),
+    )
+    prefix: str = Field(
+        description="Path of the dataset in its bucket (relative, no '..', no wildcards). "
+        "Immutable.",
+        pattern=PREFIX_PATTERN,
+        max_length=512,
+        json_schema_extra=_cel(("self == oldSelf", "prefix is immutable")),
+    )
+    iceberg_namespace: str = Field(
+        description="Iceberg namespace (schema) of the dataset's tables.",
+        pattern=r"^[a-z][a-z0-9_]{0,62}$",
+        max_length=63,
+    )
+    sensitivity: Sensitivity = Field(
+        default=Sensitivity.PSEUDONYMISED, description="open, pseudonymised or sensitive."
+    )
+    steward: str = Field(
+        description="Identity username of the responsible data steward.",
+        pattern=USER_PATTERN,
+        max_length=128,
+    )
+
+
+class DatasetGrantSpec(_Spec):
+    """A steward's decision: a workspace may read a dataset, under a legal basis, until a date."""
+
+    workspace: str = Field(
+        description="Name of the Workspace granted access. Immutable.",
+        pattern=NAME_PATTERN,
+        max_length=NAME_MAX,
+        json_schema_extra=_cel(("self == oldSelf", "workspace is immutable")),
+    )
+    dataset: str = Field(
+        description="Name of the Dataset. Immutable.",
+        pattern=NAME_PATTERN,
+        max_length=NAME_MAX,
+        json_schema_extra=_cel(("self == oldSelf", "dataset is immutable")),
+    )
+    legal_basis: str = Field(
+        description="Legal basis of the access, e.g. the CNIL authorisation number or "
+        "'MR-004'. Immutable.",
+        pattern=LEGAL_BASIS_PATTERN,
+        max_length=200,
+        json_schema_extra=_cel(("self == oldSelf", "legalBasis is immutable")),
+    )
+    expires: dt.datetime = Field(
+        description="End of the access (RFC 3339); access is withdrawn at that moment."
+    )

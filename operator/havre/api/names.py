@@ -1,0 +1,40 @@
+"""Every name Havre derives from an object's name, in one place.
+
+Workspace names match ``NAME_PATTERN`` (lowercase letters, digits, single hyphens, at most
+40 characters), so each mapping below is injective and yields a valid name for its system:
+namespaces and buckets take ``ws-<name>`` (at most 43 characters), PostgreSQL identifiers
+``ws_<name>`` with hyphens as underscores (names hold no underscore, so no two collide).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+PREFIX = "ws-"
+
+
+def namespace(workspace: str) -> str:
+    return f"{PREFIX}{workspace}"
+
+
+def bucket(workspace: str) -> str:
+    return f"{PREFIX}{workspace}"
+
+
+def storage_principal(workspace: str) -> str:
+    """MinIO user and policy of the workspace."""
+    return f"havre-{PREFIX}{workspace}"
+
+
+def database(workspace: str) -> str:
+    """PostgreSQL database and role holding the workspace's Iceberg catalog."""
+    return f"ws_{workspace.replace('-', '_')}"
+
+
+def role_binding(role: str, user: str) -> str:
+    """RoleBinding of one member: a readable form of the user, and a hash of the exact
+    username so that users who read alike (``a.b``, ``a-b``) stay distinct."""
+    safe = re.sub(r"[^a-z0-9]+", "-", user.lower())[:40].strip("-")
+    digest = hashlib.sha256(user.encode()).hexdigest()[:10]
+    return f"havre-{role}-{safe}-{digest}" if safe else f"havre-{role}-{digest}"

@@ -1,0 +1,1 @@
+"""The one place Havre talks to a Kubernetes API server."""

@@ -1,0 +1,42 @@
+"""Handler registration and kopf settings; nothing else happens here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from havre import handlers
+from havre.api import GROUP, VERSION
+from havre.settings import Settings
+
+
+def configure_kopf(settings: kopf.OperatorSettings, **_: Any) -> None:
+    # Progress in annotations under our prefix: the status schema is ours and prunes
+    # unknown fields, so kopf's default status storage would be lost.
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=GROUP, key="last-handled-configuration"
+    )
+    settings.persistence.finalizer = f"{GROUP}/finalizer"
+    # Events only for what people need (our own Events, warnings): an idle operator
+    # must not write to the API server.
+    settings.posting.level = logging.WARNING
+    settings.watching.server_timeout = 300
+    settings.networking.request_timeout = 60
+
+
+def register(havre_settings: Settings) -> None:
+    """Register every handler on kopf's default registry."""
+    kopf.on.startup()(configure_kopf)
+    workspaces = (GROUP, VERSION, "workspaces")
+    kopf.on.resume(*workspaces)(handlers.reconcile)
+    kopf.on.create(*workspaces)(handlers.reconcile)
+    kopf.on.update(*workspaces, field="spec")(handlers.reconcile)
+    kopf.timer(
+        *workspaces,
+        interval=havre_settings.repair_interval,
+        initial_delay=havre_settings.repair_interval,
+        idle=None,
+    )(handlers.repair)

@@ -1,0 +1,1 @@
+"""Pure renderers: typed, validated input in, plain manifests out. No client is imported here."""

@@ -1,0 +1,108 @@
+"""Operator settings: from ``HAVRE_*`` environment variables or one YAML file, validated at start.
+
+``HAVRE_CONFIG=/path/config.yaml`` names the file; environment variables override it.
+A bad value stops the operator at start with a message naming the setting.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class Endpoint(BaseModel):
+    """A platform service the workspaces reach (egress is allowed to it, and only it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cidr: str = Field(description="Address block of the service, e.g. 10.0.12.0/24.")
+    port: int = Field(ge=1, le=65535)
+
+    @field_validator("cidr")
+    @classmethod
+    def _valid_cidr(cls, value: str) -> str:
+        ipaddress.ip_network(value, strict=False)
+        return value
+
+
+class Settings(BaseModel):
+    """Everything the operator needs to know about the platform it runs on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    object_store: Endpoint | None = Field(default=None, description="MinIO (S3 API).")
+    catalog_database: Endpoint | None = Field(default=None, description="PostgreSQL.")
+    identity_provider: Endpoint | None = Field(default=None, description="Keycloak.")
+    gateway_namespace: str = Field(
+        default="havre-gateway",
+        description="Namespace whose pods may reach workspaces' Trino port.",
+        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+    )
+    username_prefix: str = Field(
+        default="oidc:",
+        description="Prefix the API server gives OIDC usernames (--oidc-username-prefix).",
+        max_length=64,
+    )
+    trino_port: int = Field(default=8443, ge=1, le=65535)
+    repair_interval: float = Field(
+        default=60.0, gt=0, description="Seconds between drift checks of each workspace."
+    )
+    namespace_quota_headroom_cpu: str = Field(default="1", description="CPU beyond Trino's.")
+    namespace_quota_headroom_memory: str = Field(default="2Gi", description="Memory beyond.")
+
+
+_ENV = {
+    "HAVRE_GATEWAY_NAMESPACE": "gateway_namespace",
+    "HAVRE_USERNAME_PREFIX": "username_prefix",
+    "HAVRE_TRINO_PORT": "trino_port",
+    "HAVRE_REPAIR_INTERVAL": "repair_interval",
+}
+_ENDPOINT_ENV = {
+    "HAVRE_OBJECT_STORE": "object_store",
+    "HAVRE_CATALOG_DATABASE": "catalog_database",
+    "HAVRE_IDENTITY_PROVIDER": "identity_provider",
+}
+
+
+class SettingsError(ValueError):
+    """The configuration is invalid; the message names each bad setting."""
+
+
+def _endpoint(text: str) -> dict[str, Any]:
+    cidr, _, port = text.rpartition(":")
+    return {"cidr": cidr, "port": port}
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Settings from ``HAVRE_CONFIG`` (YAML) overridden by ``HAVRE_*`` variables.
+
+    Endpoints are written ``CIDR:PORT`` in the environment, e.g. ``10.0.3.0/24:9000``.
+    """
+    env = dict(os.environ if environ is None else environ)
+    raw: dict[str, Any] = {}
+    if path := env.get("HAVRE_CONFIG"):
+        try:
+            loaded = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise SettingsError(f"cannot read HAVRE_CONFIG={path}: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise SettingsError(f"HAVRE_CONFIG={path} must hold a mapping of settings")
+        raw.update(loaded)
+    for var, key in _ENV.items():
+        if var in env:
+            raw[key] = env[var]
+    for var, key in _ENDPOINT_ENV.items():
+        if var in env:
+            raw[key] = _endpoint(env[var])
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"invalid operator settings: {problems}") from exc

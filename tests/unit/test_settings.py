@@ -1,0 +1,41 @@
+"""Operator settings are validated at start, with the bad setting named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from havre.settings import SettingsError, load_settings
+
+
+def test_defaults_need_no_configuration() -> None:
+    settings = load_settings({})
+    assert settings.gateway_namespace == "havre-gateway"
+    assert settings.object_store is None
+
+
+def test_environment_endpoints_are_cidr_and_port() -> None:
+    settings = load_settings({"HAVRE_OBJECT_STORE": "10.0.3.0/24:9000"})
+    assert settings.object_store is not None
+    assert (settings.object_store.cidr, settings.object_store.port) == ("10.0.3.0/24", 9000)
+
+
+def test_bad_endpoint_is_named() -> None:
+    with pytest.raises(SettingsError, match=r"object_store.cidr"):
+        load_settings({"HAVRE_OBJECT_STORE": "not-an-ip:9000"})
+
+
+def test_file_settings_are_overridden_by_environment(tmp_path: Path) -> None:
+    config = tmp_path / "havre.yaml"
+    config.write_text("gateway_namespace: gw\nrepair_interval: 5\n")
+    settings = load_settings({"HAVRE_CONFIG": str(config), "HAVRE_REPAIR_INTERVAL": "2"})
+    assert settings.gateway_namespace == "gw"
+    assert settings.repair_interval == 2
+
+
+def test_unknown_setting_in_file_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "havre.yaml"
+    config.write_text("gatway_namespace: typo\n")
+    with pytest.raises(SettingsError, match=r"gatway_namespace"):
+        load_settings({"HAVRE_CONFIG": str(config)})
