@@ -8,12 +8,15 @@ started are stopped at its end; components that were already running are left al
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from devstack import stack
 from devstack.paths import StackPaths
+from havre.kube.cluster import Cluster
+from tests.integration.helpers import ROOT, OperatorProcess, kubectl
 
 Platform = Callable[[str], dict[str, Any]]
 
@@ -38,3 +41,32 @@ def platform(stack_paths: StackPaths) -> Iterator[Platform]:
     yield ensure
     if started:
         stack.down(stack_paths, started)
+
+
+@dataclass(frozen=True)
+class Kube:
+    """The local API server, with Havre's CRDs, personas and admission policies installed."""
+
+    kubeconfig: str
+    cluster: Cluster
+
+
+@pytest.fixture(scope="session")
+def kube(platform: Platform) -> Kube:
+    info = platform("kube")
+    kubeconfig = str(info["kubeconfig"])
+    applied = kubectl(kubeconfig, "apply", "--server-side", "-f", str(ROOT / "crds"))
+    assert applied.returncode == 0, applied.stderr
+    for crd in ("workspaces", "datasets", "datasetgrants"):
+        done = kubectl(kubeconfig, "wait", "--for=condition=Established", f"crd/{crd}.havre.io")
+        assert done.returncode == 0, done.stderr
+    return Kube(kubeconfig=kubeconfig, cluster=Cluster.from_kubeconfig(kubeconfig))
+
+
+@pytest.fixture(scope="session")
+def operator(kube: Kube, stack_paths: StackPaths) -> Iterator[OperatorProcess]:
+    """The operator running against the local API server for the whole session."""
+    proc = OperatorProcess(kube.kubeconfig, stack_paths.state / "logs" / "operator.log")
+    proc.start()
+    yield proc
+    proc.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,10 +14,13 @@ from devstack.paths import StackPaths
 pytestmark = pytest.mark.integration
 
 
-def test_stack_down_leaves_no_process_of_the_stack_running(tmp_path: Path) -> None:
+def test_stack_down_leaves_no_process_of_the_stack_running() -> None:
     # A stack of its own (other state dir and ports) so the shared test stack is untouched;
     # PostgreSQL forks backends and MinIO runs alone: both kinds must be found and stopped.
-    paths = StackPaths(state=tmp_path / "stack", port_offset=3000)
+    # Not under pytest's tmp_path: PostgreSQL runs as its own user, who cannot enter it.
+    root = Path(tempfile.mkdtemp(prefix="havre-lifecycle-"))
+    root.chmod(0o755)
+    paths = StackPaths(state=root / "stack", port_offset=3000)
     result = stack.up(paths, ["postgres", "minio"])
     try:
         assert sorted(result.started) == ["minio", "postgres"]
@@ -26,3 +31,4 @@ def test_stack_down_leaves_no_process_of_the_stack_running(tmp_path: Path) -> No
     assert left == []
     assert process.marked_pids(paths.state) == []
     assert not paths.manifest.exists()
+    shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,147 @@
+"""Prometheus from the machine's Debian package, scraping itself and file-discovered targets.
+
+Clients add scrape targets by dropping file_sd JSON files into ``targets_dir``; Prometheus
+re-reads them within about a second, without a restart.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from devstack import process
+from devstack.component import Component
+from devstack.errors import ComponentError
+from devstack.toolchain import apt_install, dpkg_version
+
+PACKAGE = "prometheus"
+BASE_PORT = 19090
+FILE_SD_JOB = "file_sd"
+
+
+def _program(name: str) -> Path | None:
+    found = shutil.which(name, path="/usr/bin:/usr/local/bin:/bin")
+    return Path(found) if found else None
+
+
+class Prometheus(Component):
+    """A Prometheus server on loopback with its TSDB and configuration in the stack."""
+
+    name: ClassVar[str] = "prometheus"
+    version: ClassVar[str] = dpkg_version(PACKAGE) or "not installed"
+    ready_timeout: ClassVar[float] = 60.0
+
+    @property
+    def port(self) -> int:
+        """The HTTP port of this stack's Prometheus."""
+        return self.paths.port(BASE_PORT)
+
+    @property
+    def url(self) -> str:
+        """Base URL of the web UI and HTTP API."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def config(self) -> Path:
+        """The generated prometheus.yml."""
+        return self.dir / "prometheus.yml"
+
+    @property
+    def targets_dir(self) -> Path:
+        """Directory whose ``*.json`` files list extra scrape targets (file_sd format)."""
+        return self.dir / "targets"
+
+    def is_built(self) -> bool:
+        """True when both ``prometheus`` and ``promtool`` are installed."""
+        return _program("prometheus") is not None and _program("promtool") is not None
+
+    def build(self) -> None:
+        """Install the Debian package when the programs are missing."""
+        if self.is_built():
+            return
+        apt_install(self.name, [PACKAGE], log=self.log)
+        if not self.is_built():
+            raise ComponentError(
+                self.name, f"{PACKAGE} installed but promtool is missing", self.log
+            )
+        Prometheus.version = dpkg_version(PACKAGE) or "unknown"
+
+    def _write_config(self) -> None:
+        config = {
+            "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
+            "scrape_configs": [
+                {
+                    "job_name": "prometheus",
+                    "static_configs": [{"targets": [f"127.0.0.1:{self.port}"]}],
+                },
+                {
+                    "job_name": FILE_SD_JOB,
+                    # Short intervals so a freshly added target is scraped within seconds.
+                    "scrape_interval": "2s",
+                    "scrape_timeout": "2s",
+                    "file_sd_configs": [
+                        {"files": [str(self.targets_dir / "*.json")], "refresh_interval": "1s"}
+                    ],
+                },
+            ],
+        }
+        self.targets_dir.mkdir(parents=True, exist_ok=True)
+        scratch = self.config.with_suffix(".yml.tmp")
+        scratch.write_text(yaml.safe_dump(config, sort_keys=False))
+        scratch.replace(self.config)
+
+    def _check_config(self, promtool: Path) -> None:
+        try:
+            result = subprocess.run(
+                [str(promtool), "check", "config", str(self.config)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ComponentError(self.name, f"promtool could not run: {exc}", self.log) from exc
+        output = (result.stdout + result.stderr).strip()
+        with self.log.open("a") as out:
+            out.write(f"promtool check config {self.config}:\n{output}\n")
+        if result.returncode != 0:
+            raise ComponentError(self.name, f"promtool rejected {self.config}:\n{output}", self.log)
+
+    def start(self) -> int:
+        """Write and validate the configuration, then spawn the server on loopback."""
+        prometheus, promtool = _program("prometheus"), _program("promtool")
+        if prometheus is None or promtool is None:
+            raise ComponentError(self.name, "prometheus/promtool not installed", self.log)
+        self._write_config()
+        self._check_config(promtool)
+        argv = [
+            str(prometheus),
+            f"--config.file={self.config}",
+            f"--storage.tsdb.path={self.dir / 'data'}",
+            "--storage.tsdb.retention.time=2d",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+        ]
+        return process.spawn(self.name, argv, state=self.paths.state, log=self.log, cwd=self.dir)
+
+    def probe(self) -> bool:
+        """Prometheus' own readiness endpoint answers 200."""
+        try:
+            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as resp:  # noqa: S310
+                return bool(resp.status == 200)
+        except urllib.error.HTTPError:
+            return False
+
+    def info(self) -> dict[str, Any]:
+        """API URL, the file_sd directory and job, and the configuration file."""
+        return {
+            "url": self.url,
+            "targets_dir": str(self.targets_dir),
+            "file_sd_job": FILE_SD_JOB,
+            "config": str(self.config),
+        }

@@ -1,0 +1,154 @@
+"""A Workspace comes up isolated and sized, follows its spec, repairs drift, and goes away."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from havre.kube.kinds import by_name
+from tests.integration.conftest import Kube
+from tests.integration.helpers import OperatorProcess, kubectl, wait_for
+from tests.integration.workspaces import (
+    WORKSPACE,
+    apply,
+    condition,
+    delete,
+    example,
+    unique,
+    wait_ready,
+    workspace,
+)
+
+pytestmark = pytest.mark.integration
+
+NAMESPACE = by_name("Namespace")
+QUOTA = by_name("ResourceQuota")
+LIMITS = by_name("LimitRange")
+NETPOL = by_name("NetworkPolicy")
+ROLE = by_name("Role")
+BINDING = by_name("RoleBinding")
+
+
+def test_cardio_example_becomes_ready_with_every_object_owned(
+    kube: Kube, operator: OperatorProcess
+) -> None:
+    delete(kube.kubeconfig, "cardio")
+    wait_for("old cardio gone", lambda: kube.cluster.get(WORKSPACE, "cardio") is None)
+    applied = kubectl(kube.kubeconfig, "apply", "-f", "workspaces/examples/cardio.yaml")
+    assert applied.returncode == 0, applied.stderr
+    ws = wait_ready(kube.cluster, "cardio")
+    uid = ws["metadata"]["uid"]
+    listed = kubectl(kube.kubeconfig, "get", "workspaces")
+    assert "cardio" in listed.stdout and "True" in listed.stdout, listed.stdout
+
+    ns = kube.cluster.get(NAMESPACE, "ws-cardio")
+    assert ns is not None
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    objects = [ns]
+    for kind, expected in [
+        (QUOTA, {"havre-quota"}),
+        (LIMITS, {"havre-limits"}),
+        (
+            NETPOL,
+            {
+                "havre-default-deny",
+                "havre-allow-same-namespace",
+                "havre-allow-dns",
+                "havre-allow-gateway-to-trino",
+            },
+        ),
+        (ROLE, {"havre-owner", "havre-analyst", "havre-viewer"}),
+    ]:
+        items = kube.cluster.list(kind, "ws-cardio", "app.kubernetes.io/managed-by=havre")
+        assert expected <= {i["metadata"]["name"] for i in items}, kind.kind
+        objects += items
+    bindings = kube.cluster.list(BINDING, "ws-cardio", "app.kubernetes.io/managed-by=havre")
+    assert len(bindings) == 3
+    objects += bindings
+    for obj in objects:
+        (ref,) = obj["metadata"]["ownerReferences"]
+        assert (ref["kind"], ref["name"], ref["uid"]) == ("Workspace", "cardio", uid)
+    delete(kube.kubeconfig, "cardio")
+
+
+def test_removing_a_member_removes_their_binding_and_resizing_changes_quota(
+    kube: Kube, operator: OperatorProcess
+) -> None:
+    name = unique("edit")
+    ns = f"ws-{name}"
+    apply(kube.kubeconfig, workspace(name))
+    wait_ready(kube.cluster, name)
+
+    def subjects() -> set[str]:
+        return {
+            b["subjects"][0]["name"]
+            for b in kube.cluster.list(BINDING, ns, "app.kubernetes.io/managed-by=havre")
+        }
+
+    assert subjects() == {"oidc:alice", "oidc:bob", "oidc:carol"}
+    smaller = example()["spec"]
+    apply(
+        kube.kubeconfig,
+        workspace(
+            name,
+            members=[{"user": "bob", "role": "analyst"}],
+            size={**smaller["size"], "workers": 4},
+        ),
+    )
+    wait_ready(kube.cluster, name)
+    assert subjects() == {"oidc:alice", "oidc:bob"}
+    quota = kube.cluster.get(QUOTA, "havre-quota", ns)
+    assert quota is not None
+    # 4 workers + coordinator at 2 CPU, plus 1 CPU headroom
+    assert quota["spec"]["hard"]["requests.cpu"] == "11"
+    delete(kube.kubeconfig, name)
+
+
+def test_network_policy_deleted_by_hand_comes_back_within_the_repair_interval(
+    kube: Kube, operator: OperatorProcess
+) -> None:
+    name = unique("drift")
+    ns = f"ws-{name}"
+    apply(kube.kubeconfig, workspace(name))
+    wait_ready(kube.cluster, name)
+    kube.cluster.delete(NETPOL, "havre-default-deny", ns)
+    removed = time.monotonic()
+    wait_for(
+        "the default-deny policy to be restored",
+        lambda: kube.cluster.get(NETPOL, "havre-default-deny", ns),
+        timeout=15,
+    )
+    print(f"NetworkPolicy restored after {time.monotonic() - removed:.1f}s (repair interval 2s)")
+    delete(kube.kubeconfig, name)
+
+
+def test_deleting_the_workspace_removes_its_namespace(
+    kube: Kube, operator: OperatorProcess
+) -> None:
+    name = unique("gone")
+    apply(kube.kubeconfig, workspace(name))
+    wait_ready(kube.cluster, name)
+    delete(kube.kubeconfig, name)
+    wait_for(
+        "the namespace to be deleted",
+        lambda: kube.cluster.get(NAMESPACE, f"ws-{name}") is None,
+        timeout=60,
+    )
+
+
+def test_owner_listed_as_viewer_gives_ready_false_with_reason(
+    kube: Kube, operator: OperatorProcess
+) -> None:
+    name = unique("conflict")
+    apply(kube.kubeconfig, workspace(name, members=[{"user": "alice", "role": "viewer"}]))
+
+    def not_ready() -> dict[str, object] | None:
+        cond = condition(kube.cluster.get(WORKSPACE, name))
+        return cond if cond and cond["status"] == "False" else None
+
+    cond = wait_for("Ready=False", not_ready)
+    assert cond["reason"] == "OwnerRoleConflict"
+    assert "alice is the owner" in str(cond["message"])
+    assert kube.cluster.get(NAMESPACE, f"ws-{name}") is None  # nothing half-provisioned
+    delete(kube.kubeconfig, name)

@@ -1,0 +1,69 @@
+"""Building, applying and inspecting Workspaces in tests."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+import yaml
+
+from havre.kube.kinds import by_name
+from tests.integration.helpers import ROOT, kubectl, wait_for
+
+WORKSPACE = by_name("Workspace")
+
+
+def example(name: str = "cardio") -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(
+        (ROOT / "workspaces" / "examples" / f"{name}.yaml").read_text()
+    )
+    return loaded
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def workspace(name: str, **spec: Any) -> dict[str, Any]:
+    """The cardio example under another name, with ``spec`` fields replaced."""
+    obj = copy.deepcopy(example())
+    obj["metadata"] = {"name": name}
+    obj["spec"].update(spec)
+    return obj
+
+
+def apply(kubeconfig: str, obj: dict[str, Any], as_user: str | None = None) -> None:
+    result = kubectl(kubeconfig, "apply", "-f", "-", stdin=yaml.safe_dump(obj), as_user=as_user)
+    assert result.returncode == 0, result.stderr
+
+
+def condition(obj: dict[str, Any] | None, type_: str = "Ready") -> dict[str, Any] | None:
+    if obj is None:
+        return None
+    for cond in obj.get("status", {}).get("conditions", []):
+        if cond["type"] == type_:
+            return dict(cond)
+    return None
+
+
+def wait_ready(cluster: Any, name: str, timeout: float = 30.0) -> dict[str, Any]:
+    """Wait until the Workspace reports Ready=True for its current generation."""
+
+    def ready() -> dict[str, Any] | None:
+        obj = cluster.get(WORKSPACE, name)
+        cond = condition(obj)
+        if (
+            obj is not None
+            and cond is not None
+            and cond["status"] == "True"
+            and cond["observedGeneration"] == obj["metadata"]["generation"]
+        ):
+            return dict(obj)
+        return None
+
+    return wait_for(f"workspace {name} Ready", ready, timeout)
+
+
+def delete(kubeconfig: str, name: str) -> None:
+    kubectl(kubeconfig, "delete", "workspace", name, "--ignore-not-found", "--wait=false")
