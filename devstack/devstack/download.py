@@ -31,7 +31,8 @@ def fetch_maven(component: str, group: str, artifact: str, version: str, ext: st
             expected = resp.read().decode().split()[0].strip()
         partial = target.with_suffix(target.suffix + ".part")
         digest = hashlib.sha1()  # noqa: S324 - Maven Central publishes SHA-1 sums
-        with urllib.request.urlopen(url, timeout=120) as resp, partial.open("wb") as out:  # noqa: S310
+        response = urllib.request.urlopen(url, timeout=120)  # noqa: S310
+        with response as resp, partial.open("wb") as out:
             while chunk := resp.read(1 << 20):
                 digest.update(chunk)
                 out.write(chunk)
@@ -44,8 +45,10 @@ def fetch_maven(component: str, group: str, artifact: str, version: str, ext: st
     return target
 
 
-def verify_sha1(component: str, path: Path, group: str, artifact: str, version: str, ext: str) -> None:
-    """Check an already-downloaded file against Maven Central's SHA-1 (used for prefetched files)."""
+def verify_sha1(
+    component: str, path: Path, group: str, artifact: str, version: str, ext: str
+) -> None:
+    """Check a downloaded file against its published SHA-1 (used for prefetched files)."""
     url = maven_url(group, artifact, version, ext)
     with urllib.request.urlopen(url + ".sha1", timeout=60) as resp:  # noqa: S310
         expected = resp.read().decode().split()[0].strip()

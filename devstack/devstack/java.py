@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 from pathlib import Path
 
@@ -13,7 +12,9 @@ def java_home(component: str) -> Path:
     """JAVA_HOME of a JDK >= 25 (``HAVRE_JAVA_HOME`` overrides)."""
     override = os.environ.get("HAVRE_JAVA_HOME")
     candidates = [override] if override else []
-    candidates += sorted(glob.glob("/usr/lib/jvm/temurin-2[5-9]*"), reverse=True)
+    candidates += sorted(
+        (str(p) for p in Path("/usr/lib/jvm").glob("temurin-2[5-9]*")), reverse=True
+    )
     for candidate in candidates:
         if candidate and (Path(candidate) / "bin" / "java").exists():
             return Path(candidate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -22,11 +23,16 @@ class Credentials:
         self.path = state / "credentials.json"
 
     def get(self, key: str, length: int = 32) -> str:
-        data = self._load()
-        if key not in data:
-            data[key] = random_secret(length)
-            self._save(data)
-        return data[key]
+        """The value stored under ``key``, generated on first use."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Several processes (tests, `make stack-up`) may start components at once.
+        with (self.path.parent / ".credentials.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            data = self._load()
+            if key not in data:
+                data[key] = random_secret(length)
+                self._save(data)
+            return data[key]
 
     def _load(self) -> dict[str, str]:
         if not self.path.exists():
@@ -36,6 +42,8 @@ class Credentials:
 
     def _save(self, data: dict[str, str]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
             json.dump(data, out, indent=2, sort_keys=True)
+        tmp.replace(self.path)
