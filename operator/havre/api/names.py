@@ -27,6 +27,13 @@ def storage_principal(workspace: str) -> str:
     return f"havre-{PREFIX}{workspace}"
 
 
+def storage_access_key(workspace: str) -> str:
+    """MinIO access key of the workspace's user: MinIO takes 3 to 20 characters, too few
+    for every workspace name, so a 72-bit hash of the name (collision odds ~1e-12 for a
+    million workspaces) with a fixed prefix."""
+    return "hv" + hashlib.sha256(workspace.encode()).hexdigest()[:18]
+
+
 def database(workspace: str) -> str:
     """PostgreSQL database and role holding the workspace's Iceberg catalog."""
     return f"ws_{workspace.replace('-', '_')}"
