@@ -8,10 +8,25 @@ import sys
 
 import kopf
 
+from havre.external.minio import MinioStore
+from havre.external.objectstore import ObjectStore
 from havre.handlers import Context
 from havre.kube.cluster import Cluster
 from havre.main import register
-from havre.settings import SettingsError, load_settings
+from havre.pipeline.reconcile import Platform
+from havre.settings import Settings, SettingsError, load_settings
+
+
+def object_store(settings: Settings) -> ObjectStore | None:
+    if settings.storage is None:
+        return None
+    return MinioStore(
+        settings.storage.endpoint,
+        settings.storage.access_key,
+        settings.storage.secret_key.get_secret_value(),
+        secure=settings.storage.secure,
+        ca_file=settings.storage.ca_file,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,14 +40,18 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"havre-operator: {exc}", file=sys.stderr)
         return 2
-    cluster = Cluster.from_kubeconfig(args.kubeconfig)
+    platform = Platform(
+        cluster=Cluster.from_kubeconfig(args.kubeconfig),
+        settings=settings,
+        store=object_store(settings),
+    )
     register(settings)
     kopf.configure(verbose=args.verbose)
     kopf.run(
         clusterwide=True,
         standalone=True,
         liveness_endpoint=args.liveness,
-        memo=kopf.Memo(ctx=Context(cluster=cluster, settings=settings)),
+        memo=kopf.Memo(ctx=Context(platform=platform)),
     )
     return 0
 

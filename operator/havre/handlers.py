@@ -1,49 +1,166 @@
-"""Thin kopf handlers: read what kopf gives, run the pipeline, report what it returned."""
+"""Thin kopf handlers: read what kopf gives, run the pipeline, report what it returned.
+
+Every path that changes a workspace's access goes through ``refresh_workspace`` under a
+per-workspace lock, so a grant's creation, deletion or expiry and the workspace's own
+events never interleave their writes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 import kopf
 
-from havre.kube.cluster import Cluster
-from havre.pipeline.reconcile import Outcome, reconcile_workspace
-from havre.settings import Settings
+from havre.api.model import DeletionPolicy
+from havre.errors import HavreError
+from havre.kube.kinds import by_name
+from havre.pipeline.grants import grant_checks
+from havre.pipeline.reconcile import Outcome, Platform, reconcile_workspace
+from havre.pipeline.status import conditions_json, merge_conditions, summary
+from havre.pipeline.storage import teardown_storage
+
+WORKSPACE = by_name("Workspace")
+DATASET = by_name("Dataset")
+GRANT = by_name("DatasetGrant")
+#: A sleeping expiry watcher wakes at least this often to notice a changed date.
+EXPIRY_POLL = 30.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class Context:
     """What every handler needs, handed over through kopf's memo."""
 
-    cluster: Cluster
-    settings: Settings
+    platform: Platform
+    _locks: defaultdict[str, threading.Lock] = field(
+        default_factory=lambda: defaultdict(threading.Lock)
+    )
+
+    def lock(self, workspace: str) -> threading.Lock:
+        return self._locks[workspace]
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _report(outcome: Outcome, body: kopf.Body, patch: kopf.Patch) -> None:
-    if outcome.status_changed:
-        patch.status.update(outcome.status)
+def _post(obj: dict[str, Any], outcome: Outcome) -> None:
     for event in outcome.events:
+        body = cast(kopf.Body, obj)  # kopf only reads apiVersion, kind and metadata
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
-    if outcome.retry_after is not None:
+
+
+def refresh_workspace(ctx: Context, name: str, obj: dict[str, Any] | None = None) -> Outcome | None:
+    """Reconcile one workspace now and write its status if it changed."""
+    with ctx.lock(name):
+        current = ctx.platform.cluster.get(WORKSPACE, name)
+        if current is None or current["metadata"].get("deletionTimestamp"):
+            return None
+        outcome = reconcile_workspace(ctx.platform, current, _now())
+        if outcome.status_changed:
+            ctx.platform.cluster.patch_status(WORKSPACE, name, outcome.status)
+        _post(obj or current, outcome)
+        return outcome
+
+
+def _backoff(retry: int) -> float:
+    return float(min(60, 2 ** min(retry, 6)))
+
+
+def reconcile(name: str, memo: kopf.Memo, retry: int, **_: Any) -> None:
+    """Create, update, resume and the repair timer: bring the workspace to its spec."""
+    outcome = refresh_workspace(memo["ctx"], name)
+    if outcome is not None and outcome.retry:
         ready = next(c for c in outcome.status["conditions"] if c["type"] == "Ready")
-        raise kopf.TemporaryError(
-            f"{ready['reason']}: {ready['message']}", delay=outcome.retry_after
-        )
+        raise kopf.TemporaryError(f"{ready['reason']}: {ready['message']}", delay=_backoff(retry))
 
 
-def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
-    """Create, update and resume: bring the workspace to its spec."""
+def repair(name: str, memo: kopf.Memo, **_: Any) -> None:
+    """Timer: the same reconcile; it writes only where the cluster or the store drifted."""
+    refresh_workspace(memo["ctx"], name)
+
+
+def delete_workspace(name: str, spec: kopf.Spec, memo: kopf.Memo, retry: int, **_: Any) -> None:
+    """Honour ``deletionPolicy`` on the object store; the namespace goes by garbage collection."""
     ctx: Context = memo["ctx"]
-    outcome = reconcile_workspace(ctx.cluster, ctx.settings, dict(body), _now())
-    _report(outcome, body, patch)
+    store = ctx.platform.store
+    if store is None:
+        return
+    policy = DeletionPolicy(spec.get("deletionPolicy", DeletionPolicy.RETAIN.value))
+    with ctx.lock(name):
+        try:
+            teardown_storage(store, name, policy)
+        except HavreError as exc:
+            raise kopf.TemporaryError(f"{exc.reason}: {exc}", delay=_backoff(retry)) from exc
 
 
-def repair(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
-    """Timer: the same reconcile, which writes only where the cluster drifted."""
-    reconcile(body=body, patch=patch, memo=memo)
+def _sleep_until_expiry(
+    stopped: kopf.DaemonStopped, read_expires: Callable[[], str | None]
+) -> bool:
+    """Sleep until the object's ``expires`` (re-read often, it may change); True when due."""
+    while not stopped:
+        raw = read_expires()
+        if raw is None:
+            return False
+        expires = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        delay = (expires - _now()).total_seconds()
+        if delay <= 0:
+            return True
+        stopped.wait(min(delay, EXPIRY_POLL))
+    return False
+
+
+def workspace_expiry(
+    name: str, body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf.Memo, **_: Any
+) -> None:
+    """At the exact moment a workspace expires, withdraw its members' access."""
+    if _sleep_until_expiry(stopped, lambda: body.get("spec", {}).get("expires")):
+        refresh_workspace(memo["ctx"], name)
+        stopped.wait(EXPIRY_POLL * 1000)  # nothing more to do until stopped
+
+
+def reconcile_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Report the grant's state, then bring its workspace's access in line."""
+    ctx: Context = memo["ctx"]
+    spec = dict(body.get("spec", {}))
+    cluster = ctx.platform.cluster
+    workspace = spec.get("workspace", "")
+    checks = grant_checks(
+        spec,
+        workspace_exists=cluster.get(WORKSPACE, workspace) is not None,
+        dataset_exists=cluster.get(DATASET, spec.get("dataset", "")) is not None,
+        now=_now(),
+    )
+    old = dict(body.get("status", {}))
+    generation = body["metadata"].get("generation", 0)
+    conditions = merge_conditions(
+        old.get("conditions", []),
+        [summary(checks), *checks],
+        generation,
+        _now().replace(microsecond=0),
+    )
+    status = {**old, "observedGeneration": generation, "conditions": conditions_json(conditions)}
+    if status != old:
+        cluster.patch_status(GRANT, name, status)
+    if workspace:
+        refresh_workspace(ctx, workspace)
+
+
+def delete_grant(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Withdraw the grant's access at once (the grant, being deleted, no longer counts)."""
+    workspace = body.get("spec", {}).get("workspace")
+    if workspace:
+        refresh_workspace(memo["ctx"], workspace)
+
+
+def grant_expiry(
+    name: str, body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf.Memo, **_: Any
+) -> None:
+    """At the exact moment a grant expires, withdraw its access and say so on the grant."""
+    if _sleep_until_expiry(stopped, lambda: body.get("spec", {}).get("expires")):
+        reconcile_grant(name=name, body=body, memo=memo)
+        stopped.wait(EXPIRY_POLL * 1000)

@@ -25,18 +25,28 @@ def configure_kopf(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
     settings.networking.request_timeout = 60
+    settings.execution.max_workers = 8
 
 
 def register(havre_settings: Settings) -> None:
     """Register every handler on kopf's default registry."""
     kopf.on.startup()(configure_kopf)
     workspaces = (GROUP, VERSION, "workspaces")
-    kopf.on.resume(*workspaces)(handlers.reconcile)
-    kopf.on.create(*workspaces)(handlers.reconcile)
+    grants = (GROUP, VERSION, "datasetgrants")
+    for decorator in (kopf.on.resume, kopf.on.create):
+        decorator(*workspaces)(handlers.reconcile)
+        decorator(*grants)(handlers.reconcile_grant)
     kopf.on.update(*workspaces, field="spec")(handlers.reconcile)
+    kopf.on.update(*grants, field="spec")(handlers.reconcile_grant)
     kopf.timer(
         *workspaces,
         interval=havre_settings.repair_interval,
         initial_delay=havre_settings.repair_interval,
         idle=None,
     )(handlers.repair)
+    # A finalizer only where external state exists: the object store's bucket and policy.
+    if havre_settings.storage is not None:
+        kopf.on.delete(*workspaces)(handlers.delete_workspace)
+        kopf.on.delete(*grants)(handlers.delete_grant)
+    kopf.daemon(*workspaces, cancellation_timeout=1.0)(handlers.workspace_expiry)
+    kopf.daemon(*grants, cancellation_timeout=1.0)(handlers.grant_expiry)

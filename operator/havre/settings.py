@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 
 class Endpoint(BaseModel):
@@ -30,6 +30,29 @@ class Endpoint(BaseModel):
         return value
 
 
+class StorageSettings(BaseModel):
+    """How the operator administers the object store (MinIO admin API and S3 API)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(
+        description="Base URL, e.g. https://minio.platform.svc:9000.",
+        pattern=r"^https?://[^/\s]+/?$",
+    )
+    access_key: str = Field(min_length=3, description="Administrator's access key.")
+    secret_key: SecretStr = Field(description="Administrator's secret key (never logged).")
+    ca_file: str | None = Field(default=None, description="CA bundle for an https URL.")
+
+    @property
+    def endpoint(self) -> str:
+        """host:port, as S3 clients take it."""
+        return self.url.split("://", 1)[1].rstrip("/")
+
+    @property
+    def secure(self) -> bool:
+        return self.url.startswith("https://")
+
+
 class Settings(BaseModel):
     """Everything the operator needs to know about the platform it runs on."""
 
@@ -38,6 +61,9 @@ class Settings(BaseModel):
     object_store: Endpoint | None = Field(default=None, description="MinIO (S3 API).")
     catalog_database: Endpoint | None = Field(default=None, description="PostgreSQL.")
     identity_provider: Endpoint | None = Field(default=None, description="Keycloak.")
+    storage: StorageSettings | None = Field(
+        default=None, description="Object store administration; no storage without it."
+    )
     gateway_namespace: str = Field(
         default="havre-gateway",
         description="Namespace whose pods may reach workspaces' Trino port.",
@@ -62,6 +88,12 @@ _ENV = {
     "HAVRE_TRINO_PORT": "trino_port",
     "HAVRE_REPAIR_INTERVAL": "repair_interval",
 }
+_STORAGE_ENV = {
+    "HAVRE_STORAGE_URL": "url",
+    "HAVRE_STORAGE_ACCESS_KEY": "access_key",
+    "HAVRE_STORAGE_SECRET_KEY": "secret_key",
+    "HAVRE_STORAGE_CA_FILE": "ca_file",
+}
 _ENDPOINT_ENV = {
     "HAVRE_OBJECT_STORE": "object_store",
     "HAVRE_CATALOG_DATABASE": "catalog_database",
@@ -82,6 +114,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Settings from ``HAVRE_CONFIG`` (YAML) overridden by ``HAVRE_*`` variables.
 
     Endpoints are written ``CIDR:PORT`` in the environment, e.g. ``10.0.3.0/24:9000``.
+    Error messages name the setting, never a secret's value.
     """
     env = dict(os.environ if environ is None else environ)
     raw: dict[str, Any] = {}
@@ -99,6 +132,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     for var, key in _ENDPOINT_ENV.items():
         if var in env:
             raw[key] = _endpoint(env[var])
+    storage = {key: env[var] for var, key in _STORAGE_ENV.items() if var in env}
+    if storage:
+        raw["storage"] = {**raw.get("storage", {}), **storage}
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

@@ -64,9 +64,21 @@ def kube(platform: Platform) -> Kube:
 
 
 @pytest.fixture(scope="session")
-def operator(kube: Kube, stack_paths: StackPaths) -> Iterator[OperatorProcess]:
-    """The operator running against the local API server for the whole session."""
-    proc = OperatorProcess(kube.kubeconfig, stack_paths.state / "logs" / "operator.log")
+def minio(platform: Platform) -> dict[str, Any]:
+    return platform("minio")
+
+
+@pytest.fixture(scope="session")
+def operator(
+    kube: Kube, minio: dict[str, Any], stack_paths: StackPaths
+) -> Iterator[OperatorProcess]:
+    """The operator running against the local API server and object store for the session."""
+    env = {
+        "HAVRE_STORAGE_URL": minio["url"],
+        "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
+        "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
+    }
+    proc = OperatorProcess(kube.kubeconfig, stack_paths.state / "logs" / "operator.log", env)
     proc.start()
     yield proc
     proc.stop()

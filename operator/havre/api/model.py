@@ -107,8 +107,8 @@ class Size(_Spec):
     memory: Annotated[str, _quantity_between("1Gi", "512Gi")] = _bounded_quantity(
         "1Gi", "512Gi", "Memory of each Trino node.", "4Gi"
     )
-    storage: Annotated[str, _quantity_between("1Gi", "100Ti")] = _bounded_quantity(
-        "1Gi", "100Ti", "Hard quota of the workspace's bucket.", "50Gi"
+    storage: Annotated[str, _quantity_between("1Mi", "100Ti")] = _bounded_quantity(
+        "1Mi", "100Ti", "Hard quota of the workspace's bucket.", "50Gi"
     )
 
 

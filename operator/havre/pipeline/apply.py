@@ -28,6 +28,7 @@ NAMESPACED_KINDS = [
         "ServiceAccount",
         "Role",
         "RoleBinding",
+        "Secret",
     )
 ]
 CLUSTER_KINDS = [by_name(k) for k in ("ClusterRole", "ClusterRoleBinding")]

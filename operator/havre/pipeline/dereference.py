@@ -1,0 +1,81 @@
+"""Reads a reconcile needs besides the object itself: grants, datasets, kept secrets.
+
+Needs a client. One LIST per kind; what it returns is plain data for the pure steps.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from havre.api import names
+from havre.api.model import DatasetGrantSpec, DatasetSpec
+from havre.kube.cluster import Cluster
+from havre.kube.kinds import by_name
+from havre.pipeline.render.storage import STORAGE_SECRET
+
+SECRET_KEY_FIELD = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 - a key name, not a secret
+
+
+@dataclass(frozen=True)
+class ActiveGrant:
+    """A grant in force now, with the dataset it opens."""
+
+    name: str
+    spec: DatasetGrantSpec
+    dataset: DatasetSpec
+
+
+@dataclass(frozen=True)
+class WorkspaceRefs:
+    grants: tuple[ActiveGrant, ...]
+    #: The workspace's storage secret key kept in its namespace, if one was issued.
+    storage_secret_key: str | None
+
+
+def _parse(model: type[Any], obj: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(obj.get("spec", {}))
+    except ValidationError:
+        return None  # its own reconcile reports it; here it simply grants nothing
+
+
+def active_grants(
+    grants: list[dict[str, Any]], datasets: list[dict[str, Any]], workspace: str, now: dt.datetime
+) -> tuple[ActiveGrant, ...]:
+    """Grants for ``workspace`` that are valid, not expired, not being deleted, and whose
+    dataset exists. Pure; sorted by name so the rendered policy is stable."""
+    by_name_ds = {d["metadata"]["name"]: _parse(DatasetSpec, d) for d in datasets}
+    active = []
+    for grant in grants:
+        spec = _parse(DatasetGrantSpec, grant)
+        if spec is None or spec.workspace != workspace or spec.expires <= now:
+            continue
+        if grant["metadata"].get("deletionTimestamp"):
+            continue
+        dataset = by_name_ds.get(spec.dataset)
+        if dataset is None:
+            continue
+        active.append(ActiveGrant(grant["metadata"]["name"], spec, dataset))
+    return tuple(sorted(active, key=lambda g: g.name))
+
+
+def dereference_workspace(
+    cluster: Cluster, workspace: str, now: dt.datetime, with_storage: bool
+) -> WorkspaceRefs:
+    grants = cluster.list(by_name("DatasetGrant"))
+    datasets = cluster.list(by_name("Dataset"))
+    secret_key = None
+    if with_storage:
+        secret = cluster.get(by_name("Secret"), STORAGE_SECRET, names.namespace(workspace))
+        if secret is not None:
+            secret_key = _decode(secret.get("data", {}).get(SECRET_KEY_FIELD))
+    return WorkspaceRefs(active_grants(grants, datasets, workspace, now), secret_key)
+
+
+def _decode(value: str | None) -> str | None:
+    return base64.b64decode(value).decode() if value else None
