@@ -7,6 +7,7 @@ events never interleave their writes.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import threading
 from collections import defaultdict
@@ -23,12 +24,11 @@ from havre.pipeline.grants import grant_checks
 from havre.pipeline.reconcile import Outcome, Platform, reconcile_workspace
 from havre.pipeline.status import conditions_json, merge_conditions, summary
 from havre.pipeline.storage import teardown_storage
+from havre.scheduler import Scheduler
 
 WORKSPACE = by_name("Workspace")
 DATASET = by_name("Dataset")
 GRANT = by_name("DatasetGrant")
-#: A sleeping expiry watcher wakes at least this often to notice a changed date.
-EXPIRY_POLL = 30.0
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Context:
     """What every handler needs, handed over through kopf's memo."""
 
     platform: Platform
+    scheduler: Scheduler = field(default_factory=Scheduler)
     _locks: defaultdict[str, threading.Lock] = field(
         default_factory=lambda: defaultdict(threading.Lock)
     )
@@ -61,10 +62,23 @@ def refresh_workspace(ctx: Context, name: str, obj: dict[str, Any] | None = None
         if current is None or current["metadata"].get("deletionTimestamp"):
             return None
         outcome = reconcile_workspace(ctx.platform, current, _now())
+        _schedule_expiry(ctx, f"workspace/{name}", current, lambda: refresh_workspace(ctx, name))
         if outcome.status_changed:
             ctx.platform.cluster.patch_status(WORKSPACE, name, outcome.status)
         _post(obj or current, outcome)
         return outcome
+
+
+def _schedule_expiry(
+    ctx: Context, key: str, obj: dict[str, Any], callback: Callable[[], object]
+) -> None:
+    """Arrange for ``callback`` at the object's ``spec.expires``, if that is still ahead."""
+    raw = obj.get("spec", {}).get("expires")
+    if not raw:
+        return
+    expires = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    if expires > _now():
+        ctx.scheduler.at(key, expires, callback)
 
 
 def _backoff(retry: int) -> float:
@@ -90,6 +104,7 @@ def delete_workspace(name: str, spec: kopf.Spec, memo: kopf.Memo, retry: int, **
     store = ctx.platform.store
     if store is None:
         return
+    ctx.scheduler.cancel(f"workspace/{name}")
     policy = DeletionPolicy(spec.get("deletionPolicy", DeletionPolicy.RETAIN.value))
     with ctx.lock(name):
         try:
@@ -98,36 +113,13 @@ def delete_workspace(name: str, spec: kopf.Spec, memo: kopf.Memo, retry: int, **
             raise kopf.TemporaryError(f"{exc.reason}: {exc}", delay=_backoff(retry)) from exc
 
 
-def _sleep_until_expiry(
-    stopped: kopf.DaemonStopped, read_expires: Callable[[], str | None]
-) -> bool:
-    """Sleep until the object's ``expires`` (re-read often, it may change); True when due."""
-    while not stopped:
-        raw = read_expires()
-        if raw is None:
-            return False
-        expires = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        delay = (expires - _now()).total_seconds()
-        if delay <= 0:
-            return True
-        stopped.wait(min(delay, EXPIRY_POLL))
-    return False
-
-
-def workspace_expiry(
-    name: str, body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf.Memo, **_: Any
-) -> None:
-    """At the exact moment a workspace expires, withdraw its members' access."""
-    if _sleep_until_expiry(stopped, lambda: body.get("spec", {}).get("expires")):
-        refresh_workspace(memo["ctx"], name)
-        stopped.wait(EXPIRY_POLL * 1000)  # nothing more to do until stopped
-
-
-def reconcile_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Report the grant's state, then bring its workspace's access in line."""
-    ctx: Context = memo["ctx"]
-    spec = dict(body.get("spec", {}))
+def refresh_grant(ctx: Context, name: str) -> None:
+    """Report a grant's state, schedule its end, and bring its workspace's access in line."""
     cluster = ctx.platform.cluster
+    grant = cluster.get(GRANT, name)
+    if grant is None or grant["metadata"].get("deletionTimestamp"):
+        return
+    spec = grant.get("spec", {})
     workspace = spec.get("workspace", "")
     checks = grant_checks(
         spec,
@@ -135,8 +127,8 @@ def reconcile_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> No
         dataset_exists=cluster.get(DATASET, spec.get("dataset", "")) is not None,
         now=_now(),
     )
-    old = dict(body.get("status", {}))
-    generation = body["metadata"].get("generation", 0)
+    old = grant.get("status") or {}
+    generation = grant["metadata"].get("generation", 0)
     conditions = merge_conditions(
         old.get("conditions", []),
         [summary(checks), *checks],
@@ -146,21 +138,26 @@ def reconcile_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> No
     status = {**old, "observedGeneration": generation, "conditions": conditions_json(conditions)}
     if status != old:
         cluster.patch_status(GRANT, name, status)
+    _schedule_expiry(ctx, f"grant/{name}", grant, lambda: refresh_grant(ctx, name))
     if workspace:
         refresh_workspace(ctx, workspace)
 
 
-def delete_grant(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+def reconcile_grant(name: str, memo: kopf.Memo, **_: Any) -> None:
+    """Create, update and resume of a DatasetGrant."""
+    refresh_grant(memo["ctx"], name)
+
+
+def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Withdraw the grant's access at once (the grant, being deleted, no longer counts)."""
+    ctx: Context = memo["ctx"]
+    ctx.scheduler.cancel(f"grant/{name}")
     workspace = body.get("spec", {}).get("workspace")
     if workspace:
-        refresh_workspace(memo["ctx"], workspace)
+        refresh_workspace(ctx, workspace)
 
 
-def grant_expiry(
-    name: str, body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf.Memo, **_: Any
-) -> None:
-    """At the exact moment a grant expires, withdraw its access and say so on the grant."""
-    if _sleep_until_expiry(stopped, lambda: body.get("spec", {}).get("expires")):
-        reconcile_grant(name=name, body=body, memo=memo)
-        stopped.wait(EXPIRY_POLL * 1000)
+async def start_scheduler(memo: kopf.Memo, **_: Any) -> None:
+    """Startup: expiry timers run on the operator's event loop."""
+    ctx: Context = memo["ctx"]
+    ctx.scheduler.bind(asyncio.get_running_loop())

@@ -26,11 +26,15 @@ def configure_kopf(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.watching.server_timeout = 300
     settings.networking.request_timeout = 60
     settings.execution.max_workers = 8
+    # A repair tick still running when its workspace is deleted delays the deletion
+    # until kopf checks again: check every second, not every minute.
+    settings.background.cancellation_polling = 1.0
 
 
 def register(havre_settings: Settings) -> None:
     """Register every handler on kopf's default registry."""
     kopf.on.startup()(configure_kopf)
+    kopf.on.startup()(handlers.start_scheduler)
     workspaces = (GROUP, VERSION, "workspaces")
     grants = (GROUP, VERSION, "datasetgrants")
     for decorator in (kopf.on.resume, kopf.on.create):
@@ -48,5 +52,3 @@ def register(havre_settings: Settings) -> None:
     if havre_settings.storage is not None:
         kopf.on.delete(*workspaces)(handlers.delete_workspace)
         kopf.on.delete(*grants)(handlers.delete_grant)
-    kopf.daemon(*workspaces, cancellation_timeout=1.0)(handlers.workspace_expiry)
-    kopf.daemon(*grants, cancellation_timeout=1.0)(handlers.grant_expiry)

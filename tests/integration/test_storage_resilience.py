@@ -1,0 +1,120 @@
+"""The store stays exactly as ensured however often the operator repeats itself or restarts,
+and a workspace recovers by itself from an object-store outage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from typing import Any
+
+import pytest
+from minio import MinioAdmin
+from minio.credentials.providers import StaticProvider
+
+from devstack import stack
+from devstack.paths import StackPaths
+from havre.api import names
+from havre.external.minio import MinioStore
+from havre.external.objectstore import canonical_policy
+from havre.kube.kinds import by_name
+from havre.pipeline.reconcile import Platform, reconcile_workspace
+from havre.settings import load_settings
+from tests.integration.conftest import Kube
+from tests.integration.helpers import OperatorProcess, kubectl, wait_for
+from tests.integration.storage import root_client
+from tests.integration.workspaces import WORKSPACE, apply, condition, unique, wait_ready, workspace
+
+pytestmark = pytest.mark.integration
+SECRET = by_name("Secret")
+
+
+def admin(minio: dict[str, Any]) -> MinioAdmin:
+    credentials = StaticProvider(minio["access_key"], minio["secret_key"])
+    return MinioAdmin(endpoint=minio["endpoint"], credentials=credentials, secure=False)
+
+
+def store_state(kube: Kube, minio: dict[str, Any], name: str) -> dict[str, Any]:
+    """Everything of the workspace on the store and its credentials Secret."""
+    adm = admin(minio)
+    users = json.loads(adm.user_list())
+    policies = json.loads(adm.policy_list())
+    secret = kube.cluster.get(SECRET, "havre-storage", f"ws-{name}")
+    assert secret is not None
+    return {
+        "users": sorted(u for u in users if u == names.storage_access_key(name)),
+        "user": users.get(names.storage_access_key(name)),
+        "policies": sorted(p for p in policies if p.startswith(names.storage_principal(name))),
+        # the store lists actions in no fixed order
+        "policy": canonical_policy(policies[names.storage_principal(name)]),
+        "buckets": sorted(
+            b.name for b in root_client(minio).list_buckets() if b.name == f"ws-{name}"
+        ),
+        "secret": secret["data"],
+        "secret_version": secret["metadata"]["resourceVersion"],
+    }
+
+
+def test_fifty_reconciles_and_a_restart_leave_one_user_one_policy_one_bucket(
+    kube: Kube, operator: OperatorProcess, minio: dict[str, Any]
+) -> None:
+    name = unique("repeat")
+    apply(kube.kubeconfig, workspace(name))
+    wait_ready(kube.cluster, name)
+    wait_for("credentials", lambda: kube.cluster.get(SECRET, "havre-storage", f"ws-{name}"))
+    before = store_state(kube, minio, name)
+    assert (len(before["users"]), len(before["policies"]), len(before["buckets"])) == (1, 1, 1)
+
+    settings = load_settings(
+        {
+            "HAVRE_STORAGE_URL": minio["url"],
+            "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
+            "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
+        }
+    )
+    store = MinioStore(minio["endpoint"], minio["access_key"], minio["secret_key"], secure=False)
+    platform = Platform(cluster=kube.cluster, settings=settings, store=store)
+    for _ in range(50):
+        obj = kube.cluster.get(WORKSPACE, name)
+        assert obj is not None
+        outcome = reconcile_workspace(platform, obj, dt.datetime.now(dt.UTC))
+        assert not outcome.retry
+        assert outcome.storage_changes == []
+    assert store_state(kube, minio, name) == before
+
+    operator.stop()
+    operator.start()
+    time.sleep(5)  # a resume and two repair ticks
+    assert store_state(kube, minio, name) == before
+    kubectl(kube.kubeconfig, "delete", "workspace", name, "--wait=false")
+
+
+def test_object_store_outage_degrades_then_recovers_without_help(
+    kube: Kube, operator: OperatorProcess, minio: dict[str, Any], stack_paths: StackPaths
+) -> None:
+    name = unique("outage")
+    apply(kube.kubeconfig, workspace(name))
+    wait_ready(kube.cluster, name)
+    stack.down(stack_paths, ["minio"])
+    stopped = time.monotonic()
+    try:
+
+        def degraded() -> dict[str, Any] | None:
+            obj = kube.cluster.get(WORKSPACE, name)
+            ready, deg = condition(obj), condition(obj, "Degraded")
+            if ready and deg and ready["status"] == "False" and deg["status"] == "True":
+                return ready
+            return None
+
+        ready = wait_for("the Degraded condition", degraded, timeout=30)
+        assert ready["reason"] == "ObjectStoreUnavailable", ready
+        assert minio["secret_key"] not in json.dumps(kube.cluster.get(WORKSPACE, name))
+        time.sleep(max(0.0, 30 - (time.monotonic() - stopped)))
+    finally:
+        stack.up(stack_paths, ["minio"])
+    returned = time.monotonic()
+    wait_ready(kube.cluster, name, timeout=90)
+    print(f"\nReady again {time.monotonic() - returned:.1f}s after the object store returned")
+    degraded_after = condition(kube.cluster.get(WORKSPACE, name), "Degraded")
+    assert degraded_after is not None and degraded_after["status"] == "False"
+    kubectl(kube.kubeconfig, "delete", "workspace", name, "--wait=false")
