@@ -1,0 +1,261 @@
+// Command havre-kube runs a real Kubernetes control plane in one process: an embedded
+// etcd, kube-apiserver and kube-controller-manager, all built from the upstream modules
+// and bound to 127.0.0.1. Certificates, keys and kubeconfigs live in --data-dir and are
+// kept across restarts.
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.etcd.io/etcd/client/pkg/v3/transport"
+	"go.etcd.io/etcd/server/v3/embed"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	logsapi "k8s.io/component-base/logs/api/v1"
+	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
+	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+)
+
+const (
+	serviceRange = "10.0.0.0/24"
+	// The first address of serviceRange: the ClusterIP of the "kubernetes" service.
+	serviceIP = "10.0.0.1"
+	issuer    = "https://kubernetes.default.svc.cluster.local"
+)
+
+type options struct {
+	dataDir        string
+	apiserverPort  int
+	etcdClientPort int
+	etcdPeerPort   int
+	cmPort         int
+}
+
+func main() {
+	var o options
+	fs := flag.NewFlagSet("havre-kube", flag.ExitOnError)
+	fs.StringVar(&o.dataDir, "data-dir", "", "directory for etcd data, certificates and kubeconfigs")
+	fs.IntVar(&o.apiserverPort, "apiserver-port", 16443, "kube-apiserver secure port")
+	fs.IntVar(&o.etcdClientPort, "etcd-client-port", 12379, "etcd client port")
+	fs.IntVar(&o.etcdPeerPort, "etcd-peer-port", 12380, "etcd peer port")
+	fs.IntVar(&o.cmPort, "controller-manager-port", 16457, "kube-controller-manager secure port")
+	_ = fs.Parse(os.Args[1:])
+	if o.dataDir == "" {
+		fmt.Fprintln(os.Stderr, "havre-kube: --data-dir is required")
+		os.Exit(2)
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "havre-kube:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	// Both components apply the same logging configuration; the second must not fail on it.
+	logsapi.ReapplyHandling = logsapi.ReapplyHandlingIgnoreUnchanged
+	dataDir, err := filepath.Abs(o.dataDir)
+	if err != nil {
+		return err
+	}
+	p, err := preparePKI(dataDir, o)
+	if err != nil {
+		return fmt.Errorf("certificates: %w", err)
+	}
+	etcd, err := startEtcd(dataDir, p, o)
+	if err != nil {
+		return fmt.Errorf("etcd: %w", err)
+	}
+	defer etcd.Close()
+
+	// The controller manager's command first: building its flags changes a feature gate
+	// default, which the shared gates refuse once the apiserver has added its flags.
+	cm := controllermanager.NewControllerManagerCommand()
+	// The apiserver command owns the process's signal handling: on SIGTERM it shuts down
+	// gracefully and Execute returns nil.
+	api := apiserver.NewAPIServerCommand()
+	errs := make(chan error, 3)
+	go func() { errs <- execute("kube-apiserver", api, apiserverArgs(p, o)) }()
+	go func() {
+		// kube-controller-manager gives up on an apiserver that is not healthy within 10 s.
+		if err := waitForAPIServer(filepath.Join(dataDir, "admin.kubeconfig")); err != nil {
+			errs <- err
+			return
+		}
+		errs <- execute("kube-controller-manager", cm, controllerManagerArgs(dataDir, p, o))
+	}()
+	go func() { errs <- fmt.Errorf("etcd: %w", <-etcd.Err()) }()
+	return <-errs
+}
+
+// preparePKI creates (once) the CA, serving and client certificates, and writes the kubeconfigs.
+func preparePKI(dataDir string, o options) (*pki, error) {
+	p, err := ensurePKI(filepath.Join(dataDir, "pki"))
+	if err != nil {
+		return nil, err
+	}
+	server := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	client := []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	both := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	loopback := net.ParseIP("127.0.0.1")
+	issued := []struct {
+		by   *authority
+		cert leaf
+	}{
+		{p.ca, leaf{name: "apiserver", cn: "kube-apiserver", usages: server,
+			dns: []string{"localhost", "kubernetes", "kubernetes.default",
+				"kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
+			ips: []net.IP{loopback, net.ParseIP(serviceIP)}}},
+		// etcd presents this one to clients and peers, and the apiserver presents it to etcd.
+		{p.ca, leaf{name: "etcd", cn: "etcd", usages: both, dns: []string{"localhost"}, ips: []net.IP{loopback}}},
+		{p.ca, leaf{name: "admin", cn: "havre-admin", orgs: []string{"system:masters"}, usages: client}},
+		{p.ca, leaf{name: "controller-manager", cn: "system:kube-controller-manager", usages: client}},
+		{p.frontProxy, leaf{name: "front-proxy-client", cn: "front-proxy-client", usages: client}},
+	}
+	for _, i := range issued {
+		if err := i.by.issue(i.cert); err != nil {
+			return nil, fmt.Errorf("%s certificate: %w", i.cert.name, err)
+		}
+	}
+	if err := p.serviceAccountKey(); err != nil {
+		return nil, fmt.Errorf("service-account key: %w", err)
+	}
+	url := fmt.Sprintf("https://127.0.0.1:%d", o.apiserverPort)
+	for _, name := range []string{"admin", "controller-manager"} {
+		if err := p.writeKubeconfig(filepath.Join(dataDir, name+".kubeconfig"), url, name); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func startEtcd(dataDir string, p *pki, o options) (*embed.Etcd, error) {
+	cfg := embed.NewConfig()
+	cfg.Dir = filepath.Join(dataDir, "etcd")
+	// Warnings would report every apiserver health-check connection that closes early.
+	cfg.LogLevel = "error"
+	// Unset, it is zero and etcd logs every request as slow.
+	cfg.WarningUnaryRequestDuration = embed.DefaultWarningUnaryRequestDuration
+	clientURL := url.URL{Scheme: "https", Host: fmt.Sprintf("127.0.0.1:%d", o.etcdClientPort)}
+	peerURL := url.URL{Scheme: "https", Host: fmt.Sprintf("127.0.0.1:%d", o.etcdPeerPort)}
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{clientURL}, []url.URL{clientURL}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peerURL}, []url.URL{peerURL}
+	cfg.InitialCluster = fmt.Sprintf("%s=%s", cfg.Name, peerURL.String())
+	// Only holders of a certificate from our CA (the apiserver) may talk to etcd.
+	tlsInfo := transport.TLSInfo{
+		CertFile:       p.path("etcd.pem"),
+		KeyFile:        p.path("etcd-key.pem"),
+		TrustedCAFile:  p.path("ca.pem"),
+		ClientCertAuth: true,
+	}
+	cfg.ClientTLSInfo, cfg.PeerTLSInfo = tlsInfo, tlsInfo
+	etcd, err := embed.StartEtcd(cfg)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-etcd.Server.ReadyNotify():
+		return etcd, nil
+	case <-time.After(60 * time.Second):
+		etcd.Close()
+		return nil, fmt.Errorf("not ready after 60s")
+	}
+}
+
+func apiserverArgs(p *pki, o options) []string {
+	return []string{
+		"--bind-address=127.0.0.1",
+		fmt.Sprintf("--secure-port=%d", o.apiserverPort),
+		"--advertise-address=127.0.0.1",
+		// The "kubernetes" service could only point at 127.0.0.1, an invalid endpoint address.
+		"--endpoint-reconciler-type=none",
+		"--cert-dir=" + p.dir,
+		"--tls-cert-file=" + p.path("apiserver.pem"),
+		"--tls-private-key-file=" + p.path("apiserver-key.pem"),
+		"--client-ca-file=" + p.path("ca.pem"),
+		// Only the apiserver's own proxy certificate may assert users in headers.
+		"--requestheader-client-ca-file=" + p.path("front-proxy-ca.pem"),
+		"--requestheader-allowed-names=front-proxy-client",
+		"--requestheader-username-headers=X-Remote-User",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
+		"--proxy-client-cert-file=" + p.path("front-proxy-client.pem"),
+		"--proxy-client-key-file=" + p.path("front-proxy-client-key.pem"),
+		// Watches would otherwise hold a SIGTERM'd apiserver for its 60 s request timeout.
+		"--shutdown-send-retry-after=true",
+		fmt.Sprintf("--etcd-servers=https://127.0.0.1:%d", o.etcdClientPort),
+		"--etcd-cafile=" + p.path("ca.pem"),
+		"--etcd-certfile=" + p.path("etcd.pem"),
+		"--etcd-keyfile=" + p.path("etcd-key.pem"),
+		"--authorization-mode=Node,RBAC",
+		"--enable-admission-plugins=" + strings.Join([]string{
+			"NamespaceLifecycle", "LimitRanger", "ServiceAccount", "ResourceQuota", "PodSecurity",
+		}, ","),
+		"--service-account-issuer=" + issuer,
+		"--service-account-key-file=" + p.path("sa.pub"),
+		"--service-account-signing-key-file=" + p.path("sa-key.pem"),
+		"--service-cluster-ip-range=" + serviceRange,
+	}
+}
+
+func controllerManagerArgs(dataDir string, p *pki, o options) []string {
+	kubeconfig := filepath.Join(dataDir, "controller-manager.kubeconfig")
+	return []string{
+		"--kubeconfig=" + kubeconfig,
+		"--authentication-kubeconfig=" + kubeconfig,
+		"--authorization-kubeconfig=" + kubeconfig,
+		"--client-ca-file=" + p.path("ca.pem"),
+		"--bind-address=127.0.0.1",
+		fmt.Sprintf("--secure-port=%d", o.cmPort),
+		"--cert-dir=" + filepath.Join(p.dir, "controller-manager"),
+		"--controllers=*",
+		"--use-service-account-credentials=true",
+		"--root-ca-file=" + p.path("ca.pem"),
+		"--service-account-private-key-file=" + p.path("sa-key.pem"),
+		"--cluster-signing-cert-file=" + p.path("ca.pem"),
+		"--cluster-signing-key-file=" + p.path("ca-key.pem"),
+		"--service-cluster-ip-range=" + serviceRange,
+		"--leader-elect=false",
+	}
+}
+
+func execute(name string, cmd *cobra.Command, args []string) error {
+	cmd.SetArgs(args)
+	if err := cmd.Execute(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// waitForAPIServer polls /readyz with the admin credentials until the apiserver is ready.
+func waitForAPIServer(kubeconfig string) error {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return err
+	}
+	cfg.Timeout = 2 * time.Second
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		_, err := client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(context.Background())
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kube-apiserver not ready after 5m: %w", err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
