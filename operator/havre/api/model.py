@@ -26,7 +26,7 @@ BUCKET_PATTERN = r"^[a-z0-9]([a-z0-9]|-[a-z0-9]){2,62}$"
 # A dataset prefix is a plain relative path: segments of safe characters, no "..", no
 # wildcards or quotes, so it can never widen the policy statements built from it.
 PREFIX_PATTERN = r"^([a-z0-9][a-z0-9_-]{0,62}/){0,7}[a-z0-9][a-z0-9_-]{0,62}$"
-LEGAL_BASIS_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._:/()-]{0,199}$"
+LEGAL_BASIS_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 .,;_:/()'°#-]{0,199}$"
 
 
 class Role(StrEnum):

@@ -45,3 +45,9 @@ def role_binding(role: str, user: str) -> str:
     safe = re.sub(r"[^a-z0-9]+", "-", user.lower())[:40].strip("-")
     digest = hashlib.sha256(user.encode()).hexdigest()[:10]
     return f"havre-{role}-{safe}-{digest}" if safe else f"havre-{role}-{digest}"
+
+
+def dataset_database(dataset: str) -> str:
+    """PostgreSQL database holding a dataset's Iceberg catalog. Dataset names match the
+    workspace ``NAME_PATTERN``, so the ``ds_`` prefix keeps them apart from ``ws_`` names."""
+    return f"ds_{dataset.replace('-', '_')}"
