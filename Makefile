@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
-SRC    := operator/havre devstack/devstack tests bench
+SRC    := $(wildcard operator/havre devstack/devstack tests bench)
 
 .PHONY: help crds venv lint format typecheck unit integration test stack-up stack-status stack-down demo clean
 
