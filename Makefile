@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 SRC    := $(wildcard operator/havre devstack/devstack tests bench)
 
-.PHONY: help crds venv lint format typecheck unit integration test stack-up stack-status stack-down demo clean
+.PHONY: help bench crds venv lint format typecheck unit integration test stack-up stack-status stack-down demo clean
 
 help:
 	@echo "make demo          the whole platform on this machine, ending with a researcher's query"
@@ -34,7 +34,7 @@ format: $(STAMP)
 	$(BIN)/ruff format $(SRC)
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict operator/havre devstack/devstack tests
+	$(BIN)/mypy --strict operator/havre devstack/devstack tests bench
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
@@ -45,6 +45,9 @@ integration: $(STAMP)
 # One pytest run so its closing line counts every test; pytest exits 5 when none ran.
 test: lint typecheck
 	$(BIN)/pytest tests/unit tests/integration
+
+bench: $(STAMP)
+	$(PY) -m bench.reconcile
 
 crds: $(STAMP)
 	$(PY) -m havre.api.crdgen crds
