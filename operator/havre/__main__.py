@@ -8,8 +8,10 @@ import sys
 
 import kopf
 
+from havre.external.catalogdb import CatalogDatabase
 from havre.external.minio import MinioStore
 from havre.external.objectstore import ObjectStore
+from havre.external.postgres import PostgresCatalogs
 from havre.handlers import Context
 from havre.kube.cluster import Cluster
 from havre.main import register
@@ -29,6 +31,19 @@ def object_store(settings: Settings) -> ObjectStore | None:
     )
 
 
+def catalog_database(settings: Settings) -> CatalogDatabase | None:
+    if settings.catalog is None:
+        return None
+    return PostgresCatalogs(
+        settings.catalog.host,
+        settings.catalog.port,
+        settings.catalog.user,
+        settings.catalog.password.get_secret_value(),
+        sslmode=settings.catalog.sslmode,
+        sslrootcert=settings.catalog.ca_file,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="havre-operator", description=__doc__)
     parser.add_argument("--kubeconfig", default=os.environ.get("KUBECONFIG"))
@@ -44,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         cluster=Cluster.from_kubeconfig(args.kubeconfig),
         settings=settings,
         store=object_store(settings),
+        catalogs=catalog_database(settings),
     )
     register(settings)
     kopf.configure(verbose=args.verbose)

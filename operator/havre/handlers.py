@@ -20,6 +20,7 @@ import kopf
 from havre.api.model import DeletionPolicy
 from havre.errors import HavreError
 from havre.kube.kinds import by_name
+from havre.pipeline.catalog import teardown_catalog
 from havre.pipeline.grants import grant_checks
 from havre.pipeline.reconcile import Outcome, Platform, reconcile_workspace
 from havre.pipeline.status import conditions_json, merge_conditions, summary
@@ -99,16 +100,17 @@ def repair(name: str, memo: kopf.Memo, **_: Any) -> None:
 
 
 def delete_workspace(name: str, spec: kopf.Spec, memo: kopf.Memo, retry: int, **_: Any) -> None:
-    """Honour ``deletionPolicy`` on the object store; the namespace goes by garbage collection."""
+    """Honour ``deletionPolicy`` outside the cluster; the namespace goes by garbage collection."""
     ctx: Context = memo["ctx"]
-    store = ctx.platform.store
-    if store is None:
-        return
     ctx.scheduler.cancel(f"workspace/{name}")
     policy = DeletionPolicy(spec.get("deletionPolicy", DeletionPolicy.RETAIN.value))
+    platform = ctx.platform
     with ctx.lock(name):
         try:
-            teardown_storage(store, name, policy)
+            if platform.store is not None:
+                teardown_storage(platform.store, name, policy)
+            if platform.catalogs is not None:
+                teardown_catalog(platform.catalogs, name, policy)
         except HavreError as exc:
             raise kopf.TemporaryError(f"{exc.reason}: {exc}", delay=_backoff(retry)) from exc
 

@@ -53,6 +53,21 @@ class StorageSettings(BaseModel):
         return self.url.startswith("https://")
 
 
+class CatalogSettings(BaseModel):
+    """How the operator administers the PostgreSQL server of the Iceberg catalogs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field(min_length=1, description="PostgreSQL host, as the operator reaches it.")
+    port: int = Field(default=5432, ge=1, le=65535)
+    user: str = Field(min_length=1, description="Admin role (CREATEDB, CREATEROLE).")
+    password: SecretStr = Field(description="Admin password (never logged).")
+    sslmode: str = Field(
+        default="prefer", pattern=r"^(disable|allow|prefer|require|verify-ca|verify-full)$"
+    )
+    ca_file: str | None = Field(default=None, description="CA for verify-ca/verify-full.")
+
+
 class Settings(BaseModel):
     """Everything the operator needs to know about the platform it runs on."""
 
@@ -63,6 +78,9 @@ class Settings(BaseModel):
     identity_provider: Endpoint | None = Field(default=None, description="Keycloak.")
     storage: StorageSettings | None = Field(
         default=None, description="Object store administration; no storage without it."
+    )
+    catalog: CatalogSettings | None = Field(
+        default=None, description="Catalog database administration; no catalogs without it."
     )
     gateway_namespace: str = Field(
         default="havre-gateway",
@@ -93,6 +111,14 @@ _STORAGE_ENV = {
     "HAVRE_STORAGE_ACCESS_KEY": "access_key",
     "HAVRE_STORAGE_SECRET_KEY": "secret_key",
     "HAVRE_STORAGE_CA_FILE": "ca_file",
+}
+_CATALOG_ENV = {
+    "HAVRE_CATALOG_HOST": "host",
+    "HAVRE_CATALOG_PORT": "port",
+    "HAVRE_CATALOG_USER": "user",
+    "HAVRE_CATALOG_PASSWORD": "password",
+    "HAVRE_CATALOG_SSLMODE": "sslmode",
+    "HAVRE_CATALOG_CA_FILE": "ca_file",
 }
 _ENDPOINT_ENV = {
     "HAVRE_OBJECT_STORE": "object_store",
@@ -135,6 +161,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     storage = {key: env[var] for var, key in _STORAGE_ENV.items() if var in env}
     if storage:
         raw["storage"] = {**raw.get("storage", {}), **storage}
+    catalog = {key: env[var] for var, key in _CATALOG_ENV.items() if var in env}
+    if catalog:
+        raw["catalog"] = {**raw.get("catalog", {}), **catalog}
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

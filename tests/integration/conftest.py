@@ -69,15 +69,29 @@ def minio(platform: Platform) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def operator(
-    kube: Kube, minio: dict[str, Any], stack_paths: StackPaths
-) -> Iterator[OperatorProcess]:
-    """The operator running against the local API server and object store for the session."""
-    env = {
+def postgres(platform: Platform) -> dict[str, Any]:
+    return platform("postgres")
+
+
+def operator_env(minio: dict[str, Any], postgres: dict[str, Any]) -> dict[str, str]:
+    """The operator's settings for the local platform."""
+    return {
         "HAVRE_STORAGE_URL": minio["url"],
         "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
         "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
+        "HAVRE_CATALOG_HOST": postgres["host"],
+        "HAVRE_CATALOG_PORT": str(postgres["port"]),
+        "HAVRE_CATALOG_USER": postgres["user"],
+        "HAVRE_CATALOG_PASSWORD": postgres["password"],
     }
+
+
+@pytest.fixture(scope="session")
+def operator(
+    kube: Kube, minio: dict[str, Any], postgres: dict[str, Any], stack_paths: StackPaths
+) -> Iterator[OperatorProcess]:
+    """The operator against the local API server, object store and catalog database."""
+    env = operator_env(minio, postgres)
     proc = OperatorProcess(kube.kubeconfig, stack_paths.state / "logs" / "operator.log", env)
     proc.start()
     yield proc

@@ -25,6 +25,11 @@ def test_too_long_name_is_refused(kube: Kube) -> None:
     assert "metadata.name must be at most 40" in err
 
 
+def test_long_hyphenated_name_is_refused(kube: Kube) -> None:
+    err = refused(kube, workspace("a" + "-b" * 39))  # 79 characters, each part valid
+    assert "metadata.name must be at most 40" in err
+
+
 def test_bad_member_role_is_refused(kube: Kube) -> None:
     err = refused(kube, workspace(unique("role"), members=[{"user": "bob", "role": "admin"}]))
     assert "spec.members[0].role" in err and "Unsupported value" in err

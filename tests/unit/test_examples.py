@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 import yaml
 from pydantic import BaseModel
 
-from havre.api.model import NAME_PATTERN, DatasetGrantSpec, DatasetSpec, WorkspaceSpec
+from havre.api.model import DatasetGrantSpec, DatasetSpec, WorkspaceSpec, is_valid_name
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "workspaces" / "examples").glob("*.yaml"))
 SPECS: dict[str, type[BaseModel]] = {
@@ -23,7 +22,7 @@ SPECS: dict[str, type[BaseModel]] = {
 def test_example_is_a_valid_havre_object(path: Path) -> None:
     for doc in yaml.safe_load_all(path.read_text()):
         assert doc["apiVersion"] == "havre.io/v1alpha1"
-        assert re.fullmatch(NAME_PATTERN, doc["metadata"]["name"])
+        assert is_valid_name(doc["metadata"]["name"])
         SPECS[doc["kind"]].model_validate(doc["spec"])
 
 

@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from havre.api import names
-from havre.api.model import NAME_PATTERN
+from havre.api.model import NAME_PATTERN, is_valid_name
 
-workspace_names = st.from_regex(NAME_PATTERN, fullmatch=True)
+workspace_names = st.from_regex(NAME_PATTERN, fullmatch=True).filter(is_valid_name)
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 PG_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

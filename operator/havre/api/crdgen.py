@@ -62,7 +62,8 @@ def _convert(node: Any, defs: dict[str, Any]) -> Any:
 
 def _name_rule() -> dict[str, str]:
     return {
-        "rule": f"self.metadata.name.matches('{NAME_PATTERN}')",
+        "rule": f"self.metadata.name.size() <= {NAME_MAX} && "
+        f"self.metadata.name.matches('{NAME_PATTERN}')",
         "message": f"metadata.name must be at most {NAME_MAX} lowercase letters, digits or "
         "single hyphens, starting with a letter (it names a namespace, a bucket and a "
         "database)",

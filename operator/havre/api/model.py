@@ -9,6 +9,7 @@ server could not check itself (it validates the same schema at admission).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -21,6 +22,14 @@ from havre.api.quantity import QUANTITY_PATTERN, parse_quantity
 # 40 characters, lowercase letters, digits and single hyphens keep every derived name valid.
 NAME_PATTERN = r"^[a-z]([a-z0-9]|-[a-z0-9]){0,39}$"
 NAME_MAX = 40
+
+
+def is_valid_name(name: str) -> bool:
+    """What the CRDs admit as a Workspace, Dataset or DatasetGrant name (the pattern alone
+    would allow 79 characters; the length bound is a separate rule)."""
+    return len(name) <= NAME_MAX and re.fullmatch(NAME_PATTERN, name) is not None
+
+
 USER_PATTERN = r"^[a-z0-9]([a-z0-9._@-]{0,126}[a-z0-9])?$"
 BUCKET_PATTERN = r"^[a-z0-9]([a-z0-9]|-[a-z0-9]){2,62}$"
 # A dataset prefix is a plain relative path: segments of safe characters, no "..", no

@@ -5,7 +5,6 @@ Needs a client. One LIST per kind; what it returns is plain data for the pure st
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +15,7 @@ from havre.api import names
 from havre.api.model import DatasetGrantSpec, DatasetSpec
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
-from havre.pipeline.render.storage import STORAGE_SECRET
-
-SECRET_KEY_FIELD = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 - a key name, not a secret
+from havre.pipeline.render.secrets import decode_secret
 
 
 @dataclass(frozen=True)
@@ -33,8 +30,12 @@ class ActiveGrant:
 @dataclass(frozen=True)
 class WorkspaceRefs:
     grants: tuple[ActiveGrant, ...]
-    #: The workspace's storage secret key kept in its namespace, if one was issued.
-    storage_secret_key: str | None
+    #: Credentials already issued and kept in the workspace's namespace, by Secret name
+    #: (empty when not issued yet): reused, so a reconcile never rotates them.
+    kept: dict[str, dict[str, str]]
+
+    def __repr__(self) -> str:  # kept credentials must never reach a log line
+        return f"WorkspaceRefs(grants={[g.name for g in self.grants]})"
 
 
 def _parse(model: type[Any], obj: dict[str, Any]) -> Any:
@@ -65,17 +66,13 @@ def active_grants(
 
 
 def dereference_workspace(
-    cluster: Cluster, workspace: str, now: dt.datetime, with_storage: bool
+    cluster: Cluster, workspace: str, now: dt.datetime, secrets: tuple[str, ...]
 ) -> WorkspaceRefs:
+    """Grants in force and the named credential Secrets already issued to ``workspace``."""
     grants = cluster.list(by_name("DatasetGrant"))
     datasets = cluster.list(by_name("Dataset"))
-    secret_key = None
-    if with_storage:
-        secret = cluster.get(by_name("Secret"), STORAGE_SECRET, names.namespace(workspace))
-        if secret is not None:
-            secret_key = _decode(secret.get("data", {}).get(SECRET_KEY_FIELD))
-    return WorkspaceRefs(active_grants(grants, datasets, workspace, now), secret_key)
-
-
-def _decode(value: str | None) -> str | None:
-    return base64.b64decode(value).decode() if value else None
+    kept = {
+        name: decode_secret(cluster.get(by_name("Secret"), name, names.namespace(workspace)))
+        for name in secrets
+    }
+    return WorkspaceRefs(active_grants(grants, datasets, workspace, now), kept)

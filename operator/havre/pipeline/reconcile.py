@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from havre.api import API_VERSION, names
 from havre.errors import HavreError
+from havre.external.catalogdb import CatalogDatabase
 from havre.external.objectstore import ObjectStore
 from havre.kube.cluster import Cluster
 from havre.pipeline.apply import ApplyReport, Owner, apply_workspace
-from havre.pipeline.dereference import ActiveGrant, dereference_workspace
+from havre.pipeline.catalog import apply_catalog
+from havre.pipeline.dereference import ActiveGrant, WorkspaceRefs, dereference_workspace
+from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET, render_secret
 from havre.pipeline.render.storage import render_storage_plan, render_storage_secret
 from havre.pipeline.render.storage_policy import DatasetLocation
 from havre.pipeline.render.workspace import render_workspace
@@ -28,11 +32,13 @@ from havre.settings import Settings
 
 @dataclass(frozen=True)
 class Platform:
-    """The systems a reconcile talks to; ``store`` is None when no object store is set."""
+    """The systems a reconcile talks to; ``store`` and ``catalogs`` are None when the
+    settings name no object store or catalog database."""
 
     cluster: Cluster
     settings: Settings
     store: ObjectStore | None = None
+    catalogs: CatalogDatabase | None = None
 
 
 @dataclass(frozen=True)
@@ -67,57 +73,110 @@ def _grant_status(grants: tuple[ActiveGrant, ...]) -> list[dict[str, Any]]:
     ]
 
 
+@dataclass
+class _Run:
+    """What one reconcile learns and does, step by step."""
+
+    checks: list[Check] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    retry: bool = False
+    report: ApplyReport | None = None
+
+    def step(self, kind: str, action: Callable[[], list[str]], ok: str, message: str) -> bool:
+        """Run one external step; a HavreError becomes a failed condition (and a retry
+        when temporary) instead of stopping the reconcile."""
+        try:
+            self.changes += action()
+        except HavreError as exc:
+            self.checks.append(Check(kind, False, exc.reason, exc.message))
+            self.retry = self.retry or not exc.permanent
+            return False
+        self.checks.append(Check(kind, True, ok, message))
+        return True
+
+
+def _kept(refs: WorkspaceRefs, secret: str, key: str) -> str:
+    """A credential already issued to the workspace, or a new one."""
+    return refs.kept.get(secret, {}).get(key) or secrets.token_hex(20)
+
+
 def _provision(
-    platform: Platform, ws: ValidWorkspace, uid: str, now: dt.datetime, checks: list[Check]
-) -> tuple[ApplyReport | None, list[str], dict[str, Any], bool]:
-    """The client-bound part: reads, in-cluster apply, object store. Appends checks."""
-    settings, store = platform.settings, platform.store
-    refs = dereference_workspace(platform.cluster, ws.name, now, store is not None)
+    platform: Platform, ws: ValidWorkspace, uid: str, now: dt.datetime, run: _Run
+) -> None:
+    """The client-bound part: reads, in-cluster apply, object store, catalog database.
+
+    Credentials are written to the namespace (in the apply) before the external systems
+    are given them, so an interruption anywhere converges on the next reconcile.
+    """
+    settings = platform.settings
+    store = platform.store if settings.storage is not None else None
+    catalogs = platform.catalogs if settings.catalog is not None else None
+    wanted_secrets = tuple(
+        name for name, on in ((STORAGE_SECRET, store), (CATALOG_SECRET, catalogs)) if on is not None
+    )
+    refs = dereference_workspace(platform.cluster, ws.name, now, wanted_secrets)
+    run.extra["grants"] = _grant_status(refs.grants)
+    enabled = not (ws.spec.suspended or ws.expired)
     manifests = render_workspace(ws, settings)
     plan = None
     if store is not None and settings.storage is not None:
-        secret_key = refs.storage_secret_key or secrets.token_hex(20)
         datasets = tuple(DatasetLocation(g.dataset.bucket, g.dataset.prefix) for g in refs.grants)
+        secret_key = _kept(refs, STORAGE_SECRET, "AWS_SECRET_ACCESS_KEY")
         plan = render_storage_plan(ws, datasets, secret_key)
         manifests.append(render_storage_secret(ws, plan, settings.storage.url))
-    owner = Owner(API_VERSION, "Workspace", ws.name, uid)
-    extra: dict[str, Any] = {"grants": _grant_status(refs.grants)}
-    retry = False
-    report = None
-    changes: list[str] = []
-    try:
-        report = apply_workspace(platform.cluster, owner, manifests)
-    except HavreError as exc:
-        checks.append(Check("Namespace", False, exc.reason, exc.message))
-        return None, [], extra, not exc.permanent
-    checks.append(
-        Check(
-            "Namespace",
-            True,
-            "Applied",
-            f"Namespace {names.namespace(ws.name)} with quota, network policies and roles "
-            "is in place.",
-        )
-    )
-    if plan is not None and store is not None and settings.storage is not None:
-        extra["endpoints"] = {"s3": settings.storage.url, "bucket": plan.bucket}
-        try:
-            changes = apply_storage(store, plan)
-        except HavreError as exc:
-            checks.append(Check("Storage", False, exc.reason, exc.message))
-            retry = not exc.permanent
-        else:
-            state = "enabled" if plan.enabled else "disabled (suspended or expired)"
-            checks.append(
-                Check(
-                    "Storage",
-                    True,
-                    "Provisioned",
-                    f"Bucket {plan.bucket} with a {ws.spec.size.storage} quota; credentials "
-                    f"{state}; {len(refs.grants)} dataset grant(s).",
-                )
+        run.extra["endpoints"] = {"s3": settings.storage.url, "bucket": plan.bucket}
+    catalog_password = ""
+    if catalogs is not None and settings.catalog is not None:
+        catalog_password = _kept(refs, CATALOG_SECRET, "PGPASSWORD")
+        manifests.append(
+            render_secret(
+                ws.name,
+                CATALOG_SECRET,
+                {
+                    "PGHOST": settings.catalog.host,
+                    "PGPORT": str(settings.catalog.port),
+                    "PGDATABASE": names.database(ws.name),
+                    "PGUSER": names.database(ws.name),
+                    "PGPASSWORD": catalog_password,
+                },
             )
-    return report, changes, extra, retry
+        )
+
+    def apply_cluster() -> list[str]:
+        run.report = apply_workspace(
+            platform.cluster, Owner(API_VERSION, "Workspace", ws.name, uid), manifests
+        )
+        return []
+
+    namespace_ok = run.step(
+        "Namespace",
+        apply_cluster,
+        "Applied",
+        f"Namespace {names.namespace(ws.name)} with quota, network policies and roles is in place.",
+    )
+    if not namespace_ok:
+        return
+    state = "enabled" if enabled else "disabled (suspended or expired)"
+    if plan is not None and store is not None:
+        run.step(
+            "Storage",
+            lambda: apply_storage(store, plan),
+            "Provisioned",
+            f"Bucket {plan.bucket} with a {ws.spec.size.storage} quota; credentials {state}; "
+            f"{len(refs.grants)} dataset grant(s).",
+        )
+    if catalogs is not None:
+        wanted = {g.spec.dataset for g in refs.grants}
+        run.step(
+            "Catalog",
+            lambda: apply_catalog(
+                catalogs, ws.name, catalog_password, enabled=enabled, datasets=wanted
+            ),
+            "Provisioned",
+            f"Catalog database {names.database(ws.name)}; login {state}; read access to "
+            f"{len(wanted)} dataset catalog(s).",
+        )
 
 
 def reconcile_workspace(platform: Platform, obj: dict[str, Any], now: dt.datetime) -> Outcome:
@@ -125,32 +184,32 @@ def reconcile_workspace(platform: Platform, obj: dict[str, Any], now: dt.datetim
     name: str = meta["name"]
     generation: int = meta.get("generation", 0)
     old_status: dict[str, Any] = obj.get("status") or {}
-    checks: list[Check] = []
-    report: ApplyReport | None = None
-    changes: list[str] = []
-    extra: dict[str, Any] = {}
-    retry = False
+    run = _Run()
     try:
         ws = validate_workspace(name, obj.get("spec", {}), now)
     except HavreError as exc:
-        checks.append(Check("Valid", False, exc.reason, exc.message))
+        run.checks.append(Check("Valid", False, exc.reason, exc.message))
     else:
-        checks.append(Check("Valid", True, "Valid", "The spec is valid."))
-        report, changes, extra, retry = _provision(platform, ws, meta["uid"], now, checks)
-        checks.append(_access_check(ws))
+        run.checks.append(Check("Valid", True, "Valid", "The spec is valid."))
+        _provision(platform, ws, meta["uid"], now, run)
+        run.checks.append(_access_check(ws))
+    failing = next((c.reason for c in run.checks if not c.ok), "AsExpected")
     degraded = Check(
         "Degraded",
-        retry,
-        next((c.reason for c in checks if not c.ok), "AsExpected") if retry else "AsExpected",
-        "A dependency is unavailable; retrying." if retry else "No dependency is failing.",
+        run.retry,
+        failing if run.retry else "AsExpected",
+        "A dependency is unavailable; retrying." if run.retry else "No dependency is failing.",
     )
     stamp = now.replace(microsecond=0)
     conditions = merge_conditions(
-        old_status.get("conditions", []), [summary(checks), *checks, degraded], generation, stamp
+        old_status.get("conditions", []),
+        [summary(run.checks), *run.checks, degraded],
+        generation,
+        stamp,
     )
     status = {
         **old_status,
-        **extra,
+        **run.extra,
         "observedGeneration": generation,
         "conditions": conditions_json(conditions),
         "namespace": names.namespace(name),
@@ -158,10 +217,10 @@ def reconcile_workspace(platform: Platform, obj: dict[str, Any], now: dt.datetim
     return Outcome(
         status=status,
         status_changed=status != old_status,
-        events=_events(old_status, conditions, report, changes),
-        retry=retry,
-        report=report,
-        storage_changes=changes,
+        events=_events(old_status, conditions, run.report, run.changes),
+        retry=run.retry,
+        report=run.report,
+        storage_changes=run.changes,
     )
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Any
 
 from havre.api import names
 from havre.api.quantity import parse_quantity
+from havre.pipeline.render.secrets import STORAGE_SECRET as STORAGE_SECRET
+from havre.pipeline.render.secrets import render_secret
 from havre.pipeline.render.storage_policy import DatasetLocation, render_storage_policy
 from havre.pipeline.validate import ValidWorkspace
-
-STORAGE_SECRET = "havre-storage"  # noqa: S105 - a Secret name
 
 
 @dataclass(frozen=True)
@@ -43,24 +42,17 @@ def render_storage_plan(
     )
 
 
-def _b64(value: str) -> str:
-    return base64.b64encode(value.encode()).decode()
-
-
 def render_storage_secret(
     ws: ValidWorkspace, plan: StoragePlan, endpoint_url: str
 ) -> dict[str, Any]:
-    """The workspace's S3 credentials, in its namespace only; ``data`` (not ``stringData``)
-    so that the live object can be compared with it and an idle operator writes nothing."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": STORAGE_SECRET, "namespace": names.namespace(ws.name)},
-        "type": "Opaque",
-        "data": {
-            "AWS_ACCESS_KEY_ID": _b64(plan.access_key),
-            "AWS_SECRET_ACCESS_KEY": _b64(plan.secret_key),
-            "S3_ENDPOINT": _b64(endpoint_url),
-            "S3_BUCKET": _b64(plan.bucket),
+    """The workspace's S3 credentials, in its namespace only."""
+    return render_secret(
+        ws.name,
+        STORAGE_SECRET,
+        {
+            "AWS_ACCESS_KEY_ID": plan.access_key,
+            "AWS_SECRET_ACCESS_KEY": plan.secret_key,
+            "S3_ENDPOINT": endpoint_url,
+            "S3_BUCKET": plan.bucket,
         },
-    }
+    )
