@@ -1,0 +1,186 @@
+"""A test workspace whose Trino runs from the objects the API server holds, and its clients.
+
+``rendered_workspace`` makes everything a workspace's Trino needs (catalog databases, bucket
+and S3 user, a Keycloak user who is no member, Secrets), writes the rendered objects to the
+real API server, reads them back and starts them with ``devstack.trino_local``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import secrets
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import trino
+from keycloak import KeycloakOpenID
+from trino.auth import JWTAuthentication
+from trino.exceptions import HttpError, TrinoQueryError
+
+from devstack.paths import StackPaths
+from devstack.trino_local import LocalTrino, run_rendered_trino
+from havre.api import names
+from havre.kube.cluster import Cluster
+from havre.kube.kinds import by_name, kind_of
+from havre.pipeline.render.namespace import render_namespace
+from havre.pipeline.render.rbac import render_service_accounts
+from havre.pipeline.render.storage_policy import DatasetLocation
+from havre.pipeline.render.trino_access import GrantedCatalog
+from havre.pipeline.render.trino_config import TrinoPlatform
+from havre.pipeline.render.trino_workloads import render_trino
+from havre.pipeline.validate import ValidWorkspace, validate_workspace
+from tests.integration import trino_setup as setup
+from tests.integration.conftest import Platform
+from tests.integration.helpers import free_port
+
+SPEC = {
+    "title": "Rendered Trino test",
+    "owner": "alice",
+    "members": [{"user": "bob", "role": "analyst"}, {"user": "carol", "role": "viewer"}],
+    "size": {"workers": 1, "cpu": "1", "memory": "2Gi"},
+    "expires": "2099-01-01T00:00:00Z",
+}
+
+
+@dataclass(frozen=True)
+class RunningWorkspace:
+    """A workspace whose rendered Trino runs locally, and what the tests need to reach it."""
+
+    ws: ValidWorkspace
+    platform: TrinoPlatform
+    dataset: GrantedCatalog
+    other_bucket: str
+    trino: LocalTrino
+    #: The objects as read back from the API server, from which Trino was started.
+    objects: tuple[dict[str, Any], ...]
+    cluster: Cluster
+    keycloak: dict[str, Any]
+    passwords: dict[str, str]
+
+    @property
+    def outsider(self) -> str:
+        """A Keycloak user who is no member of the workspace."""
+        return next(user for user in self.passwords if user.startswith("outsider-"))
+
+
+@contextlib.contextmanager
+def rendered_workspace(platform: Platform, paths: StackPaths) -> Iterator[RunningWorkspace]:
+    """Set up, start, and on exit remove a workspace with one granted dataset."""
+    kube, pg = platform("kube"), platform("postgres")
+    minio, keycloak = platform("minio"), platform("keycloak")
+    suffix = secrets.token_hex(3)
+    name, outsider, role = f"tr{suffix}", f"outsider-{suffix}", names.database(f"tr{suffix}")
+    dataset = GrantedCatalog.for_dataset(f"sample-{suffix}", f"ds-{suffix}", "snds/v1")
+    ws = validate_workspace(name, SPEC, dt.datetime.now(dt.UTC))
+    cluster = Cluster.from_kubeconfig(kube["kubeconfig"])
+    with contextlib.ExitStack() as cleanup:
+        db_password = setup.create_role(pg, role)
+        cleanup.callback(setup.drop_databases_and_roles, pg, [role, dataset.database], [role])
+        setup.create_catalog_database(pg, role, role)
+        setup.create_catalog_database(pg, dataset.database, pg["user"])
+        setup.grant_catalog_read(pg, dataset.database, role)
+        buckets = (names.bucket(name), dataset.bucket, names.bucket(f"other{suffix}"))
+        cleanup.callback(setup.remove_storage, minio, name, buckets)
+        location = DatasetLocation(dataset.bucket, dataset.prefix)
+        s3_keys = setup.create_storage(minio, name, buckets, [location])
+        outsider_password = setup.create_keycloak_user(keycloak, outsider)
+        cleanup.callback(setup.delete_keycloak_user, keycloak, outsider)
+        settings = TrinoPlatform(
+            object_store_url=minio["url"],
+            catalog_db_host=pg["host"],
+            catalog_db_port=pg["port"],
+            identity_issuer=keycloak["issuer"],
+            identity_jwks_url=keycloak["jwks_uri"],
+            ca_bundle=Path(keycloak["ca"]).read_text(),
+        )
+        written = [
+            render_namespace(ws),
+            *render_service_accounts(ws),
+            *setup.workspace_secrets(paths.state, name, s3_keys, (role, db_password)),
+            *render_trino(ws, [dataset], settings),
+        ]
+        cleanup.callback(cluster.delete, by_name("Namespace"), names.namespace(name))
+        for manifest in written:
+            cluster.apply(manifest)
+        # What runs is what the API server holds, not what this test rendered.
+        read_back = []
+        for manifest in written[1:]:
+            live = cluster.get(
+                kind_of(manifest), manifest["metadata"]["name"], names.namespace(name)
+            )
+            assert live is not None, manifest["metadata"]["name"]
+            read_back.append(live)
+        root = paths.state / "trino-rendered" / name
+        # The node directories hold the Secrets' files; the logs stay in the stack's logs.
+        cleanup.callback(shutil.rmtree, root, ignore_errors=True)
+        local = run_rendered_trino(
+            read_back,
+            name=f"trino-{name}",
+            root=root,
+            state=paths.state,
+            ports=[free_port(), free_port()],
+        )
+        cleanup.callback(local.stop)
+        yield RunningWorkspace(
+            ws=ws,
+            platform=settings,
+            dataset=dataset,
+            other_bucket=buckets[2],
+            trino=local,
+            objects=tuple(read_back),
+            cluster=cluster,
+            keycloak=keycloak,
+            passwords={**keycloak["users"], outsider: outsider_password},
+        )
+
+
+def token(run: RunningWorkspace, user: str) -> str:
+    """An access token of ``user`` for Trino (password grant, client ``trino``)."""
+    openid = KeycloakOpenID(
+        server_url=run.keycloak["url"],
+        realm_name=run.keycloak["realm"],
+        client_id=run.keycloak["trino_client_id"],
+        verify=run.keycloak["ca"],
+        timeout=10,
+    )
+    access: str = openid.token(user, run.passwords[user])["access_token"]
+    return access
+
+
+def query(
+    run: RunningWorkspace, user: str, statement: str, session_user: str | None = None
+) -> list[list[Any]]:
+    """Run ``statement`` over HTTPS with ``user``'s token, as ``session_user`` (default: the
+    same user), verifying the coordinator's certificate against the stack CA."""
+    session = requests.Session()
+    session.verify = run.keycloak["ca"]
+    # REQUESTS_CA_BUNDLE in the environment would otherwise replace session.verify.
+    session.trust_env = False
+    conn = trino.dbapi.Connection(
+        host="localhost",
+        port=run.trino.nodes[0].port,
+        user=session_user or user,
+        http_scheme="https",
+        auth=JWTAuthentication(token(run, user)),
+        http_session=session,
+    )
+    try:
+        cursor = conn.cursor()
+        cursor.execute(statement)
+        rows: list[list[Any]] = cursor.fetchall()
+        return rows
+    finally:
+        conn.close()  # type: ignore[no-untyped-call]
+
+
+def refused(run: RunningWorkspace, user: str, statement: str) -> str:
+    """The error Trino answers ``statement`` with; fails the test if it succeeds."""
+    with pytest.raises((TrinoQueryError, HttpError)) as failure:
+        query(run, user, statement)
+    return str(failure.value)
