@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 import kopf
 
@@ -44,6 +45,12 @@ def catalog_database(settings: Settings) -> CatalogDatabase | None:
     )
 
 
+def trino_ca_bundle(settings: Settings) -> str | None:
+    if settings.trino is None or settings.trino.ca_bundle_file is None:
+        return None
+    return Path(settings.trino.ca_bundle_file).read_text()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="havre-operator", description=__doc__)
     parser.add_argument("--kubeconfig", default=os.environ.get("KUBECONFIG"))
@@ -60,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         settings=settings,
         store=object_store(settings),
         catalogs=catalog_database(settings),
+        trino_ca_bundle=trino_ca_bundle(settings),
     )
     register(settings)
     kopf.configure(verbose=args.verbose)

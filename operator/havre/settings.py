@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class Endpoint(BaseModel):
@@ -68,6 +76,38 @@ class CatalogSettings(BaseModel):
     ca_file: str | None = Field(default=None, description="CA for verify-ca/verify-full.")
 
 
+class TrinoSettings(BaseModel):
+    """How each workspace's Trino is configured; needs ``storage`` and ``catalog`` too."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    identity_issuer: str = Field(description="Token issuer, e.g. https://id.example/realms/havre.")
+    identity_jwks_url: str = Field(description="The issuer's JWKS URL.")
+    audience: str = Field(default="trino", description="The aud a token must carry.")
+    image: str = Field(default="trinodb/trino:476")
+    ca_bundle_file: str | None = Field(
+        default=None, description="PEM CAs Trino trusts for the identity provider (a file)."
+    )
+    object_store_url: str | None = Field(
+        default=None, description="S3 URL as Trino pods reach it (default: storage.url)."
+    )
+    catalog_host: str | None = Field(
+        default=None, description="PostgreSQL as Trino pods reach it (default: catalog.host)."
+    )
+    catalog_port: int | None = Field(default=None, ge=1, le=65535)
+    tls_ca_secret: str = Field(
+        default="havre-system/havre-platform-ca",
+        pattern=r"^[a-z0-9-]+/[a-z0-9.-]+$",
+        description="namespace/name of the CA Secret (tls.crt, tls.key) that signs the "
+        "workspaces' Trino certificates.",
+    )
+    extra_dns_names: tuple[str, ...] = Field(
+        default=(),
+        description="More names for each certificate; {workspace} is replaced, e.g. "
+        "{workspace}.trino.havre.example.",
+    )
+
+
 class Settings(BaseModel):
     """Everything the operator needs to know about the platform it runs on."""
 
@@ -82,6 +122,16 @@ class Settings(BaseModel):
     catalog: CatalogSettings | None = Field(
         default=None, description="Catalog database administration; no catalogs without it."
     )
+    trino: TrinoSettings | None = Field(
+        default=None, description="Per-workspace Trino; no query engine without it."
+    )
+
+    @model_validator(mode="after")
+    def _trino_needs_storage_and_catalog(self) -> Settings:
+        if self.trino is not None and (self.storage is None or self.catalog is None):
+            raise ValueError("trino needs storage and catalog settings too")
+        return self
+
     gateway_namespace: str = Field(
         default="havre-gateway",
         description="Namespace whose pods may reach workspaces' Trino port.",
@@ -119,6 +169,17 @@ _CATALOG_ENV = {
     "HAVRE_CATALOG_PASSWORD": "password",
     "HAVRE_CATALOG_SSLMODE": "sslmode",
     "HAVRE_CATALOG_CA_FILE": "ca_file",
+}
+_TRINO_ENV = {
+    "HAVRE_TRINO_ISSUER": "identity_issuer",
+    "HAVRE_TRINO_JWKS_URL": "identity_jwks_url",
+    "HAVRE_TRINO_AUDIENCE": "audience",
+    "HAVRE_TRINO_IMAGE": "image",
+    "HAVRE_TRINO_CA_BUNDLE_FILE": "ca_bundle_file",
+    "HAVRE_TRINO_OBJECT_STORE_URL": "object_store_url",
+    "HAVRE_TRINO_CATALOG_HOST": "catalog_host",
+    "HAVRE_TRINO_CATALOG_PORT": "catalog_port",
+    "HAVRE_TRINO_TLS_CA_SECRET": "tls_ca_secret",
 }
 _ENDPOINT_ENV = {
     "HAVRE_OBJECT_STORE": "object_store",
@@ -164,6 +225,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     catalog = {key: env[var] for var, key in _CATALOG_ENV.items() if var in env}
     if catalog:
         raw["catalog"] = {**raw.get("catalog", {}), **catalog}
+    trino: dict[str, Any] = {key: env[var] for var, key in _TRINO_ENV.items() if var in env}
+    if "HAVRE_TRINO_EXTRA_DNS_NAMES" in env:
+        trino["extra_dns_names"] = [n for n in env["HAVRE_TRINO_EXTRA_DNS_NAMES"].split(",") if n]
+    if trino:
+        raw["trino"] = {**raw.get("trino", {}), **trino}
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

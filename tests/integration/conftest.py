@@ -15,6 +15,7 @@ import pytest
 
 from devstack import stack
 from devstack.paths import StackPaths
+from devstack.tls import StackCA
 from havre.kube.cluster import Cluster
 from tests.integration.helpers import ROOT, OperatorProcess, kubectl
 
@@ -73,9 +74,44 @@ def postgres(platform: Platform) -> dict[str, Any]:
     return platform("postgres")
 
 
-def operator_env(minio: dict[str, Any], postgres: dict[str, Any]) -> dict[str, str]:
-    """The operator's settings for the local platform."""
+@pytest.fixture(scope="session")
+def keycloak(platform: Platform) -> dict[str, Any]:
+    return platform("keycloak")
+
+
+def install_platform_ca(kube: Kube, stack_paths: StackPaths) -> None:
+    """The CA that signs workspaces' Trino certificates: the stack's own, as a Secret."""
+    ca = StackCA(stack_paths.state)
+    ca.ensure()
+    kubectl(kube.kubeconfig, "create", "namespace", "havre-system")
+    secret = kubectl(
+        kube.kubeconfig,
+        "create",
+        "secret",
+        "tls",
+        "havre-platform-ca",
+        "-n",
+        "havre-system",
+        f"--cert={ca.cert_path}",
+        f"--key={ca.key_path}",
+        "--dry-run=client",
+        "-o",
+        "yaml",
+    )
+    applied = kubectl(kube.kubeconfig, "apply", "-f", "-", stdin=secret.stdout)
+    assert applied.returncode == 0, applied.stderr
+
+
+def operator_env(
+    minio: dict[str, Any], postgres: dict[str, Any], keycloak: dict[str, Any]
+) -> dict[str, str]:
+    """The operator's settings for the local platform. Trino's certificates also name
+    localhost, where the tests start the rendered Trino."""
     return {
+        "HAVRE_TRINO_ISSUER": keycloak["issuer"],
+        "HAVRE_TRINO_JWKS_URL": keycloak["jwks_uri"],
+        "HAVRE_TRINO_CA_BUNDLE_FILE": keycloak["ca"],
+        "HAVRE_TRINO_EXTRA_DNS_NAMES": "localhost",
         "HAVRE_STORAGE_URL": minio["url"],
         "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
         "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
@@ -88,10 +124,16 @@ def operator_env(minio: dict[str, Any], postgres: dict[str, Any]) -> dict[str, s
 
 @pytest.fixture(scope="session")
 def operator(
-    kube: Kube, minio: dict[str, Any], postgres: dict[str, Any], stack_paths: StackPaths
+    kube: Kube,
+    minio: dict[str, Any],
+    postgres: dict[str, Any],
+    keycloak: dict[str, Any],
+    stack_paths: StackPaths,
 ) -> Iterator[OperatorProcess]:
-    """The operator against the local API server, object store and catalog database."""
-    env = operator_env(minio, postgres)
+    """The operator against the local API server, object store, catalog database, with
+    Trino rendered for each workspace."""
+    install_platform_ca(kube, stack_paths)
+    env = operator_env(minio, postgres, keycloak)
     proc = OperatorProcess(kube.kubeconfig, stack_paths.state / "logs" / "operator.log", env)
     proc.start()
     yield proc

@@ -29,6 +29,9 @@ NAMESPACED_KINDS = [
         "Role",
         "RoleBinding",
         "Secret",
+        "ConfigMap",
+        "Service",
+        "Deployment",
     )
 ]
 CLUSTER_KINDS = [by_name(k) for k in ("ClusterRole", "ClusterRoleBinding")]

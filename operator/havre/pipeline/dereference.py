@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from havre.api import names
 from havre.api.model import DatasetGrantSpec, DatasetSpec
+from havre.external.pki import CertificateAuthority
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
 from havre.pipeline.render.secrets import decode_secret
@@ -76,3 +77,12 @@ def dereference_workspace(
         for name in secrets
     }
     return WorkspaceRefs(active_grants(grants, datasets, workspace, now), kept)
+
+
+def read_platform_ca(cluster: Cluster, ref: str) -> CertificateAuthority | None:
+    """The CA Secret ``namespace/name`` (tls.crt, tls.key), or None when it is missing."""
+    namespace, name = ref.split("/", 1)
+    data = decode_secret(cluster.get(by_name("Secret"), name, namespace))
+    if "tls.crt" not in data or "tls.key" not in data:
+        return None
+    return CertificateAuthority(data["tls.crt"].encode(), data["tls.key"].encode())

@@ -19,7 +19,13 @@ from havre.external.objectstore import ObjectStore
 from havre.kube.cluster import Cluster
 from havre.pipeline.apply import ApplyReport, Owner, apply_workspace
 from havre.pipeline.catalog import apply_catalog
-from havre.pipeline.dereference import ActiveGrant, WorkspaceRefs, dereference_workspace
+from havre.pipeline.dereference import (
+    ActiveGrant,
+    WorkspaceRefs,
+    dereference_workspace,
+    read_platform_ca,
+)
+from havre.pipeline.query_engine import dns_names, endpoint, query_engine_manifests, trino_platform
 from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET, render_secret
 from havre.pipeline.render.storage import render_storage_plan, render_storage_secret
 from havre.pipeline.render.storage_policy import DatasetLocation
@@ -39,6 +45,8 @@ class Platform:
     settings: Settings
     store: ObjectStore | None = None
     catalogs: CatalogDatabase | None = None
+    #: PEM CAs each workspace's Trino trusts (from settings.trino.ca_bundle_file).
+    trino_ca_bundle: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,9 @@ def _provision(
         secret_key = _kept(refs, STORAGE_SECRET, "AWS_SECRET_ACCESS_KEY")
         plan = render_storage_plan(ws, datasets, secret_key)
         manifests.append(render_storage_secret(ws, plan, settings.storage.url))
-        run.extra["endpoints"] = {"s3": settings.storage.url, "bucket": plan.bucket}
+        run.extra.setdefault("endpoints", {}).update(
+            {"s3": settings.storage.url, "bucket": plan.bucket}
+        )
     catalog_password = ""
     if catalogs is not None and settings.catalog is not None:
         catalog_password = _kept(refs, CATALOG_SECRET, "PGPASSWORD")
@@ -142,6 +152,11 @@ def _provision(
                 },
             )
         )
+
+    if settings.trino is not None and not _add_query_engine(
+        platform, ws, refs, now, manifests, run
+    ):
+        return
 
     def apply_cluster() -> list[str]:
         run.report = apply_workspace(
@@ -177,6 +192,51 @@ def _provision(
             f"Catalog database {names.database(ws.name)}; login {state}; read access to "
             f"{len(wanted)} dataset catalog(s).",
         )
+
+
+def _add_query_engine(
+    platform: Platform,
+    ws: ValidWorkspace,
+    refs: WorkspaceRefs,
+    now: dt.datetime,
+    manifests: list[dict[str, Any]],
+    run: _Run,
+) -> bool:
+    """Append Trino's manifests; False (with a condition) when the platform CA is missing."""
+    settings = platform.settings
+    assert settings.trino is not None
+    ca = read_platform_ca(platform.cluster, settings.trino.tls_ca_secret)
+    if ca is None:
+        run.checks.append(
+            Check(
+                "QueryEngine",
+                False,
+                "PlatformCAMissing",
+                f"Secret {settings.trino.tls_ca_secret} with tls.crt and tls.key is needed to "
+                "issue the workspace's Trino certificate.",
+            )
+        )
+        return False
+    engine = trino_platform(settings, platform.trino_ca_bundle)
+    try:
+        manifests += query_engine_manifests(
+            ws, refs.grants, engine, ca, refs.kept, dns_names(settings, ws.name), now
+        )
+    except HavreError as exc:
+        run.checks.append(Check("QueryEngine", False, exc.reason, exc.message))
+        return False
+    nodes = 0 if (ws.spec.suspended or ws.expired) else ws.spec.size.workers + 1
+    run.checks.append(
+        Check(
+            "QueryEngine",
+            True,
+            "Configured",
+            f"Trino with {nodes} node(s) and {len(refs.grants) + 2} catalog(s); "
+            "HTTPS with a certificate from the platform CA.",
+        )
+    )
+    run.extra.setdefault("endpoints", {})["trino"] = endpoint(engine, ws.name)
+    return True
 
 
 def reconcile_workspace(platform: Platform, obj: dict[str, Any], now: dt.datetime) -> Outcome:

@@ -206,6 +206,13 @@ def _container(ws: ValidWorkspace, component: str, platform: TrinoPlatform) -> d
     return container
 
 
+def _replicas(ws: ValidWorkspace, component: str) -> int:
+    """No query engine runs while the workspace is suspended or expired; data is kept."""
+    if ws.spec.suspended or ws.expired:
+        return 0
+    return 1 if component == COORDINATOR else ws.spec.size.workers
+
+
 def _deployment(
     ws: ValidWorkspace,
     component: str,
@@ -238,7 +245,7 @@ def _deployment(
     if component == WORKER:
         pod_spec["terminationGracePeriodSeconds"] = platform.worker_termination_grace_seconds
     spec: dict[str, Any] = {
-        "replicas": 1 if component == COORDINATOR else ws.spec.size.workers,
+        "replicas": _replicas(ws, component),
         "selector": {"matchLabels": labels(component)},
         "template": {
             "metadata": {
