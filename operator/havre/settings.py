@@ -101,6 +101,12 @@ class TrinoSettings(BaseModel):
         description="namespace/name of the CA Secret (tls.crt, tls.key) that signs the "
         "workspaces' Trino certificates.",
     )
+    cert_manager_issuer: str | None = Field(
+        default=None,
+        pattern=r"^(Issuer|ClusterIssuer)/[a-z0-9.-]+$",
+        description="Kind/name of a cert-manager issuer: when set, each workspace gets a "
+        "cert-manager Certificate instead of a certificate from tls_ca_secret.",
+    )
     extra_dns_names: tuple[str, ...] = Field(
         default=(),
         description="More names for each certificate; {workspace} is replaced, e.g. "
@@ -180,6 +186,7 @@ _TRINO_ENV = {
     "HAVRE_TRINO_CATALOG_HOST": "catalog_host",
     "HAVRE_TRINO_CATALOG_PORT": "catalog_port",
     "HAVRE_TRINO_TLS_CA_SECRET": "tls_ca_secret",
+    "HAVRE_TRINO_CERT_MANAGER_ISSUER": "cert_manager_issuer",
 }
 _ENDPOINT_ENV = {
     "HAVRE_OBJECT_STORE": "object_store",

@@ -109,7 +109,7 @@ def test_trino_lists_every_published_table_with_all_its_rows(
         name.lower() for name in sample
     )
     for name, table in sample.items():
-        counted = query(f"SELECT count(*) FROM {catalog}.snds.{name}")  # noqa: S608 - our names
+        counted = query(f"SELECT count(*) FROM {catalog}.snds.{name}")
         assert counted == [[table.num_rows]], name
 
 

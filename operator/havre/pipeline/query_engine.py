@@ -58,27 +58,54 @@ def dns_names(settings: Settings, workspace: str) -> list[str]:
     return base + [n.format(workspace=workspace) for n in extra]
 
 
-def query_engine_manifests(
-    ws: ValidWorkspace,
-    grants: tuple[ActiveGrant, ...],
-    platform: TrinoPlatform,
-    ca: CertificateAuthority,
-    kept: dict[str, dict[str, str]],
-    names_: list[str],
-    now: dt.datetime,
-) -> list[dict[str, Any]]:
-    """Config maps, services, deployments, and the two Secrets they read."""
-    catalogs = [
-        GrantedCatalog.for_dataset(g.spec.dataset, g.dataset.bucket, g.dataset.prefix)
-        for g in grants
-    ]
+def render_certificate(ws: ValidWorkspace, issuer: str, names_: list[str]) -> dict[str, Any]:
+    """A cert-manager Certificate writing the same Secret, with the combined PEM Trino reads
+    (cert-manager's CombinedPEM output is the ``tls-combined.pem`` key)."""
+    kind, name = issuer.split("/", 1)
+    return {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": {"name": "trino", "namespace": names.namespace(ws.name)},
+        "spec": {
+            "secretName": TLS_SECRET,
+            "dnsNames": names_,
+            "duration": "2160h",
+            "renewBefore": "720h",
+            "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+            "usages": ["server auth", "client auth"],
+            "issuerRef": {"group": "cert-manager.io", "kind": kind, "name": name},
+            "additionalOutputFormats": [{"type": "CombinedPEM"}],
+        },
+    }
+
+
+def workspace_certificate(
+    ca: CertificateAuthority, kept: dict[str, dict[str, str]], names_: list[str], now: dt.datetime
+) -> dict[str, str]:
+    """The kept certificate while it is good, else a new one from ``ca``."""
     kept_pem = kept.get(TLS_SECRET, {}).get(TLS_KEY)
     combined = kept_pem.encode() if kept_pem else None
     if combined is None or needs_renewal(combined, ca, names_, now):
         combined = issue(ca, names_, now)
+    return {TLS_KEY: combined.decode()}
+
+
+def query_engine_manifests(
+    ws: ValidWorkspace,
+    grants: tuple[ActiveGrant, ...],
+    platform: TrinoPlatform,
+    certificate: dict[str, Any],
+    kept: dict[str, dict[str, str]],
+) -> list[dict[str, Any]]:
+    """Config maps, services, deployments, the internal secret, and the certificate: a
+    Secret issued by the operator, or a cert-manager Certificate that writes it."""
+    catalogs = [
+        GrantedCatalog.for_dataset(g.spec.dataset, g.dataset.bucket, g.dataset.prefix)
+        for g in grants
+    ]
     shared = kept.get(INTERNAL_SECRET, {}).get(INTERNAL_SECRET_KEY) or secrets.token_hex(32)
     return [
-        render_secret(ws.name, TLS_SECRET, {TLS_KEY: combined.decode()}),
+        certificate,
         render_secret(ws.name, INTERNAL_SECRET, {INTERNAL_SECRET_KEY: shared}),
         *render_trino(ws, catalogs, platform),
     ]

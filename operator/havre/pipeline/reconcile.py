@@ -25,10 +25,18 @@ from havre.pipeline.dereference import (
     dereference_workspace,
     read_platform_ca,
 )
-from havre.pipeline.query_engine import dns_names, endpoint, query_engine_manifests, trino_platform
+from havre.pipeline.query_engine import (
+    dns_names,
+    endpoint,
+    query_engine_manifests,
+    render_certificate,
+    trino_platform,
+    workspace_certificate,
+)
 from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET, render_secret
 from havre.pipeline.render.storage import render_storage_plan, render_storage_secret
 from havre.pipeline.render.storage_policy import DatasetLocation
+from havre.pipeline.render.trino_workloads import INTERNAL_SECRET, TLS_SECRET
 from havre.pipeline.render.workspace import render_workspace
 from havre.pipeline.status import Check, conditions_json, merge_conditions, summary
 from havre.pipeline.storage import apply_storage
@@ -120,8 +128,16 @@ def _provision(
     settings = platform.settings
     store = platform.store if settings.storage is not None else None
     catalogs = platform.catalogs if settings.catalog is not None else None
+    engine = settings.trino is not None
     wanted_secrets = tuple(
-        name for name, on in ((STORAGE_SECRET, store), (CATALOG_SECRET, catalogs)) if on is not None
+        name
+        for name, on in (
+            (STORAGE_SECRET, store is not None),
+            (CATALOG_SECRET, catalogs is not None),
+            (TLS_SECRET, engine),
+            (INTERNAL_SECRET, engine),
+        )
+        if on
     )
     refs = dereference_workspace(platform.cluster, ws.name, now, wanted_secrets)
     run.extra["grants"] = _grant_status(refs.grants)
@@ -205,34 +221,39 @@ def _add_query_engine(
     """Append Trino's manifests; False (with a condition) when the platform CA is missing."""
     settings = platform.settings
     assert settings.trino is not None
-    ca = read_platform_ca(platform.cluster, settings.trino.tls_ca_secret)
-    if ca is None:
-        run.checks.append(
-            Check(
-                "QueryEngine",
-                False,
-                "PlatformCAMissing",
-                f"Secret {settings.trino.tls_ca_secret} with tls.crt and tls.key is needed to "
-                "issue the workspace's Trino certificate.",
+    cert_names = dns_names(settings, ws.name)
+    if settings.trino.cert_manager_issuer is not None:
+        certificate = render_certificate(ws, settings.trino.cert_manager_issuer, cert_names)
+        how = f"a cert-manager Certificate from {settings.trino.cert_manager_issuer}"
+    else:
+        ca = read_platform_ca(platform.cluster, settings.trino.tls_ca_secret)
+        if ca is None:
+            run.checks.append(
+                Check(
+                    "QueryEngine",
+                    False,
+                    "PlatformCAMissing",
+                    f"Secret {settings.trino.tls_ca_secret} with tls.crt and tls.key is needed "
+                    "to issue the workspace's Trino certificate.",
+                )
             )
-        )
-        return False
+            return False
+        try:
+            values = workspace_certificate(ca, refs.kept, cert_names, now)
+        except HavreError as exc:
+            run.checks.append(Check("QueryEngine", False, exc.reason, exc.message))
+            return False
+        certificate = render_secret(ws.name, TLS_SECRET, values)
+        how = "a certificate from the platform CA"
     engine = trino_platform(settings, platform.trino_ca_bundle)
-    try:
-        manifests += query_engine_manifests(
-            ws, refs.grants, engine, ca, refs.kept, dns_names(settings, ws.name), now
-        )
-    except HavreError as exc:
-        run.checks.append(Check("QueryEngine", False, exc.reason, exc.message))
-        return False
+    manifests += query_engine_manifests(ws, refs.grants, engine, certificate, refs.kept)
     nodes = 0 if (ws.spec.suspended or ws.expired) else ws.spec.size.workers + 1
     run.checks.append(
         Check(
             "QueryEngine",
             True,
             "Configured",
-            f"Trino with {nodes} node(s) and {len(refs.grants) + 2} catalog(s); "
-            "HTTPS with a certificate from the platform CA.",
+            f"Trino with {nodes} node(s) and {len(refs.grants) + 2} catalog(s); HTTPS with {how}.",
         )
     )
     run.extra.setdefault("endpoints", {})["trino"] = endpoint(engine, ws.name)
