@@ -7,6 +7,7 @@ import time
 import pytest
 
 from havre.kube.kinds import by_name
+from havre.pipeline.render.trino_workloads import CHECKSUM_ANNOTATION
 from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, kubectl, wait_for
 from tests.integration.workspaces import (
@@ -28,6 +29,18 @@ LIMITS = by_name("LimitRange")
 NETPOL = by_name("NetworkPolicy")
 ROLE = by_name("Role")
 BINDING = by_name("RoleBinding")
+DEPLOYMENT = by_name("Deployment")
+
+
+def checksum(kube: Kube, ns: str) -> dict[str, str]:
+    """The configuration checksum of each Trino Deployment's pod template."""
+    found = {}
+    for name in ("trino-coordinator", "trino-worker"):
+        deployment = kube.cluster.get(DEPLOYMENT, name, ns)
+        assert deployment is not None, name
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        found[name] = annotations[CHECKSUM_ANNOTATION]
+    return found
 
 
 def test_cardio_example_becomes_ready_with_every_object_owned(
@@ -72,7 +85,7 @@ def test_cardio_example_becomes_ready_with_every_object_owned(
     delete(kube.kubeconfig, "cardio")
 
 
-def test_removing_a_member_removes_their_binding_and_resizing_changes_quota(
+def test_removing_a_member_and_resizing_change_bindings_quota_workers_and_roll_trino(
     kube: Kube, operator: OperatorProcess
 ) -> None:
     name = unique("edit")
@@ -87,6 +100,7 @@ def test_removing_a_member_removes_their_binding_and_resizing_changes_quota(
         }
 
     assert subjects() == {"oidc:alice", "oidc:bob", "oidc:carol"}
+    before = checksum(kube, ns)
     smaller = example()["spec"]
     apply(
         kube.kubeconfig,
@@ -102,6 +116,12 @@ def test_removing_a_member_removes_their_binding_and_resizing_changes_quota(
     assert quota is not None
     # 4 workers + coordinator at 2 CPU, plus 1 CPU headroom
     assert quota["spec"]["hard"]["requests.cpu"] == "11"
+    worker = kube.cluster.get(DEPLOYMENT, "trino-worker", ns)
+    assert worker is not None and worker["spec"]["replicas"] == 4
+    after = checksum(kube, ns)
+    # the member list is in the coordinator's group file: it rolls; the workers do not
+    assert after["trino-coordinator"] != before["trino-coordinator"]
+    assert after["trino-worker"] == before["trino-worker"]
     delete(kube.kubeconfig, name)
 
 
