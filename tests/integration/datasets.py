@@ -17,7 +17,6 @@ from typing import Any, LiteralString
 
 import psycopg
 import requests
-import trino
 from psycopg import sql
 
 from devstack import process
@@ -37,6 +36,7 @@ from havre.api import names
 from havre.datasets.publish import CatalogDatabase, Publication, S3Access
 from tests.integration.helpers import free_port
 from tests.integration.storage import root_client
+from tests.integration.trino_client import execute
 
 NAMESPACE, PREFIX = "snds", "sample/v1"
 TRINO = "dataset-trino"
@@ -190,20 +190,7 @@ class DatasetTrino:
 
     def query(self, statement: str) -> list[list[Any]]:
         """Run one statement as user ``researcher`` (no authentication here); return its rows."""
-        conn: Any = trino.dbapi.Connection(
-            host="127.0.0.1",
-            port=self.port,
-            user="researcher",
-            http_scheme="https",
-            http_session=self.session,
-        )
-        try:
-            cursor = conn.cursor()
-            cursor.execute(statement)
-            rows: list[list[Any]] = cursor.fetchall()
-            return rows
-        finally:
-            conn.close()
+        return execute(self.port, self.session, "researcher", statement, host="127.0.0.1")
 
     def stop(self) -> None:
         """Stop the server and remove its files."""

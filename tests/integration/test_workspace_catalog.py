@@ -7,7 +7,6 @@ from typing import Any
 
 import psycopg
 import pytest
-import yaml
 
 from havre.api import names
 from havre.kube.kinds import by_name
@@ -15,7 +14,16 @@ from havre.pipeline.render.secrets import CATALOG_SECRET, decode_secret
 from tests.integration.catalogdb import superuser
 from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, kubectl, wait_for
-from tests.integration.workspaces import WORKSPACE, apply, condition, unique, wait_ready, workspace
+from tests.integration.workspaces import (
+    WORKSPACE,
+    apply,
+    condition,
+    dataset,
+    grant,
+    unique,
+    wait_ready,
+    workspace,
+)
 
 pytestmark = pytest.mark.integration
 SECRET = by_name("Secret")
@@ -75,32 +83,8 @@ def test_dataset_catalog_is_readable_only_while_granted(
     apply(kube.kubeconfig, workspace(ws))
     wait_ready(kube.cluster, ws)
     creds = credentials(kube, ws)
-    dataset = {
-        "apiVersion": "havre.io/v1alpha1",
-        "kind": "Dataset",
-        "metadata": {"name": ds},
-        "spec": {
-            "title": "t",
-            "bucket": "havre-datasets",
-            "prefix": ds,
-            "icebergNamespace": "snds",
-            "steward": "sam",
-        },
-    }
-    grant = {
-        "apiVersion": "havre.io/v1alpha1",
-        "kind": "DatasetGrant",
-        "metadata": {"name": f"{ws}-g"},
-        "spec": {
-            "workspace": ws,
-            "dataset": ds,
-            "legalBasis": "MR-004",
-            "expires": "2030-01-01T00:00:00Z",
-        },
-    }
-    for obj in (dataset, grant):
-        done = kubectl(kube.kubeconfig, "apply", "-f", "-", stdin=yaml.safe_dump(obj))
-        assert done.returncode == 0, done.stderr
+    apply(kube.kubeconfig, dataset(ds, "havre-datasets", ds))
+    apply(kube.kubeconfig, grant(f"{ws}-g", ws, ds))
     database = names.dataset_database(ds)
     wait_for("read access to the dataset catalog", lambda: not refused(creds, database))
     with connect(creds, database) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):

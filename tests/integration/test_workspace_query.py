@@ -9,10 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 import trino
-import yaml
-from keycloak import KeycloakOpenID
 from trino.auth import JWTAuthentication
 
 from devstack.paths import StackPaths
@@ -21,43 +18,25 @@ from havre.kube.kinds import by_name
 from tests.integration.conftest import Kube
 from tests.integration.datasets import Dataset, create_dataset, drop_dataset
 from tests.integration.helpers import OperatorProcess, free_port, kubectl, wait_for
-from tests.integration.workspaces import apply, condition, unique, wait_ready, workspace
+from tests.integration.trino_client import execute, https_session, keycloak_token
+from tests.integration.workspaces import (
+    apply,
+    condition,
+    dataset,
+    grant,
+    unique,
+    wait_ready,
+    workspace,
+)
 
 pytestmark = pytest.mark.integration
 KINDS = [by_name(k) for k in ("ConfigMap", "Secret", "Deployment", "Service")]
 
 
-def token(keycloak: dict[str, Any], user: str) -> str:
-    openid = KeycloakOpenID(
-        server_url=keycloak["url"],
-        realm_name=keycloak["realm"],
-        client_id=keycloak["trino_client_id"],
-        verify=keycloak["ca"],
-        timeout=10,
-    )
-    access: str = openid.token(user, keycloak["users"][user])["access_token"]
-    return access
-
-
 def query(local: LocalTrino, keycloak: dict[str, Any], user: str, sql: str) -> list[list[Any]]:
-    session = requests.Session()
-    session.verify = keycloak["ca"]
-    session.trust_env = False  # REQUESTS_CA_BUNDLE would replace session.verify
-    conn = trino.dbapi.Connection(
-        host="localhost",
-        port=local.nodes[0].port,
-        user=user,
-        http_scheme="https",
-        auth=JWTAuthentication(token(keycloak, user)),
-        http_session=session,
-    )
-    try:
-        cursor = conn.cursor()
-        cursor.execute(sql)
-        rows: list[list[Any]] = cursor.fetchall()
-        return rows
-    finally:
-        conn.close()  # type: ignore[no-untyped-call]
+    token = keycloak_token(keycloak, user, keycloak["users"][user])
+    session = https_session(keycloak["ca"])
+    return execute(local.nodes[0].port, session, user, sql, JWTAuthentication(token))
 
 
 @pytest.fixture(scope="module")
@@ -77,33 +56,9 @@ def test_member_queries_workspace_tables_joined_with_a_granted_dataset(
     ws = unique("query")
     ns = f"ws-{ws}"
     target = published.target
-    dataset = {
-        "apiVersion": "havre.io/v1alpha1",
-        "kind": "Dataset",
-        "metadata": {"name": published.name},
-        "spec": {
-            "title": "SNDS synthetic sample",
-            "bucket": target.bucket,
-            "prefix": target.prefix,
-            "icebergNamespace": target.namespace,
-            "steward": "sam",
-        },
-    }
-    grant = {
-        "apiVersion": "havre.io/v1alpha1",
-        "kind": "DatasetGrant",
-        "metadata": {"name": f"{ws}-snds"},
-        "spec": {
-            "workspace": ws,
-            "dataset": published.name,
-            "legalBasis": "MR-004",
-            "expires": "2030-01-01T00:00:00Z",
-        },
-    }
     applied_at = time.monotonic()
-    for manifest in (dataset, grant):
-        done = kubectl(kube.kubeconfig, "apply", "-f", "-", stdin=yaml.safe_dump(manifest))
-        assert done.returncode == 0, done.stderr
+    apply(kube.kubeconfig, dataset(published.name, target.bucket, target.prefix, target.namespace))
+    apply(kube.kubeconfig, grant(f"{ws}-snds", ws, published.name))
     apply(kube.kubeconfig, workspace(ws, size={"workers": 1, "cpu": "1", "memory": "2Gi"}))
 
     def engine_ready() -> dict[str, Any] | None:

@@ -26,7 +26,16 @@ from tests.integration.storage import (
     root_client,
     workspace_client,
 )
-from tests.integration.workspaces import WORKSPACE, apply, condition, unique, wait_ready, workspace
+from tests.integration.workspaces import (
+    WORKSPACE,
+    apply,
+    condition,
+    unique,
+    wait_ready,
+    workspace,
+)
+from tests.integration.workspaces import dataset as dataset_manifest
+from tests.integration.workspaces import grant as grant_manifest
 
 pytestmark = pytest.mark.integration
 
@@ -54,33 +63,13 @@ def dataset(kube: Kube, minio: dict[str, Any]) -> Iterator[str]:
     name = unique("snds")
     put(root, DATASET_BUCKET, f"{name}/ER_PRS_F/part-0.csv", ROWS)
     put(root, DATASET_BUCKET, "other-dataset/secret.csv", b"not granted")
-    obj = {
-        "apiVersion": "havre.io/v1alpha1",
-        "kind": "Dataset",
-        "metadata": {"name": name},
-        "spec": {
-            "title": "SNDS synthetic sample",
-            "bucket": DATASET_BUCKET,
-            "prefix": name,
-            "icebergNamespace": "snds",
-            "steward": "sam",
-        },
-    }
-    result = kubectl(kube.kubeconfig, "apply", "-f", "-", stdin=yaml.safe_dump(obj))
-    assert result.returncode == 0, result.stderr
+    apply(kube.kubeconfig, dataset_manifest(name, DATASET_BUCKET, name))
     yield name
     kubectl(kube.kubeconfig, "delete", "dataset", name, "--ignore-not-found")
 
 
 def grant(kube: Kube, name: str, ws: str, ds: str, expires: str = "2030-01-01T00:00:00Z") -> None:
-    obj = {
-        "apiVersion": "havre.io/v1alpha1",
-        "kind": "DatasetGrant",
-        "metadata": {"name": name},
-        "spec": {"workspace": ws, "dataset": ds, "legalBasis": "MR-004", "expires": expires},
-    }
-    result = kubectl(kube.kubeconfig, "apply", "-f", "-", stdin=yaml.safe_dump(obj))
-    assert result.returncode == 0, result.stderr
+    apply(kube.kubeconfig, grant_manifest(name, ws, ds, expires))
 
 
 def test_workspace_reads_and_writes_its_bucket_and_is_denied_on_another(

@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-import trino
-from keycloak import KeycloakOpenID
 from trino.auth import JWTAuthentication
 from trino.exceptions import HttpError, TrinoQueryError
 
@@ -38,6 +35,7 @@ from havre.pipeline.validate import ValidWorkspace, validate_workspace
 from tests.integration import trino_setup as setup
 from tests.integration.conftest import Platform
 from tests.integration.helpers import free_port
+from tests.integration.trino_client import execute, https_session, keycloak_token
 
 SPEC = {
     "title": "Rendered Trino test",
@@ -142,15 +140,7 @@ def rendered_workspace(platform: Platform, paths: StackPaths) -> Iterator[Runnin
 
 def token(run: RunningWorkspace, user: str) -> str:
     """An access token of ``user`` for Trino (password grant, client ``trino``)."""
-    openid = KeycloakOpenID(
-        server_url=run.keycloak["url"],
-        realm_name=run.keycloak["realm"],
-        client_id=run.keycloak["trino_client_id"],
-        verify=run.keycloak["ca"],
-        timeout=10,
-    )
-    access: str = openid.token(user, run.passwords[user])["access_token"]
-    return access
+    return keycloak_token(run.keycloak, user, run.passwords[user])
 
 
 def query(
@@ -158,25 +148,13 @@ def query(
 ) -> list[list[Any]]:
     """Run ``statement`` over HTTPS with ``user``'s token, as ``session_user`` (default: the
     same user), verifying the coordinator's certificate against the stack CA."""
-    session = requests.Session()
-    session.verify = run.keycloak["ca"]
-    # REQUESTS_CA_BUNDLE in the environment would otherwise replace session.verify.
-    session.trust_env = False
-    conn = trino.dbapi.Connection(
-        host="localhost",
-        port=run.trino.nodes[0].port,
-        user=session_user or user,
-        http_scheme="https",
-        auth=JWTAuthentication(token(run, user)),
-        http_session=session,
+    return execute(
+        run.trino.nodes[0].port,
+        https_session(run.keycloak["ca"]),
+        session_user or user,
+        statement,
+        JWTAuthentication(token(run, user)),
     )
-    try:
-        cursor = conn.cursor()
-        cursor.execute(statement)
-        rows: list[list[Any]] = cursor.fetchall()
-        return rows
-    finally:
-        conn.close()  # type: ignore[no-untyped-call]
 
 
 def refused(run: RunningWorkspace, user: str, statement: str) -> str:

@@ -67,3 +67,36 @@ def wait_ready(cluster: Any, name: str, timeout: float = 30.0) -> dict[str, Any]
 
 def delete(kubeconfig: str, name: str) -> None:
     kubectl(kubeconfig, "delete", "workspace", name, "--ignore-not-found", "--wait=false")
+
+
+def dataset(name: str, bucket: str, prefix: str, namespace: str = "snds") -> dict[str, Any]:
+    """A Dataset as a data steward publishes it."""
+    return {
+        "apiVersion": "havre.io/v1alpha1",
+        "kind": "Dataset",
+        "metadata": {"name": name},
+        "spec": {
+            "title": "SNDS synthetic sample",
+            "bucket": bucket,
+            "prefix": prefix,
+            "icebergNamespace": namespace,
+            "steward": "sam",
+        },
+    }
+
+
+def grant(
+    name: str, workspace: str, dataset: str, expires: str = "2030-01-01T00:00:00Z"
+) -> dict[str, Any]:
+    """A DatasetGrant under the MR-004 reference methodology."""
+    return {
+        "apiVersion": "havre.io/v1alpha1",
+        "kind": "DatasetGrant",
+        "metadata": {"name": name},
+        "spec": {
+            "workspace": workspace,
+            "dataset": dataset,
+            "legalBasis": "MR-004",
+            "expires": expires,
+        },
+    }

@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 
 import bcrypt
 import requests
+import trino
+import trino.auth
 
 from devstack import process
 from devstack.component import Component
@@ -252,10 +254,31 @@ class Trino(Component):
         write_properties(self.etc / "catalog" / "memory.properties", {"connector.name": "memory"})
 
     def probe(self) -> bool:
+        """Started, and a real query finds an active node (the coordinator registers itself
+        in discovery a moment after /v1/info says it has started)."""
         resp = requests.get(
             f"https://127.0.0.1:{self.port}/v1/info", verify=str(self.ca.cert_path), timeout=2
         )
-        return resp.status_code == 200 and resp.json().get("starting") is False
+        if resp.status_code != 200 or resp.json().get("starting") is not False:
+            return False
+        session = requests.Session()
+        session.verify = str(self.ca.cert_path)
+        session.trust_env = False  # REQUESTS_CA_BUNDLE would replace verify
+        conn = trino.dbapi.Connection(
+            host="127.0.0.1",
+            port=self.port,
+            user=ADMIN_USER,
+            http_scheme="https",
+            auth=trino.auth.BasicAuthentication(ADMIN_USER, self.password),
+            http_session=session,
+            request_timeout=5,
+        )
+        try:
+            cursor = conn.cursor()
+            cursor.execute("SELECT count(*) FROM system.runtime.nodes WHERE state = 'active'")
+            return bool(cursor.fetchall()[0][0] > 0)
+        finally:
+            conn.close()  # type: ignore[no-untyped-call]
 
     def info(self) -> dict[str, Any]:
         return {
