@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from devstack import stack
+from devstack.havre_setup import install_api, operator_environment
 from devstack.paths import StackPaths
-from devstack.tls import StackCA
 from havre.kube.cluster import Cluster
-from tests.integration.helpers import ROOT, OperatorProcess, kubectl
+from tests.integration.helpers import OperatorProcess
 
 Platform = Callable[[str], dict[str, Any]]
 
@@ -53,14 +53,9 @@ class Kube:
 
 
 @pytest.fixture(scope="session")
-def kube(platform: Platform) -> Kube:
-    info = platform("kube")
-    kubeconfig = str(info["kubeconfig"])
-    applied = kubectl(kubeconfig, "apply", "--server-side", "-f", str(ROOT / "crds"))
-    assert applied.returncode == 0, applied.stderr
-    for crd in ("workspaces", "datasets", "datasetgrants"):
-        done = kubectl(kubeconfig, "wait", "--for=condition=Established", f"crd/{crd}.havre.io")
-        assert done.returncode == 0, done.stderr
+def kube(platform: Platform, stack_paths: StackPaths) -> Kube:
+    kubeconfig = str(platform("kube")["kubeconfig"])
+    install_api(kubeconfig, stack_paths.state)
     return Kube(kubeconfig=kubeconfig, cluster=Cluster.from_kubeconfig(kubeconfig))
 
 
@@ -79,49 +74,6 @@ def keycloak(platform: Platform) -> dict[str, Any]:
     return platform("keycloak")
 
 
-def install_platform_ca(kube: Kube, stack_paths: StackPaths) -> None:
-    """The CA that signs workspaces' Trino certificates: the stack's own, as a Secret."""
-    ca = StackCA(stack_paths.state)
-    ca.ensure()
-    kubectl(kube.kubeconfig, "create", "namespace", "havre-system")
-    secret = kubectl(
-        kube.kubeconfig,
-        "create",
-        "secret",
-        "tls",
-        "havre-platform-ca",
-        "-n",
-        "havre-system",
-        f"--cert={ca.cert_path}",
-        f"--key={ca.key_path}",
-        "--dry-run=client",
-        "-o",
-        "yaml",
-    )
-    applied = kubectl(kube.kubeconfig, "apply", "-f", "-", stdin=secret.stdout)
-    assert applied.returncode == 0, applied.stderr
-
-
-def operator_env(
-    minio: dict[str, Any], postgres: dict[str, Any], keycloak: dict[str, Any]
-) -> dict[str, str]:
-    """The operator's settings for the local platform. Trino's certificates also name
-    localhost, where the tests start the rendered Trino."""
-    return {
-        "HAVRE_TRINO_ISSUER": keycloak["issuer"],
-        "HAVRE_TRINO_JWKS_URL": keycloak["jwks_uri"],
-        "HAVRE_TRINO_CA_BUNDLE_FILE": keycloak["ca"],
-        "HAVRE_TRINO_EXTRA_DNS_NAMES": "localhost",
-        "HAVRE_STORAGE_URL": minio["url"],
-        "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
-        "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
-        "HAVRE_CATALOG_HOST": postgres["host"],
-        "HAVRE_CATALOG_PORT": str(postgres["port"]),
-        "HAVRE_CATALOG_USER": postgres["user"],
-        "HAVRE_CATALOG_PASSWORD": postgres["password"],
-    }
-
-
 @pytest.fixture(scope="session")
 def operator(
     kube: Kube,
@@ -132,8 +84,7 @@ def operator(
 ) -> Iterator[OperatorProcess]:
     """The operator against the local API server, object store, catalog database, with
     Trino rendered for each workspace."""
-    install_platform_ca(kube, stack_paths)
-    env = operator_env(minio, postgres, keycloak)
+    env = operator_environment({"minio": minio, "postgres": postgres, "keycloak": keycloak})
     proc = OperatorProcess(kube.kubeconfig, stack_paths.state / "logs" / "operator.log", env)
     proc.start()
     yield proc

@@ -30,13 +30,13 @@ from devstack.components.trino import (
 from devstack.paths import StackPaths
 from devstack.secrets import random_secret
 from devstack.tls import StackCA
+from devstack.trino_client import execute
 from devstack.wait import wait_ready
 from havre import cli
 from havre.api import names
 from havre.datasets.publish import CatalogDatabase, Publication, S3Access
 from tests.integration.helpers import free_port
 from tests.integration.storage import root_client
-from tests.integration.trino_client import execute
 
 NAMESPACE, PREFIX = "snds", "sample/v1"
 TRINO = "dataset-trino"

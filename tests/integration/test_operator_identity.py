@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
+from devstack.havre_setup import operator_environment
 from devstack.paths import StackPaths
-from tests.integration.conftest import Kube, operator_env
+from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, kubectl
 from tests.integration.workspaces import condition, delete, unique, wait_ready, workspace
 
@@ -65,7 +66,7 @@ def least_privileged_operator(
     proc = OperatorProcess(
         kubeconfig,
         stack_paths.state / "logs" / "operator-sa.log",
-        operator_env(minio, postgres, keycloak),
+        operator_environment({"minio": minio, "postgres": postgres, "keycloak": keycloak}),
     )
     proc.start()
     yield proc

@@ -13,12 +13,12 @@ import trino
 from trino.auth import JWTAuthentication
 
 from devstack.paths import StackPaths
+from devstack.trino_client import execute, https_session, keycloak_token
 from devstack.trino_local import LocalTrino, run_rendered_trino
 from havre.kube.kinds import by_name
 from tests.integration.conftest import Kube
 from tests.integration.datasets import Dataset, create_dataset, drop_dataset
 from tests.integration.helpers import OperatorProcess, free_port, kubectl, wait_for
-from tests.integration.trino_client import execute, https_session, keycloak_token
 from tests.integration.workspaces import (
     apply,
     condition,

@@ -21,6 +21,7 @@ from trino.auth import JWTAuthentication
 from trino.exceptions import HttpError, TrinoQueryError
 
 from devstack.paths import StackPaths
+from devstack.trino_client import execute, https_session, keycloak_token
 from devstack.trino_local import LocalTrino, run_rendered_trino
 from havre.api import names
 from havre.kube.cluster import Cluster
@@ -35,7 +36,6 @@ from havre.pipeline.validate import ValidWorkspace, validate_workspace
 from tests.integration import trino_setup as setup
 from tests.integration.conftest import Platform
 from tests.integration.helpers import free_port
-from tests.integration.trino_client import execute, https_session, keycloak_token
 
 SPEC = {
     "title": "Rendered Trino test",

@@ -1,4 +1,4 @@
-"""Talking to a Trino under test: a member's Keycloak token, one statement over HTTPS."""
+"""Talking to a local Trino: a member's Keycloak token, one statement over HTTPS."""
 
 from __future__ import annotations
 

@@ -1,0 +1,71 @@
+"""What Havre needs on the local platform: its API installed, the platform CA as a Secret,
+and the operator's settings pointing at the stack's components. Shared by the tests and
+the demo, so both run the operator exactly the same way."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from devstack.errors import ComponentError
+from devstack.paths import REPO_ROOT
+from devstack.tls import StackCA
+
+
+def _kubectl(kubeconfig: str, *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        ["kubectl", "--kubeconfig", kubeconfig, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ComponentError("havre", f"kubectl {' '.join(args[:3])}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def install_api(kubeconfig: str, state: Path) -> None:
+    """CRDs, personas, admission policy and operator identity from ``crds/``; the stack's CA
+    as the Secret havre-system/havre-platform-ca that signs workspaces' Trino certificates."""
+    _kubectl(kubeconfig, "apply", "--server-side", "-f", str(REPO_ROOT / "crds"))
+    for crd in ("workspaces", "datasets", "datasetgrants"):
+        _kubectl(kubeconfig, "wait", "--for=condition=Established", f"crd/{crd}.havre.io")
+    ca = StackCA(state)
+    ca.ensure()
+    secret = _kubectl(
+        kubeconfig,
+        "create",
+        "secret",
+        "tls",
+        "havre-platform-ca",
+        "-n",
+        "havre-system",
+        f"--cert={ca.cert_path}",
+        f"--key={ca.key_path}",
+        "--dry-run=client",
+        "-o",
+        "yaml",
+    )
+    _kubectl(kubeconfig, "apply", "-f", "-", stdin=secret)
+
+
+def operator_environment(components: dict[str, Any]) -> dict[str, str]:
+    """The operator's settings for this stack. Trino's certificates also name localhost,
+    where the tests and the demo start the rendered Trino."""
+    minio, postgres, keycloak = components["minio"], components["postgres"], components["keycloak"]
+    return {
+        "HAVRE_STORAGE_URL": minio["url"],
+        "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
+        "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
+        "HAVRE_CATALOG_HOST": postgres["host"],
+        "HAVRE_CATALOG_PORT": str(postgres["port"]),
+        "HAVRE_CATALOG_USER": postgres["user"],
+        "HAVRE_CATALOG_PASSWORD": postgres["password"],
+        "HAVRE_TRINO_ISSUER": keycloak["issuer"],
+        "HAVRE_TRINO_JWKS_URL": keycloak["jwks_uri"],
+        "HAVRE_TRINO_CA_BUNDLE_FILE": keycloak["ca"],
+        "HAVRE_TRINO_EXTRA_DNS_NAMES": "localhost",
+    }
