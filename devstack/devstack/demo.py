@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import time
 import urllib.request
@@ -26,7 +25,7 @@ from trino.auth import JWTAuthentication
 
 from devstack import process, stack
 from devstack.errors import ComponentError
-from devstack.havre_setup import install_api, operator_environment
+from devstack.havre_setup import install_api, kubectl, operator_environment
 from devstack.paths import REPO_ROOT, StackPaths
 from devstack.trino_client import execute, https_session, keycloak_token
 from devstack.trino_local import run_rendered_trino
@@ -44,19 +43,6 @@ WHERE b.dgn_pal LIKE 'I50%' AND substr(r.pha_atc_c07, 1, 3) IN ('C03', 'C07', 'C
 
 def say(step: str) -> None:
     print(f"\n==> {step}", flush=True)
-
-
-def kubectl(kubeconfig: str, *args: str) -> str:
-    out = subprocess.run(
-        ["kubectl", "--kubeconfig", kubeconfig, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise ComponentError("demo", f"kubectl {' '.join(args)}: {out.stderr.strip()}")
-    return out.stdout
 
 
 def start_operator(paths: StackPaths, kubeconfig: str, env: dict[str, str]) -> None:

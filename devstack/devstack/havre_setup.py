@@ -13,7 +13,8 @@ from devstack.paths import REPO_ROOT
 from devstack.tls import StackCA
 
 
-def _kubectl(kubeconfig: str, *args: str, stdin: str | None = None) -> str:
+def kubectl(kubeconfig: str, *args: str, stdin: str | None = None) -> str:
+    """Run kubectl; its output, or a ComponentError with what it said."""
     result = subprocess.run(
         ["kubectl", "--kubeconfig", kubeconfig, *args],
         input=stdin,
@@ -30,12 +31,12 @@ def _kubectl(kubeconfig: str, *args: str, stdin: str | None = None) -> str:
 def install_api(kubeconfig: str, state: Path) -> None:
     """CRDs, personas, admission policy and operator identity from ``crds/``; the stack's CA
     as the Secret havre-system/havre-platform-ca that signs workspaces' Trino certificates."""
-    _kubectl(kubeconfig, "apply", "--server-side", "-f", str(REPO_ROOT / "crds"))
+    kubectl(kubeconfig, "apply", "--server-side", "-f", str(REPO_ROOT / "crds"))
     for crd in ("workspaces", "datasets", "datasetgrants"):
-        _kubectl(kubeconfig, "wait", "--for=condition=Established", f"crd/{crd}.havre.io")
+        kubectl(kubeconfig, "wait", "--for=condition=Established", f"crd/{crd}.havre.io")
     ca = StackCA(state)
     ca.ensure()
-    secret = _kubectl(
+    secret = kubectl(
         kubeconfig,
         "create",
         "secret",
@@ -49,7 +50,7 @@ def install_api(kubeconfig: str, state: Path) -> None:
         "-o",
         "yaml",
     )
-    _kubectl(kubeconfig, "apply", "-f", "-", stdin=secret)
+    kubectl(kubeconfig, "apply", "-f", "-", stdin=secret)
 
 
 def operator_environment(components: dict[str, Any]) -> dict[str, str]:
