@@ -8,19 +8,14 @@ from typing import Any
 import requests
 import trino
 import trino.exceptions
-from keycloak import KeycloakOpenID
 from trino.auth import Authentication
+
+from devstack.keycloak_clients import trino_openid
 
 
 def keycloak_token(keycloak: dict[str, Any], user: str, password: str) -> str:
     """An access token of ``user`` for Trino (password grant, client ``trino``)."""
-    openid = KeycloakOpenID(
-        server_url=keycloak["url"],
-        realm_name=keycloak["realm"],
-        client_id=keycloak["trino_client_id"],
-        verify=keycloak["ca"],
-        timeout=10,
-    )
+    openid = trino_openid(keycloak)
     access: str = openid.token(user, password)["access_token"]
     return access
 

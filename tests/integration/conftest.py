@@ -16,7 +16,9 @@ import pytest
 from devstack import stack
 from devstack.havre_setup import install_api, operator_environment
 from devstack.paths import StackPaths
+from havre.external.catalogdb import CatalogDatabase
 from havre.kube.cluster import Cluster
+from tests.integration.catalogdb import ADMINS, Harness, admin_catalogs
 from tests.integration.helpers import OperatorProcess
 
 Platform = Callable[[str], dict[str, Any]]
@@ -89,3 +91,16 @@ def operator(
     proc.start()
     yield proc
     proc.stop()
+
+
+# Catalog database clients, once per kind of admin (superuser, least-privileged).
+@pytest.fixture(scope="module", params=ADMINS)
+def catalogs(platform: Platform, request: pytest.FixtureRequest) -> Iterator[CatalogDatabase]:
+    with admin_catalogs(platform("postgres"), request.param) as client:
+        yield client
+
+
+@pytest.fixture
+def db(platform: Platform, catalogs: CatalogDatabase) -> Iterator[Harness]:
+    with Harness(platform("postgres"), catalogs) as harness:
+        yield harness

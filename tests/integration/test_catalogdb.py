@@ -15,23 +15,10 @@ from psycopg import errors, sql
 from devstack.secrets import random_secret
 from havre.api import names
 from havre.errors import Pending
-from havre.external.catalogdb import CatalogDatabase
-from tests.integration.catalogdb import ADMINS, INSERT_TABLE, Harness, admin_catalogs, superuser
+from tests.integration.catalogdb import INSERT_TABLE, Harness, superuser
 from tests.integration.conftest import Platform
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module", params=ADMINS)
-def catalogs(platform: Platform, request: pytest.FixtureRequest) -> Iterator[CatalogDatabase]:
-    with admin_catalogs(platform("postgres"), request.param) as client:
-        yield client
-
-
-@pytest.fixture
-def db(platform: Platform, catalogs: CatalogDatabase) -> Iterator[Harness]:
-    with Harness(platform("postgres"), catalogs) as harness:
-        yield harness
 
 
 def test_ensure_workspace_is_idempotent_and_its_role_writes_its_own_catalog(db: Harness) -> None:

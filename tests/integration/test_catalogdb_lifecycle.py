@@ -3,8 +3,6 @@ suspension, deletion, drift repaired, names quoted, and a server that does not a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import psycopg
 import pytest
 from psycopg import sql
@@ -12,25 +10,12 @@ from psycopg import sql
 from devstack.secrets import random_secret
 from havre.api import names
 from havre.errors import DependencyUnavailable
-from havre.external.catalogdb import UNAVAILABLE, CatalogDatabase
+from havre.external.catalogdb import UNAVAILABLE
 from havre.external.postgres import PostgresCatalogs
-from tests.integration.catalogdb import ADMINS, Harness, admin_catalogs, superuser
-from tests.integration.conftest import Platform
+from tests.integration.catalogdb import Harness, superuser
 from tests.integration.helpers import free_port
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module", params=ADMINS)
-def catalogs(platform: Platform, request: pytest.FixtureRequest) -> Iterator[CatalogDatabase]:
-    with admin_catalogs(platform("postgres"), request.param) as client:
-        yield client
-
-
-@pytest.fixture
-def db(platform: Platform, catalogs: CatalogDatabase) -> Iterator[Harness]:
-    with Harness(platform("postgres"), catalogs) as harness:
-        yield harness
 
 
 def test_a_new_password_replaces_the_old_one(db: Harness) -> None:

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from keycloak import KeycloakAdmin, KeycloakError, KeycloakGetError, KeycloakOpenID
+from keycloak import KeycloakAdmin, KeycloakError, KeycloakGetError
 
+from devstack.keycloak_clients import operator_admin as admin_client
+from devstack.keycloak_clients import trino_openid
 from tests.integration.conftest import Platform
 
 pytestmark = pytest.mark.integration
@@ -19,27 +21,9 @@ def keycloak(platform: Platform) -> dict[str, Any]:
     return platform("keycloak")
 
 
-def _openid(keycloak: dict[str, Any]) -> KeycloakOpenID:
-    return KeycloakOpenID(
-        server_url=keycloak["url"],
-        realm_name=keycloak["realm"],
-        client_id=keycloak["trino_client_id"],
-        verify=keycloak["ca"],
-        timeout=10,
-    )
-
-
 @pytest.fixture
 def operator_admin(keycloak: dict[str, Any]) -> KeycloakAdmin:
-    """The operator's view of Keycloak: its own service client, not the admin password."""
-    return KeycloakAdmin(
-        server_url=keycloak["url"],
-        realm_name=keycloak["realm"],
-        client_id=keycloak["operator_client_id"],
-        client_secret_key=keycloak["operator_client_secret"],
-        verify=keycloak["ca"],
-        timeout=10,
-    )
+    return admin_client(keycloak)
 
 
 @pytest.fixture
@@ -52,7 +36,7 @@ def scratch_group(operator_admin: KeycloakAdmin) -> Iterator[str]:
 
 
 def test_user_token_names_the_user_and_is_meant_for_trino(keycloak: dict[str, Any]) -> None:
-    openid = _openid(keycloak)
+    openid = trino_openid(keycloak)
     token = openid.token("alice", keycloak["users"]["alice"])
     # decode_token checks the signature against the realm's published JWKS.
     claims = openid.decode_token(token["access_token"])
@@ -63,14 +47,14 @@ def test_user_token_names_the_user_and_is_meant_for_trino(keycloak: dict[str, An
 
 
 def test_discovery_publishes_the_issuer_and_jwks_in_stack_info(keycloak: dict[str, Any]) -> None:
-    document = _openid(keycloak).well_known()
+    document = trino_openid(keycloak).well_known()
     assert document["issuer"] == keycloak["issuer"]
     assert document["jwks_uri"] == keycloak["jwks_uri"]
 
 
 def test_wrong_password_gets_no_token(keycloak: dict[str, Any]) -> None:
     with pytest.raises(KeycloakError) as failure:
-        _openid(keycloak).token("bob", keycloak["users"]["bob"] + "-wrong")
+        trino_openid(keycloak).token("bob", keycloak["users"]["bob"] + "-wrong")
     # OAuth 2.0 answers a bad resource-owner password with 400 invalid_grant.
     assert failure.value.response_code == 400
     assert b"invalid_grant" in (failure.value.response_body or b"")

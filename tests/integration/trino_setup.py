@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from keycloak import KeycloakAdmin
 from minio import Minio, MinioAdmin
 from minio.credentials.providers import StaticProvider
 from minio.error import MinioAdminException
 from psycopg import sql
 
+from devstack.keycloak_clients import operator_admin
 from devstack.tls import StackCA
 from havre.api import names
 from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET
@@ -154,21 +154,10 @@ def remove_storage(minio: dict[str, Any], workspace: str, buckets: Iterable[str]
         s3.remove_bucket(bucket)
 
 
-def _keycloak_admin(keycloak: dict[str, Any]) -> KeycloakAdmin:
-    return KeycloakAdmin(
-        server_url=keycloak["url"],
-        realm_name=keycloak["realm"],
-        client_id=keycloak["operator_client_id"],
-        client_secret_key=keycloak["operator_client_secret"],
-        verify=keycloak["ca"],
-        timeout=10,
-    )
-
-
 def create_keycloak_user(keycloak: dict[str, Any], username: str) -> str:
     """A realm user who belongs to no workspace; returns the password."""
     password = secrets.token_urlsafe(18)
-    _keycloak_admin(keycloak).create_user(
+    operator_admin(keycloak).create_user(
         {
             "username": username,
             "enabled": True,
@@ -183,7 +172,7 @@ def create_keycloak_user(keycloak: dict[str, Any], username: str) -> str:
 
 
 def delete_keycloak_user(keycloak: dict[str, Any], username: str) -> None:
-    admin = _keycloak_admin(keycloak)
+    admin = operator_admin(keycloak)
     user_id = admin.get_user_id(username)
     if user_id is not None:
         admin.delete_user(user_id)
