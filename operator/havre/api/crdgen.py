@@ -141,7 +141,12 @@ def render_crds() -> dict[str, dict[str, Any]]:
             "workspaces",
             WorkspaceSpec,
             WorkspaceStatus,
-            [{"name": "Owner", "type": "string", "jsonPath": ".spec.owner"}, expires],
+            [
+                {"name": "Owner", "type": "string", "jsonPath": ".spec.owner"},
+                expires,
+                # Federation: the member cluster the hub placed it on (empty elsewhere).
+                {"name": "Member", "type": "string", "jsonPath": ".status.member"},
+            ],
             ["ws"],
             ["havre"],
         ),
