@@ -4,14 +4,14 @@
 
 Topology (ports are the main stack's plus the stack offset shown):
 
-- hub (offset +40, state ``<main>/federation/hub``): the ``kube`` component (etcd,
+- hub (offset +60, state ``<main>/federation/hub``): the ``kube`` component (etcd,
   kube-apiserver, kube-controller-manager) and Karmada's aggregated API server, webhook,
   controller manager and scheduler; Havre's operator in hub mode.
-- member ``snc`` (offset +20, state ``<main>/federation/snc``): its own ``kube``,
-  ``minio`` and ``postgres``, and its own Havre operator.
-- member ``hds``: the main stack itself (its ``kube`` — with the node, when there is
-  one — ``minio``, ``postgres``), and its Havre operator; its Keycloak realm is the
-  platform's single identity provider.
+- member ``snc`` (offset +20, state ``<main>/federation/snc``) and member ``hds``
+  (offset +40): each its own ``kube``, ``minio`` and ``postgres``, and its own Havre
+  operator. A member may also be the main stack itself (``MemberPlan.offset=None``: its
+  node can then run workspaces' Trino).
+- identity: the main stack's Keycloak realm is the platform's single identity provider.
 
 Every process carries the mark of a state directory under the main stack's, so the main
 stack's ``down`` and ``leftovers`` see them too.
@@ -47,7 +47,7 @@ from devstack.paths import REPO_ROOT, StackPaths
 from devstack.tls import StackCA
 from devstack.wait import wait_ready
 
-HUB_OFFSET = 40
+HUB_OFFSET = 60
 OPERATOR_HEALTH_PORT = 25450
 HUB_WEBHOOK_PORT = 25448
 MEMBER_COMPONENTS = ("kube", "minio", "postgres")
@@ -62,11 +62,15 @@ class MemberPlan:
     region: str
     certifications: tuple[str, ...]
     offset: int | None
+    #: Whether its operator runs each workspace's Trino (needs a node to be Ready).
+    query_engine: bool
 
 
 DEFAULT_MEMBERS = (
-    MemberPlan("snc", "snc-host", "fr-idf", ("secnumcloud",), 20),
-    MemberPlan("hds", "hds-host", "fr-nord", ("hds",), None),
+    # Without a node, a member runs no Trino: snc provides storage and catalogs only; hds
+    # renders its workspaces' Trino (configuration and access rules).
+    MemberPlan("snc", "snc-host", "fr-idf", ("secnumcloud",), 20, query_engine=False),
+    MemberPlan("hds", "hds-host", "fr-nord", ("hds",), 40, query_engine=True),
 )
 
 
@@ -153,6 +157,17 @@ def start_operator(
     wait_ready(name, live, timeout=90, log=paths.log(name), pid=pid)
 
 
+def member_operator_environment(
+    plan: MemberPlan, components: dict[str, Any], keycloak: dict[str, Any]
+) -> dict[str, str]:
+    """A member's operator: its own object store and catalog database, the platform's
+    identity provider; its provider name; Trino only where workspaces can run it."""
+    env = operator_environment({**components, "keycloak": keycloak})
+    if not plan.query_engine:
+        env = {k: v for k, v in env.items() if not k.startswith("HAVRE_TRINO_")}
+    return {**env, "HAVRE_FEDERATION_PROVIDER": plan.provider}
+
+
 def hub_operator_environment(hub: StackPaths, resync: float = 2.0) -> dict[str, str]:
     """Settings of the operator in hub mode: its admission webhook's address and certificate."""
     cert, key = StackCA(hub.state).issue("havre-hub-webhook", dns=("localhost",))
@@ -171,16 +186,18 @@ def up(
     plans: Sequence[MemberPlan] = DEFAULT_MEMBERS,
     *,
     main_operator: bool = True,
-    main_components: Sequence[str] = ("kube", "minio", "postgres", "keycloak"),
+    main_components: Sequence[str] = (),
     on_step: Callable[[str], None] = lambda _: None,
 ) -> Federation:
     """Build (cached) and start the hub and the members, join them, start the operators.
 
-    Reuses whatever already serves. ``main_operator=False`` leaves the main stack's
-    operator to the caller (the test session runs its own).
+    Reuses whatever already serves. When the main stack is a member, ``main_components``
+    are started on it and ``main_operator=False`` leaves its operator to the caller.
+    Keycloak, the platform's one realm, is the main stack's: ``make stack-up`` starts it.
     """
     t0 = time.monotonic()
     hub = hub_paths(main)
+    StackCA(main.state).ensure()  # the platform CA (Keycloak's) the operators trust
     build = KarmadaBuild(hub.log("karmada-build"))
     on_step(f"karmada {build.version}: {'cached' if build.is_built() else 'building'}")
     build.build()
@@ -189,6 +206,7 @@ def up(
         (member_paths(main, p), list(main_components if p.offset is None else MEMBER_COMPONENTS))
         for p in plans
     ]
+    wanted = [(paths, only) for paths, only in wanted if only]
     with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
         for future in [pool.submit(stack.up, paths, only) for paths, only in wanted]:
             future.result()
@@ -206,7 +224,9 @@ def up(
     install_havre_api(hub_kubeconfig)
     members: dict[str, Member] = {}
     components: dict[str, dict[str, Any]] = {}
-    keycloak = _component(main, "keycloak")
+    # The platform's one realm: the main stack's Keycloak (its address and CA; the
+    # operators need it running only to sign users in or sync groups).
+    keycloak = stack.load("keycloak", main).info()
     for plan in plans:
         paths = member_paths(main, plan)
         kube = _component(paths, "kube")
@@ -224,7 +244,7 @@ def up(
         install_api(kube["kubeconfig"], paths.state)
         join(hub_kubeconfig, members[plan.name])
         if plan.offset is not None or main_operator:
-            env = operator_environment({**components[plan.name], "keycloak": keycloak})
+            env = member_operator_environment(plan, components[plan.name], keycloak)
             start_operator("havre-operator", paths, kube["kubeconfig"], env, OPERATOR_HEALTH_PORT)
     on_step("hub: Havre's operator in hub mode")
     start_operator(

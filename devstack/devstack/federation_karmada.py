@@ -35,7 +35,6 @@ BUILD_TIMEOUT = 3 * 3600.0
 
 AGGREGATED_APISERVER_PORT = 25443
 WEBHOOK_PORT = 25444
-WEBHOOK_HEALTH_PORT = 25445
 CONTROLLER_MANAGER_HEALTH_PORT = 25446
 SCHEDULER_HEALTH_PORT = 25447
 #: The Service name the APIService points at; its certificate must carry this name.
@@ -117,6 +116,15 @@ class KarmadaBuild:
             shutil.rmtree(partial, ignore_errors=True)
 
 
+def _https_ok(url: str, ca: Path) -> bool:
+    context = ssl.create_default_context(cafile=str(ca))
+    try:
+        with urllib.request.urlopen(url, timeout=2, context=context) as resp:  # noqa: S310
+            return bool(resp.status == 200)
+    except urllib.error.HTTPError:
+        return False
+
+
 class _HubProgram(Component):
     """One Karmada command run against the hub stack's API server."""
 
@@ -194,13 +202,7 @@ class AggregatedAPIServer(_HubProgram):
 
     def probe(self) -> bool:
         """Its own /readyz over TLS verified with the hub stack's CA."""
-        context = ssl.create_default_context(cafile=str(self.ca.cert_path))
-        try:
-            url = f"https://127.0.0.1:{self.port}/readyz"
-            with urllib.request.urlopen(url, timeout=2, context=context) as resp:
-                return bool(resp.status == 200)
-        except urllib.error.HTTPError:
-            return False
+        return _https_ok(f"https://127.0.0.1:{self.port}/readyz", self.ca.cert_path)
 
 
 class Webhook(_HubProgram):
@@ -230,12 +232,14 @@ class Webhook(_HubProgram):
                 f"--secure-port={self.port}",
                 f"--cert-dir={cert_dir}",
                 "--metrics-bind-address=0",
-                f"--health-probe-bind-address=127.0.0.1:{self.paths.port(WEBHOOK_HEALTH_PORT)}",
+                # Its readiness is served on the webhook port itself (below).
+                "--health-probe-bind-address=0",
             ]
         )
 
     def probe(self) -> bool:
-        return self._health(WEBHOOK_HEALTH_PORT, "/readyz")
+        """``/readyz/`` on the webhook's own TLS port, verified with the hub stack's CA."""
+        return _https_ok(f"{self.url}/readyz/", self.ca.cert_path)
 
 
 class ControllerManager(_HubProgram):
