@@ -38,6 +38,7 @@ from devstack.federation_join import Member, join
 from devstack.federation_karmada import (
     AggregatedAPIServer,
     ControllerManager,
+    HubKube,
     KarmadaBuild,
     Scheduler,
     Webhook,
@@ -104,27 +105,39 @@ def member_paths(main: StackPaths, plan: MemberPlan) -> StackPaths:
     return StackPaths(root(main) / plan.name, main.port_offset + plan.offset)
 
 
-def _start_programs(components: Sequence[Component]) -> None:
-    """Start (or reuse) processes that are not components of a stack's registry."""
-    pids: dict[str, int | None] = {}
+def _start_programs(components: Sequence[Component], attempts: int = 3) -> None:
+    """Start (or reuse) processes that are not components of a stack's registry.
+
+    A program that exits before it is ready is started again, twice at most: on a busy
+    shared machine a transient shortage (inotify instances, ports in TIME_WAIT) can kill
+    a fresh process, and the next start succeeds.
+    """
     for comp in components:
         comp.build()
+
+    def serving(comp: Component) -> bool:
         try:
-            serving = comp.running_pid() is not None and comp.probe()
+            return comp.running_pid() is not None and comp.probe()
         except Exception:
-            serving = False
-        if not serving:
+            return False
+
+    def start(comp: Component) -> float:
+        for attempt in range(1, attempts + 1):
             comp.stop()
-            pids[comp.name] = comp.start()
-    with ThreadPoolExecutor(max_workers=max(1, len(pids))) as pool:
-        waits = [
-            pool.submit(
-                wait_ready, c.name, c.probe, timeout=c.ready_timeout, log=c.log, pid=pids[c.name]
-            )
-            for c in components
-            if c.name in pids
-        ]
-        for future in waits:
+            pid = comp.start()
+            try:
+                return wait_ready(
+                    comp.name, comp.probe, timeout=comp.ready_timeout, log=comp.log, pid=pid
+                )
+            except ComponentError:
+                if attempt == attempts or process.alive(pid or 0):
+                    raise
+                time.sleep(2)
+        raise AssertionError("unreachable")
+
+    pending = [c for c in components if not serving(c)]
+    with ThreadPoolExecutor(max_workers=max(1, len(pending))) as pool:
+        for future in [pool.submit(start, c) for c in pending]:
             future.result()
 
 
@@ -201,26 +214,34 @@ def up(
     build = KarmadaBuild(hub.log("karmada-build"))
     on_step(f"karmada {build.version}: {'cached' if build.is_built() else 'building'}")
     build.build()
-    on_step("stacks: hub, members")
-    wanted = [(hub, ["kube"])] + [
+    wanted = [
         (member_paths(main, p), list(main_components if p.offset is None else MEMBER_COMPONENTS))
         for p in plans
     ]
     wanted = [(paths, only) for paths, only in wanted if only]
-    with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
-        for future in [pool.submit(stack.up, paths, only) for paths, only in wanted]:
+    hub.state.mkdir(parents=True, exist_ok=True)
+    StackCA(hub.state).ensure()
+    hub_kube = HubKube(hub)
+    with ThreadPoolExecutor(max_workers=len(wanted) + 1) as pool:
+        on_step("hub: control plane, Karmada's API and admission")
+        _start_programs([hub_kube])
+        stack.write_manifest(hub, [hub_kube])
+        hub_kubeconfig = str(hub_kube.kubeconfig)
+        install_karmada_api(hub, hub_kubeconfig, build)
+        # Karmada's webhook dies if it cannot get an inotify instance (its certificate
+        # watcher): it starts before the members' control planes, which only log it.
+        _start_programs([AggregatedAPIServer(hub), Webhook(hub)])
+        on_step("members' stacks; Karmada's controller manager and scheduler")
+        member_stacks = [pool.submit(stack.up, paths, only) for paths, only in wanted]
+        wait_ready(
+            "karmada-aggregated-apiserver",
+            lambda: clusters_served(hub_kubeconfig),
+            timeout=120,
+            log=hub.log("karmada-aggregated-apiserver"),
+        )
+        _start_programs([ControllerManager(hub), Scheduler(hub)])
+        for future in member_stacks:
             future.result()
-    hub_kubeconfig = _component(hub, "kube")["kubeconfig"]
-    on_step("hub: Karmada API and admission")
-    install_karmada_api(hub, hub_kubeconfig, build)
-    _start_programs([AggregatedAPIServer(hub), Webhook(hub)])
-    wait_ready(
-        "karmada-aggregated-apiserver",
-        lambda: clusters_served(hub_kubeconfig),
-        timeout=120,
-        log=hub.log("karmada-aggregated-apiserver"),
-    )
-    _start_programs([ControllerManager(hub), Scheduler(hub)])
     install_havre_api(hub_kubeconfig)
     members: dict[str, Member] = {}
     components: dict[str, dict[str, Any]] = {}
@@ -284,9 +305,10 @@ def down(main: StackPaths, plans: Sequence[MemberPlan] = DEFAULT_MEMBERS) -> lis
     for plan in plans:
         if plan.offset is None:
             process.stop_component("havre-operator", main.state)
-    for paths in [hub_paths(main)] + [member_paths(main, p) for p in plans if p.offset]:
-        if paths.state.exists():
-            left += stack.down(paths)
+    stacks = [hub_paths(main)] + [member_paths(main, p) for p in plans if p.offset]
+    with ThreadPoolExecutor(max_workers=len(stacks)) as pool:
+        for future in [pool.submit(stack.down, p) for p in stacks if p.state.exists()]:
+            left += future.result()
     (root(main) / "federation.json").unlink(missing_ok=True)
     return left
 

@@ -116,6 +116,16 @@ class KarmadaBuild:
             shutil.rmtree(partial, ignore_errors=True)
 
 
+class HubKube(Kube):
+    """The hub's own control plane: kube-controller-manager runs only what a Karmada hub
+    uses (namespaces, garbage collection, service accounts and their tokens, RBAC
+    aggregation), as upstream's Karmada deployment does."""
+
+    controllers: ClassVar[str] = (
+        "namespace,garbagecollector,serviceaccount,serviceaccount-token,clusterrole-aggregation"
+    )
+
+
 def _https_ok(url: str, ca: Path) -> bool:
     context = ssl.create_default_context(cafile=str(ca))
     try:

@@ -114,7 +114,12 @@ def federation(stack_paths: StackPaths) -> Iterator[Federation]:
     """The local federation: a Karmada hub and members ``snc`` and ``hds``, each a stack of
     its own under this one. Stopped at the end unless it was already running."""
     running = process.pid_of("kube", hub_paths(stack_paths).state) is not None
-    fed = federation_up(stack_paths)
+    try:
+        fed = federation_up(stack_paths)
+    except BaseException:
+        if not running:
+            federation_down(stack_paths)
+        raise
     yield fed
     if not running:
         federation_down(stack_paths)
