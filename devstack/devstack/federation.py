@@ -302,10 +302,13 @@ def _write(main: StackPaths, fed: Federation) -> None:
 def down(main: StackPaths, plans: Sequence[MemberPlan] = DEFAULT_MEMBERS) -> list[int]:
     """Stop the hub, the members' own stacks, and the operator started on the main stack."""
     left: list[int] = []
-    for plan in plans:
-        if plan.offset is None:
-            process.stop_component("havre-operator", main.state)
     stacks = [hub_paths(main)] + [member_paths(main, p) for p in plans if p.offset]
+    # Operators first, so none of them outlives the API server it watches.
+    operators = [(hub_paths(main), "havre-hub")]
+    operators += [(member_paths(main, p), "havre-operator") for p in plans]
+    with ThreadPoolExecutor(max_workers=len(operators)) as pool:
+        for stopped in [pool.submit(process.stop_component, n, p.state) for p, n in operators]:
+            stopped.result()
     with ThreadPoolExecutor(max_workers=len(stacks)) as pool:
         for future in [pool.submit(stack.down, p) for p in stacks if p.state.exists()]:
             left += future.result()
