@@ -18,10 +18,13 @@ from devstack import stack
 from devstack.federation import Federation
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
+from tests.integration.datasets import NAMESPACE, PREFIX, create_dataset, drop_dataset
 from tests.integration.helpers import kubectl, wait_for
 from tests.integration.workspaces import apply, condition, dataset, grant, unique, workspace
 
 WORKSPACE = by_name("Workspace")
+DATASET = by_name("Dataset")
+GRANT = by_name("DatasetGrant")
 CONFIG_MAP = by_name("ConfigMap")
 #: Karmada checks members every 5 s and counts a failure after 15 s; generous on a busy box.
 PLACEMENT_TIMEOUT = 240.0
@@ -184,6 +187,39 @@ def test_grant_moving_resident_data_off_its_provider_is_refused_at_admission(
         assert gone.returncode == 0, gone.stderr
     finally:
         kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
+
+
+def test_grant_on_the_hub_opens_a_dataset_held_at_the_workspaces_provider(
+    hub: Hub, placed: Placed
+) -> None:
+    stores = hub.fed.member_components["hds"]
+    published = create_dataset(stores["minio"], stores["postgres"], rows=20, seed=3, prepared=True)
+    name = published.name
+    on_hub = dataset(name, published.target.bucket, PREFIX, NAMESPACE)
+    on_hub["spec"].update({"provider": "hds-host", "residency": "hds-host"})
+    apply(hub.kubeconfig, on_hub)
+    apply(hub.kubeconfig, grant(name, placed.hds, name))
+    start = time.monotonic()
+    try:
+
+        def granted() -> bool:
+            obj = hub.cluster.get(WORKSPACE, placed.hds) or {}
+            return name in [g["dataset"] for g in obj.get("status", {}).get("grants", [])]
+
+        wait_for(f"grant of {name} reported by the member", granted, PLACEMENT_TIMEOUT)
+        active = time.monotonic() - start
+        print(f"\ngrant on the hub active on the member and reported back in {active:.1f}s")
+        assert hub.member("hds").get(DATASET, name) is not None
+        assert hub.member("snc").get(DATASET, name) is None  # data stays at its provider
+        revoked = time.monotonic()
+        kubectl(hub.kubeconfig, "delete", "datasetgrant", name)
+        wait_for("revocation reported by the member", lambda: not granted(), PLACEMENT_TIMEOUT)
+        assert hub.member("hds").get(GRANT, name) is None
+        print(f"revoked on the member and reported back in {time.monotonic() - revoked:.1f}s")
+    finally:
+        kubectl(hub.kubeconfig, "delete", "datasetgrant", name, "--ignore-not-found")
+        kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
+        drop_dataset(stores["minio"], stores["postgres"], published)
 
 
 def test_lost_member_is_member_unreachable_on_the_hub_and_converges_when_back(

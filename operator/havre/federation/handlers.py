@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,16 @@ import kopf
 
 from havre.api import GROUP, VERSION
 from havre.errors import HavreError
-from havre.federation.hub import WORKSPACE, check_grant, install_interpreter, refresh_workspace
+from havre.federation.hub import (
+    DATASET,
+    GRANT,
+    WORKSPACE,
+    check_grant,
+    install_interpreter,
+    refresh_dataset,
+    refresh_grant,
+    refresh_workspace,
+)
 from havre.kube.cluster import Cluster
 from havre.settings import FederationSettings
 
@@ -34,22 +44,57 @@ class HubContext:
         default_factory=lambda: defaultdict(threading.Lock)
     )
 
-    def refresh(self, name: str) -> None:
-        """One workspace at a time; a failing read or write is retried by the next round."""
-        with self._locks[name]:
+    def _guarded(self, key: str, action: Callable[[Cluster, str], object], name: str) -> None:
+        """One object at a time; a failing read or write is retried by the next round."""
+        with self._locks[key]:
             try:
-                refresh_workspace(self.cluster, name)
+                action(self.cluster, name)
             except HavreError as exc:
-                log.warning("workspace %s: %s: %s", name, exc.reason, exc)
+                log.warning("%s: %s: %s", key, exc.reason, exc)
+
+    def refresh(self, name: str) -> None:
+        self._guarded(f"workspace/{name}", refresh_workspace, name)
+
+    def refresh_dataset(self, name: str) -> None:
+        self._guarded(f"dataset/{name}", refresh_dataset, name)
+        for grant in self._grants(dataset=name):
+            self.refresh_grant(grant)
+
+    def refresh_grant(self, name: str) -> None:
+        self._guarded(f"grant/{name}", refresh_grant, name)
+
+    def refresh_grants_of(self, workspace: str) -> None:
+        for grant in self._grants(workspace=workspace):
+            self.refresh_grant(grant)
+
+    def _grants(self, **match: str) -> list[str]:
+        try:
+            grants = self.cluster.list(GRANT)
+        except HavreError as exc:
+            log.warning("listing grants: %s", exc)
+            return []
+        return [
+            g["metadata"]["name"]
+            for g in grants
+            if all(g.get("spec", {}).get(k) == v for k, v in match.items())
+        ]
 
     def refresh_all(self) -> None:
-        try:
-            names = [w["metadata"]["name"] for w in self.cluster.list(WORKSPACE)]
-        except HavreError as exc:
-            log.warning("listing workspaces: %s", exc)
-            return
-        for name in names:
-            self.refresh(name)
+        for kind, refresh in (
+            (WORKSPACE, self.refresh),
+            (DATASET, self._refresh_dataset_only),
+            (GRANT, self.refresh_grant),
+        ):
+            try:
+                names = [o["metadata"]["name"] for o in self.cluster.list(kind)]
+            except HavreError as exc:
+                log.warning("listing %s: %s", kind.plural, exc)
+                continue
+            for name in names:
+                refresh(name)
+
+    def _refresh_dataset_only(self, name: str) -> None:
+        self._guarded(f"dataset/{name}", refresh_dataset, name)
 
     def resync_forever(self) -> None:
         while not self.stop.wait(self.settings.resync_interval):
@@ -97,18 +142,32 @@ def on_workspace(name: str, type: str, memo: kopf.Memo, **_: Any) -> None:
 
 def on_binding(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     resource = body.get("spec", {}).get("resource", {})
-    if resource.get("kind") == "Workspace" and resource.get("apiVersion", "").startswith(GROUP):
-        _ctx(memo).refresh(resource["name"])
+    if not resource.get("apiVersion", "").startswith(GROUP):
+        return
+    ctx, name = _ctx(memo), resource.get("name", "")
+    if resource.get("kind") == "Workspace":
+        ctx.refresh(name)
+        ctx.refresh_grants_of(name)
+    elif resource.get("kind") == "Dataset":
+        ctx.refresh_dataset(name)
 
 
 def on_cluster(memo: kopf.Memo, **_: Any) -> None:
     _ctx(memo).refresh_all()
 
 
-def on_grant(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+def on_dataset(name: str, type: str, memo: kopf.Memo, **_: Any) -> None:
+    if type != "DELETED":
+        _ctx(memo).refresh_dataset(name)
+
+
+def on_grant(name: str, body: kopf.Body, type: str, memo: kopf.Memo, **_: Any) -> None:
+    ctx = _ctx(memo)
+    if type != "DELETED":
+        ctx.refresh_grant(name)
     workspace = body.get("spec", {}).get("workspace")
     if workspace:
-        _ctx(memo).refresh(workspace)
+        ctx.refresh(workspace)
 
 
 def validate_grant(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
@@ -125,6 +184,7 @@ def register(fed: FederationSettings) -> None:
     kopf.on.cleanup()(stop)
     kopf.on.event(GROUP, VERSION, "workspaces")(on_workspace)
     kopf.on.event(GROUP, VERSION, "datasetgrants")(on_grant)
+    kopf.on.event(GROUP, VERSION, "datasets")(on_dataset)
     kopf.on.event("work.karmada.io", "v1alpha2", "clusterresourcebindings")(on_binding)
     kopf.on.event("cluster.karmada.io", "v1alpha1", "clusters")(on_cluster)
     if fed.webhook_port is not None:

@@ -21,9 +21,16 @@ from havre.federation.kinds import (
     INTERPRETER,
     binding_name,
 )
-from havre.federation.placement import MemberCluster, member_from_cluster, requirements
+from havre.federation.placement import (
+    MemberCluster,
+    created_before,
+    grant_member,
+    member_from_cluster,
+    requirements,
+)
 from havre.federation.render.interpreter import render_interpreter
 from havre.federation.render.policy import policy_name, render_placement_policy
+from havre.federation.render.propagation import render_dataset_policy, render_grant_policy
 from havre.federation.residency import residency_refusal, resident_providers
 from havre.federation.status import hub_status, member_state, status_patch
 from havre.kube.cluster import FIELD_MANAGER, Cluster, KubeApiError
@@ -141,6 +148,55 @@ def check_grant(cluster: Cluster, grant: dict[str, Any]) -> str | None:
         resident_providers(ws, cluster.list(GRANT), known, excluding=name),
         all_members.values(),
     )
+
+
+def applied_on(binding: dict[str, Any] | None, member: str | None) -> bool:
+    """True when Karmada has applied the binding's object on ``member``."""
+    items = ((binding or {}).get("status") or {}).get("aggregatedStatus") or []
+    return any(i.get("clusterName") == member and i.get("applied") for i in items)
+
+
+def refresh_dataset(cluster: Cluster, name: str) -> None:
+    """A Dataset goes to the members of the provider holding its data."""
+    obj = cluster.get(DATASET, name)
+    if obj is None or obj["metadata"].get("deletionTimestamp"):
+        return
+    try:
+        holder = DatasetSpec.model_validate(obj.get("spec", {})).holder
+    except ValidationError:
+        return
+    if holder is not None:
+        uid = obj["metadata"]["uid"]
+        server_side_apply(cluster, CLUSTER_POLICY, render_dataset_policy(name, uid, holder))
+
+
+def refresh_grant(cluster: Cluster, name: str) -> None:
+    """A grant goes to its workspace's member once the workspace and the dataset are there,
+    when that member is at the dataset's provider."""
+    grant = cluster.get(GRANT, name)
+    if grant is None or grant["metadata"].get("deletionTimestamp"):
+        return
+    spec = grant.get("spec", {})
+    ws = cluster.get(WORKSPACE, spec.get("workspace", ""))
+    ds = cluster.get(DATASET, spec.get("dataset", ""))
+    if ws is None or ds is None or created_before(grant, ws) or created_before(grant, ds):
+        return  # never attaches: the member must not see it either
+    try:
+        holder = DatasetSpec.model_validate(ds.get("spec", {})).holder
+    except ValidationError:
+        return
+    ws_binding = cluster.get(CLUSTER_BINDING, binding_name(ws["metadata"]["name"]))
+    placed = placed_member(ws_binding)
+    ds_binding = cluster.get(CLUSTER_BINDING, binding_name(ds["metadata"]["name"], "Dataset"))
+    target = grant_member(
+        holder,
+        members(cluster).get(placed) if placed else None,
+        applied_on(ws_binding, placed),
+        applied_on(ds_binding, placed),
+    )
+    if target is not None:
+        uid = grant["metadata"]["uid"]
+        server_side_apply(cluster, CLUSTER_POLICY, render_grant_policy(name, uid, target))
 
 
 def policy_of(cluster: Cluster, workspace: str) -> dict[str, Any] | None:

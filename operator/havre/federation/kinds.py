@@ -19,6 +19,6 @@ INTERPRETER = Kind(
 )
 
 
-def binding_name(workspace: str) -> str:
+def binding_name(name: str, kind: str = "Workspace") -> str:
     """Karmada names a cluster-scoped object's binding ``<name>-<kind>`` in lower case."""
-    return f"{workspace}-workspace"
+    return f"{name}-{kind}".lower()

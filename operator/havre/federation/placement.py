@@ -129,3 +129,20 @@ def created_before(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
         return dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
 
     return stamp(a) < stamp(b)
+
+
+def grant_member(
+    holder: str | None,
+    placed: MemberCluster | None,
+    workspace_applied: bool,
+    dataset_applied: bool,
+) -> str | None:
+    """The member a grant goes to, or None.
+
+    Only the member running the workspace, only when that member is at the provider
+    holding the dataset, and only once both the workspace and the dataset exist there:
+    a grant older than its workspace or dataset never attaches to them.
+    """
+    if holder is None or placed is None or placed.provider != holder:
+        return None
+    return placed.name if workspace_applied and dataset_applied else None
