@@ -16,6 +16,7 @@ import yaml
 
 from devstack import stack
 from devstack.federation import Federation
+from havre.federation.hub import policy_of
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
 from tests.integration.datasets import NAMESPACE, PREFIX, create_dataset, drop_dataset
@@ -141,8 +142,11 @@ def test_unsatisfiable_placement_is_not_ready_with_a_reason(hub: Hub) -> None:
         assert obj["status"].get("member") is None
         for member in ("snc", "hds"):
             assert hub.member(member).get(WORKSPACE, name) is None
+        assert policy_of(hub.cluster, name) is not None
     finally:
         kubectl(hub.kubeconfig, "delete", "workspace", name, "--wait=false")
+    # The workspace's policy goes with it (the hub's garbage collector).
+    wait_for(f"policy of {name} deleted", lambda: policy_of(hub.cluster, name) is None, 60)
 
 
 def test_members_change_on_the_hub_reaches_the_member_and_its_trino_access_rules(
@@ -208,6 +212,11 @@ def test_grant_on_the_hub_opens_a_dataset_held_at_the_workspaces_provider(
 
         wait_for(f"grant of {name} reported by the member", granted, PLACEMENT_TIMEOUT)
         active = time.monotonic() - start
+        wait_for(
+            "the hub grant Ready",
+            lambda: (condition(hub.cluster.get(GRANT, name)) or {}).get("status") == "True",
+            60,
+        )
         print(f"\ngrant on the hub active on the member and reported back in {active:.1f}s")
         assert hub.member("hds").get(DATASET, name) is not None
         assert hub.member("snc").get(DATASET, name) is None  # data stays at its provider
@@ -220,6 +229,28 @@ def test_grant_on_the_hub_opens_a_dataset_held_at_the_workspaces_provider(
         kubectl(hub.kubeconfig, "delete", "datasetgrant", name, "--ignore-not-found")
         kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
         drop_dataset(stores["minio"], stores["postgres"], published)
+
+
+def test_grant_of_data_held_at_another_provider_says_so_on_the_hub(
+    hub: Hub, placed: Placed
+) -> None:
+    name = unique("fed-remote")
+    elsewhere = dataset(name, "snc-datasets", name)
+    elsewhere["spec"]["provider"] = "snc-host"
+    apply(hub.kubeconfig, elsewhere)
+    apply(hub.kubeconfig, grant(name, placed.hds, name))
+    try:
+        wait_for("RemoteDataset", lambda: grant_reason(hub, name) == "RemoteDataset", 60)
+        assert hub.member("hds").get(GRANT, name) is None
+        assert hub.member("hds").get(DATASET, name) is None
+    finally:
+        kubectl(hub.kubeconfig, "delete", "datasetgrant", name, "--ignore-not-found")
+        kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
+
+
+def grant_reason(hub: Hub, name: str) -> str | None:
+    ready = condition(hub.cluster.get(GRANT, name))
+    return None if ready is None else str(ready["reason"])
 
 
 def test_lost_member_is_member_unreachable_on_the_hub_and_converges_when_back(
@@ -239,7 +270,7 @@ def test_lost_member_is_member_unreachable_on_the_hub_and_converges_when_back(
         obj = hub.cluster.get(WORKSPACE, placed.snc)
         assert obj is not None and obj["status"]["member"] == "snc"
         # The other member's workspace is untouched.
-        assert hub_ready(hub, placed.hds, "hds") is not None
+        wait_for("the other member's workspace Ready", lambda: hub_ready(hub, placed.hds, "hds"))
     finally:
         restarted = time.monotonic()
         stack.up(snc_paths, ["kube"])

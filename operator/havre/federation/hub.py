@@ -32,7 +32,14 @@ from havre.federation.render.interpreter import render_interpreter
 from havre.federation.render.policy import policy_name, render_placement_policy
 from havre.federation.render.propagation import render_dataset_policy, render_grant_policy
 from havre.federation.residency import residency_refusal, resident_providers
-from havre.federation.status import hub_status, member_state, status_patch
+from havre.federation.status import (
+    MemberState,
+    grant_status,
+    hub_status,
+    member_report,
+    member_state,
+    status_patch,
+)
 from havre.kube.cluster import FIELD_MANAGER, Cluster, KubeApiError
 from havre.kube.kinds import Kind, by_name
 
@@ -105,19 +112,7 @@ def refresh_workspace(cluster: Cluster, name: str) -> bool:
     new = hub_status(old, int(meta.get("generation", 0)), placed, state, item, _now())
     if new == old:
         return False
-    patch = {"metadata": {"resourceVersion": meta["resourceVersion"]}}
-    try:
-        cluster.request(
-            "PATCH",
-            WORKSPACE.item(name) + "/status",
-            body={**patch, "status": status_patch(old, new)},
-            content_type="application/merge-patch+json",
-        )
-    except KubeApiError as exc:
-        if exc.status == 409:  # Karmada wrote the status meanwhile: the next round redoes it
-            return False
-        raise
-    return True
+    return _write_status(cluster, WORKSPACE, meta, status_patch(old, new))
 
 
 def check_grant(cluster: Cluster, grant: dict[str, Any]) -> str | None:
@@ -172,31 +167,80 @@ def refresh_dataset(cluster: Cluster, name: str) -> None:
 
 def refresh_grant(cluster: Cluster, name: str) -> None:
     """A grant goes to its workspace's member once the workspace and the dataset are there,
-    when that member is at the dataset's provider."""
+    when that member is at the dataset's provider; its hub status says where it stands."""
     grant = cluster.get(GRANT, name)
     if grant is None or grant["metadata"].get("deletionTimestamp"):
         return
+    state = _propagate_grant(cluster, grant)
+    meta = grant["metadata"]
+    old = grant.get("status") or {}
+    new = grant_status(old, int(meta.get("generation", 0)), state, _now())
+    if new != old:
+        _write_status(cluster, GRANT, meta, status_patch(old, new))
+
+
+def _propagate_grant(cluster: Cluster, grant: dict[str, Any]) -> MemberState:
     spec = grant.get("spec", {})
-    ws = cluster.get(WORKSPACE, spec.get("workspace", ""))
-    ds = cluster.get(DATASET, spec.get("dataset", ""))
-    if ws is None or ds is None or created_before(grant, ws) or created_before(grant, ds):
-        return  # never attaches: the member must not see it either
+    workspace, dataset = spec.get("workspace", ""), spec.get("dataset", "")
+    ws, ds = cluster.get(WORKSPACE, workspace), cluster.get(DATASET, dataset)
+    # A grant older than its workspace or dataset never attaches; the member never sees it.
+    if ws is None or created_before(grant, ws):
+        return MemberState(False, "WorkspaceNotFound", f"No workspace {workspace} to attach to.")
+    if ds is None or created_before(grant, ds):
+        return MemberState(False, "DatasetNotFound", f"No dataset {dataset} to attach to.")
     try:
         holder = DatasetSpec.model_validate(ds.get("spec", {})).holder
     except ValidationError:
-        return
-    ws_binding = cluster.get(CLUSTER_BINDING, binding_name(ws["metadata"]["name"]))
+        return MemberState(False, "InvalidDataset", f"Dataset {dataset} is invalid.")
+    ws_binding = cluster.get(CLUSTER_BINDING, binding_name(workspace))
     placed = placed_member(ws_binding)
-    ds_binding = cluster.get(CLUSTER_BINDING, binding_name(ds["metadata"]["name"], "Dataset"))
+    member = members(cluster).get(placed) if placed else None
+    if holder is None:
+        return MemberState(False, "ProviderUnknown", f"Dataset {dataset} names no provider.")
+    if member is None:
+        return MemberState(False, "Placing", f"Workspace {workspace} is not placed yet.")
+    if member.provider != holder:
+        return MemberState(
+            False,
+            "RemoteDataset",
+            f"Dataset {dataset} is held at provider {holder} and workspace {workspace} runs at "
+            f"provider {member.provider}: reading across providers is not available yet.",
+        )
+    ds_binding = cluster.get(CLUSTER_BINDING, binding_name(dataset, "Dataset"))
     target = grant_member(
-        holder,
-        members(cluster).get(placed) if placed else None,
-        applied_on(ws_binding, placed),
-        applied_on(ds_binding, placed),
+        holder, member, applied_on(ws_binding, placed), applied_on(ds_binding, placed)
     )
-    if target is not None:
-        uid = grant["metadata"]["uid"]
-        server_side_apply(cluster, CLUSTER_POLICY, render_grant_policy(name, uid, target))
+    if target is None:
+        return MemberState(
+            False, "Propagating", f"Waiting for {workspace} and {dataset} on member {placed}."
+        )
+    uid = grant["metadata"]["uid"]
+    server_side_apply(
+        cluster, CLUSTER_POLICY, render_grant_policy(grant["metadata"]["name"], uid, target)
+    )
+    binding = cluster.get(CLUSTER_BINDING, binding_name(grant["metadata"]["name"], "DatasetGrant"))
+    items = ((binding or {}).get("status") or {}).get("aggregatedStatus") or []
+    return member_report(next((i for i in items if i.get("clusterName") == target), None), target)
+
+
+def _write_status(
+    cluster: Cluster, kind: Kind, meta: dict[str, Any], patch: dict[str, Any]
+) -> bool:
+    """Merge-patch ``status`` if the object is still at the version read; False on a conflict
+    (another writer was faster: the next round recomputes)."""
+    body = {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": patch}
+    try:
+        cluster.request(
+            "PATCH",
+            kind.item(meta["name"]) + "/status",
+            body=body,
+            content_type="application/merge-patch+json",
+        )
+    except KubeApiError as exc:
+        if exc.status == 409:
+            return False
+        raise
+    return True
 
 
 def policy_of(cluster: Cluster, workspace: str) -> dict[str, Any] | None:

@@ -179,3 +179,23 @@ def member_state(
         f"Runs on member {placed} (provider {member.provider or '-'}, "
         f"region {member.region or '-'}).",
     )
+
+
+def grant_status(
+    old: Mapping[str, Any], generation: int, state: MemberState, now: str
+) -> dict[str, Any]:
+    """A hub grant's status: one Ready condition saying where it stands on its member."""
+    ready = _condition(old.get("conditions", []), READY, state, generation, now)
+    return {"observedGeneration": generation, "conditions": [ready]}
+
+
+def member_report(item: Mapping[str, Any] | None, member: str) -> MemberState:
+    """A member's own Ready condition for an object propagated there, as the hub's state."""
+    ready = _find(((item or {}).get("status") or {}).get("conditions"), READY)
+    if ready is None:
+        return MemberState(False, "AwaitingMember", f"Waiting for member {member} to report.")
+    return MemberState(
+        ready.get("status") == "True",
+        str(ready.get("reason", "")),
+        f"On member {member}: {ready.get('message', '')}",
+    )
