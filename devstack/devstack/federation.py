@@ -23,7 +23,6 @@ import json
 import os
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -33,24 +32,28 @@ from typing import Any
 from devstack import process, stack
 from devstack.component import Component
 from devstack.errors import ComponentError
+from devstack.federation_build import KarmadaBuild
 from devstack.federation_hub import clusters_served, install_havre_api, install_karmada_api
 from devstack.federation_join import Member, join
 from devstack.federation_karmada import (
     AggregatedAPIServer,
     ControllerManager,
     HubKube,
-    KarmadaBuild,
     Scheduler,
     Webhook,
 )
-from devstack.havre_setup import install_api, operator_environment
-from devstack.paths import REPO_ROOT, StackPaths
+from devstack.federation_operators import (
+    OPERATOR_HEALTH_PORT,
+    hub_operator_environment,
+    member_operator_environment,
+    start_operator,
+)
+from devstack.havre_setup import install_api
+from devstack.paths import StackPaths
 from devstack.tls import StackCA
 from devstack.wait import wait_ready
 
 HUB_OFFSET = 60
-OPERATOR_HEALTH_PORT = 25450
-HUB_WEBHOOK_PORT = 25448
 MEMBER_COMPONENTS = ("kube", "minio", "postgres")
 
 
@@ -139,59 +142,6 @@ def _start_programs(components: Sequence[Component], attempts: int = 3) -> None:
     with ThreadPoolExecutor(max_workers=max(1, len(pending))) as pool:
         for future in [pool.submit(start, c) for c in pending]:
             future.result()
-
-
-def start_operator(
-    name: str, paths: StackPaths, kubeconfig: str, env: dict[str, str], health_port: int
-) -> None:
-    """Run ``python -m havre`` as a process of the stack at ``paths``; wait until it is live."""
-    port = paths.port(health_port)
-    url = f"http://127.0.0.1:{port}/healthz"
-    try:
-        with urllib.request.urlopen(url, timeout=1):
-            if process.pid_of(name, paths.state) is not None:
-                return
-    except OSError:
-        pass
-    process.stop_component(name, paths.state)
-    pid = process.spawn(
-        name,
-        [sys.executable, "-m", "havre", "--liveness", url],
-        state=paths.state,
-        log=paths.log(name),
-        env={**env, "KUBECONFIG": kubeconfig},
-        cwd=REPO_ROOT,
-    )
-
-    def live() -> bool:
-        with urllib.request.urlopen(url, timeout=1):
-            return True
-
-    wait_ready(name, live, timeout=90, log=paths.log(name), pid=pid)
-
-
-def member_operator_environment(
-    plan: MemberPlan, components: dict[str, Any], keycloak: dict[str, Any]
-) -> dict[str, str]:
-    """A member's operator: its own object store and catalog database, the platform's
-    identity provider; its provider name; Trino only where workspaces can run it."""
-    env = operator_environment({**components, "keycloak": keycloak})
-    if not plan.query_engine:
-        env = {k: v for k, v in env.items() if not k.startswith("HAVRE_TRINO_")}
-    return {**env, "HAVRE_FEDERATION_PROVIDER": plan.provider}
-
-
-def hub_operator_environment(hub: StackPaths, resync: float = 2.0) -> dict[str, str]:
-    """Settings of the operator in hub mode: its admission webhook's address and certificate."""
-    cert, key = StackCA(hub.state).issue("havre-hub-webhook", dns=("localhost",))
-    return {
-        "HAVRE_FEDERATION_ROLE": "hub",
-        "HAVRE_FEDERATION_WEBHOOK_PORT": str(hub.port(HUB_WEBHOOK_PORT)),
-        "HAVRE_FEDERATION_WEBHOOK_CERT_FILE": str(cert),
-        "HAVRE_FEDERATION_WEBHOOK_KEY_FILE": str(key),
-        "HAVRE_FEDERATION_WEBHOOK_CA_FILE": str(StackCA(hub.state).cert_path),
-        "HAVRE_FEDERATION_RESYNC_INTERVAL": str(resync),
-    }
 
 
 def up(

@@ -11,7 +11,8 @@ import base64
 import json
 from typing import Any
 
-from devstack.federation_karmada import AGGREGATED_APISERVER_PORT, KarmadaBuild, Webhook
+from devstack.federation_build import KarmadaBuild
+from devstack.federation_karmada import AGGREGATED_APISERVER_PORT, Webhook
 from devstack.havre_setup import kubectl
 from devstack.paths import REPO_ROOT, StackPaths
 from devstack.tls import StackCA
