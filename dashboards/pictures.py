@@ -43,7 +43,7 @@ def _human(value: float, unit: str) -> str:
             if abs(value) >= size or suffix == "s":
                 return f"{value / size:.3g} {suffix}"
     if unit == "percentunit":
-        return f"{value * 100:.3g} %"
+        return f"{value * 100:.3g} %" if value == 0 or value >= 1e-4 else "< 0.01 %"
     if unit in ("ops", "reqps"):
         return f"{value:.3g}/s"
     return f"{value:.4g}"
@@ -53,13 +53,13 @@ def _legend(fmt: str, labels: dict[str, str]) -> str:
     if fmt:
         return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: labels.get(m.group(1), ""), fmt)
     shown = {k: v for k, v in labels.items() if k not in ("__name__", "instance", "job")}
-    return ", ".join(f"{k}={v}" for k, v in shown.items()) or "value"
+    return ", ".join(f"{k}={v}" for k, v in shown.items())
 
 
 class Source:
-    def __init__(self, url: str, workspace: str, window: float, step: float) -> None:
+    def __init__(self, url: str, workspace: str, window: float, step: float, end: float) -> None:
         self.url, self.workspace, self.window, self.step = url, workspace, window, step
-        self.end = time.time()
+        self.end = end
 
     def _expr(self, expr: str) -> str:
         return expr.replace("$__rate_interval", "1m").replace("$workspace", self.workspace)
@@ -69,9 +69,6 @@ class Source:
         resp.raise_for_status()
         result: list[dict[str, Any]] = resp.json()["data"]["result"]
         return result
-
-    def instant(self, expr: str) -> list[dict[str, Any]]:
-        return self._get("query", {"query": self._expr(expr), "time": self.end})
 
     def series(self, expr: str) -> list[dict[str, Any]]:
         params = {
@@ -100,12 +97,13 @@ def _timeseries(ax: Axes, panel: dict[str, Any], src: Source, unit: str) -> int:
 
 
 def _values(panel: dict[str, Any], src: Source) -> list[tuple[str, float]]:
+    """Each series' last value in the window (a short test run's objects may be gone by
+    the window's end; Grafana's stat panels reduce to the last value the same way)."""
     rows = []
     for target in panel["targets"]:
-        for s in src.instant(target["expr"]):
-            rows.append(
-                (_legend(target.get("legendFormat", ""), s["metric"]), float(s["value"][1]))
-            )
+        for s in src.series(target["expr"]):
+            last = float(s["values"][-1][1])
+            rows.append((_legend(target.get("legendFormat", ""), s["metric"]), last))
     return rows
 
 
@@ -144,17 +142,25 @@ def _draw(ax: Axes, panel: dict[str, Any], src: Source) -> int:
 
 def picture(uid: str, src: Source, out: Path) -> Path:
     board = json.loads(path(next(d for d in DASHBOARDS if d.uid == uid)).read_text())
-    bottom = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in board["panels"])
-    fig: Figure = plt.figure(figsize=(24 * CELL_W, bottom * CELL_H))
+    bottom: float = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in board["panels"])
+    width_in, height_in = 24 * CELL_W, bottom * CELL_H + 0.6
+    fig: Figure = plt.figure(figsize=(width_in, height_in))
     fig.suptitle(f"{board['title']} (workspace {src.workspace})", x=0.01, ha="left")
+
+    def frac_y(rows: float) -> float:  # grid rows from the top → figure fraction from the bottom
+        return 1 - (0.6 + rows * CELL_H) / height_in
+
     for panel in board["panels"]:
         pos = panel["gridPos"]
-        left, width = pos["x"] / 24 + 0.01, pos["w"] / 24 - 0.02
-        top, height = 1 - pos["y"] / bottom - 0.02, pos["h"] / bottom - 0.05
         if panel["type"] == "row":
-            fig.text(left, top - 0.01, panel["title"], fontsize=11, weight="bold")
+            fig.text(0.005, frac_y(pos["y"] + 0.6), panel["title"], fontsize=11, weight="bold")
             continue
-        ax = fig.add_axes((left, top - height, width, height - 0.02))
+        # room for the y-axis labels on the left and the title above
+        left = (pos["x"] * CELL_W + 0.65) / width_in
+        width = (pos["w"] * CELL_W - 0.8) / width_in
+        box_bottom = frac_y(pos["y"] + pos["h"]) + 0.35 / height_in
+        box_height = (pos["h"] * CELL_H - 0.75) / height_in
+        ax = fig.add_axes((left, box_bottom, width, box_height))
         count = _draw(ax, panel, src)
         print(f"{board['title']} / {panel['title']}: {count} series")
     target = out / f"dashboard-{uid}.png"
@@ -168,10 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prometheus", required=True, help="base URL of a Prometheus")
     parser.add_argument("--workspace", required=True, help="workspace for $workspace")
     parser.add_argument("--minutes", type=float, default=20.0, help="time window to plot")
+    parser.add_argument(
+        "--end", type=float, default=None, help="end of the window, Unix time (default: now)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    src = Source(args.prometheus, args.workspace, args.minutes * 60, max(5.0, args.minutes * 3))
+    step = max(5.0, args.minutes * 3)
+    end = time.time() if args.end is None else args.end
+    src = Source(args.prometheus, args.workspace, args.minutes * 60, step, end)
     for board in DASHBOARDS:
         print(picture(board.uid, src, args.out))
     return 0

@@ -304,14 +304,19 @@ usage = Row(
             width=8,
         ),
         Panel(
-            "Requested compute",
+            "Requested CPU, all workspaces",
             "stat",
-            (
-                Query("sum(havre_workspace_requested_cpu_cores)", "CPU cores", instant=True),
-                Query("sum(havre_workspace_requested_memory_bytes)", "memory", instant=True),
-            ),
-            "How much CPU and memory do all workspaces' query engines request?",
-            width=8,
+            (Query("sum(havre_workspace_requested_cpu_cores)", instant=True),),
+            "How many CPU cores do all workspaces' query engines request?",
+            width=4,
+        ),
+        Panel(
+            "Requested memory, all workspaces",
+            "stat",
+            (Query("sum(havre_workspace_requested_memory_bytes)", instant=True),),
+            "How much memory do all workspaces' query engines request?",
+            unit="bytes",
+            width=4,
         ),
         Panel(
             "Operator memory",

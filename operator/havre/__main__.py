@@ -18,7 +18,7 @@ from havre.handlers import Context
 from havre.kube.cluster import Cluster
 from havre.main import register
 from havre.metrics.instrument import instrument
-from havre.metrics.server import start_metrics
+from havre.metrics.server import MetricsUnavailable, start_metrics
 from havre.pipeline.reconcile import Platform
 from havre.settings import Settings, SettingsError, load_settings
 
@@ -93,11 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(platform=platform)
     metrics = None
     if settings.metrics.enabled:
-        metrics = start_metrics(
-            settings.metrics,
-            scheduled=lambda: len(ctx.scheduler.pending()),
-            usage=instrument(usage, "object_store") if usage is not None else None,
-        )
+        try:
+            metrics = start_metrics(
+                settings.metrics,
+                scheduled=lambda: len(ctx.scheduler.pending()),
+                usage=instrument(usage, "object_store") if usage is not None else None,
+            )
+        except MetricsUnavailable as exc:
+            print(f"havre-operator: {exc}", file=sys.stderr)
+            return 2
     register(settings)
     kopf.configure(verbose=args.verbose)
     try:

@@ -90,7 +90,9 @@ def workload(
     ds, main, paused, broken = unique("obsds"), unique("obs"), unique("obsp"), unique("obsx")
     grants = {k: f"{main}-{k}" for k in ("soon", "short", "gone")}
     apply(kube.kubeconfig, dataset_manifest(ds, DATASET_BUCKET, ds))
-    apply(kube.kubeconfig, workspace(main, expires=_at(10 * 86400)))
+    # a 1 MiB bucket quota that the workload fills to 92 %
+    size = {**workspace(main)["spec"]["size"], "storage": "1Mi"}
+    apply(kube.kubeconfig, workspace(main, expires=_at(10 * 86400), size=size))
     apply(kube.kubeconfig, workspace(paused))
     owner = workspace(broken)["spec"]["owner"]
     apply(
@@ -101,7 +103,7 @@ def workload(
     wait_ready(kube.cluster, paused, timeout=90)
     key = f"results/{unique('table')}.csv"
     client = wait_for("main's credentials", lambda: workspace_client(kube.cluster, main))
-    put(client, f"ws-{main}", key, b"patients,count\nI50,12\n")
+    put(client, f"ws-{main}", key, b"patients,count\nI50,12\n" * (int(0.92 * 2**20) // 22))
     for kind, expires in (("soon", _at(7 * 86400)), ("short", _at(15)), ("gone", _at(86400))):
         apply(kube.kubeconfig, grant_manifest(grants[kind], main, ds, expires))
     wait_for(
@@ -151,7 +153,11 @@ def scraped(workload: Workload) -> Workload:
         ("a deleted grant's revocation", 'havre_revocations_total{cause="deleted"}'),
         ("an expired grant's revocation", 'havre_revocations_total{cause="expired"}'),
         ("a drift repair", 'havre_drift_repairs_total{resource="NetworkPolicy"}'),
-        ("main's bucket usage", f'havre_workspace_storage_used_bytes{{workspace="{main}"}} > 0'),
+        (
+            "main's bucket above 90 % of its quota",
+            f'havre_workspace_storage_used_bytes{{workspace="{main}"}} '
+            f'/ havre_workspace_storage_quota_bytes{{workspace="{main}"}} > 0.9',
+        ),
         ("a reconcile error", 'havre_reconcile_errors_total{reason="OwnerRoleConflict"}'),
     ]:
         prom.wait(what, promql, timeout=120)

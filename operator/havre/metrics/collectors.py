@@ -15,10 +15,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from havre.api import names
+from havre.metrics.definitions import KINDS
 from havre.metrics.view import ObjectView, View
-
-KINDS = ("Workspace", "DatasetGrant")
-
 
 _W = ["workspace"]
 _G = ["grant", "workspace", "dataset"]

@@ -140,3 +140,23 @@ DRIFT_REPAIRS = Counter(
     ["system", "resource"],
     registry=REGISTRY,
 )
+
+KINDS = ("Workspace", "DatasetGrant")
+REVOCATION_CAUSES = {
+    "Workspace": ("expired", "suspended", "rejected"),
+    "DatasetGrant": ("expired", "deleted"),
+}
+
+
+def initialise() -> None:
+    """Every label set known in advance, at zero: the first event then shows as an
+    increase (a series born at 1 is invisible to ``increase()`` and ``rate()``)."""
+    for kind in KINDS:
+        for result in ("ready", "not_ready", "retry", "error"):
+            RECONCILES.labels(kind, result)
+        RECONCILE_DURATION.labels(kind)
+        TIME_TO_READY.labels(kind)
+        IN_FLIGHT.labels(kind)
+        for cause in REVOCATION_CAUSES[kind]:
+            REVOCATIONS.labels(kind, cause)
+            REVOCATION_DELAY.labels(cause)

@@ -14,7 +14,7 @@ from prometheus_client import start_http_server
 
 from havre.external.usage import UsageSource
 from havre.metrics.collectors import StateCollector
-from havre.metrics.definitions import BUILD_INFO, REGISTRY
+from havre.metrics.definitions import BUILD_INFO, REGISTRY, initialise
 from havre.metrics.usage import UsagePoller
 from havre.metrics.view import VIEW
 from havre.settings import MetricsSettings
@@ -25,6 +25,10 @@ def _version(package: str) -> str:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+class MetricsUnavailable(RuntimeError):
+    """The metrics endpoint cannot listen where the settings say."""
 
 
 @dataclass
@@ -53,11 +57,20 @@ def start_metrics(
     scheduled: Callable[[], int],
     usage: UsageSource | None = None,
 ) -> MetricsServer:
-    """Serve ``/metrics`` on ``settings.address:port`` from Havre's registry."""
+    """Serve ``/metrics`` on ``settings.address:port`` from Havre's registry.
+
+    ``MetricsUnavailable`` when the address cannot be bound (port taken, no such address).
+    """
+    try:
+        server, thread = start_http_server(settings.port, addr=settings.address, registry=REGISTRY)
+    except OSError as exc:
+        raise MetricsUnavailable(
+            f"metrics.address/metrics.port {settings.address}:{settings.port}: {exc.strerror}"
+        ) from exc
     BUILD_INFO.labels(_version("havre"), _version("kopf"), platform.python_version()).set(1)
+    initialise()
     collector = StateCollector(VIEW, scheduled)
     REGISTRY.register(collector)
-    server, thread = start_http_server(settings.port, addr=settings.address, registry=REGISTRY)
     poller = None
     if usage is not None:
         poller = UsagePoller(usage, VIEW, settings.usage_interval)
