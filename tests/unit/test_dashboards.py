@@ -12,7 +12,7 @@ from dashboards.build import DASHBOARDS, dumps, path
 from dashboards.spec import Dashboard
 from havre.metrics.collectors import FAMILIES
 from havre.metrics.definitions import REGISTRY
-from tests.integration.promql import alert_rules, panel_queries
+from tests.integration.promql import PROMETHEUS_METRICS, alert_rules, metric_names, panel_queries
 
 DOCS = Path(__file__).parents[2] / "docs"
 
@@ -66,3 +66,18 @@ def test_every_alert_links_a_runbook_section_that_exists() -> None:
     for rule in alert_rules():
         page, _, anchor = rule.annotations["runbook_url"].partition("#")
         assert page == "docs/runbooks.md" and anchor in anchors, rule.name
+
+
+def _registry_names() -> set[str]:
+    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
+    names = {name for name, _, _ in FAMILIES} | PROMETHEUS_METRICS
+    for family in REGISTRY.collect():
+        names |= {family.name + s for s in suffixes.get(family.type, [""])}
+    return names
+
+
+def test_panels_and_alerts_name_only_metrics_the_operator_defines() -> None:
+    defined = _registry_names()
+    exprs = [q.expr for q in panel_queries()] + [r.expr for r in alert_rules()]
+    unknown = {name for expr in exprs for name in metric_names(expr)} - defined
+    assert not unknown, f"metrics no Havre code defines: {sorted(unknown)}"
