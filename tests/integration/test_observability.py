@@ -111,8 +111,18 @@ def workload(
         lambda: all(_ready_grant(kube, name) for name in grants.values()),
         timeout=60,
     )
-    kubectl(kube.kubeconfig, "delete", "datasetgrant", grants["gone"])
+    kubectl(kube.kubeconfig, "delete", "datasetgrant", grants["gone"])  # waits: revoked
     apply(kube.kubeconfig, workspace(paused, suspended=True))
+
+    def short_grant_ended() -> bool:
+        ws = kube.cluster.get(WORKSPACE, main) or {}
+        listed = {g["name"] for g in ws.get("status", {}).get("grants", [])}
+        ended = condition(kube.cluster.get(GRANT, grants["short"])) or {}
+        return ended.get("reason") == "Expired" and grants["short"] not in listed
+
+    # Only then the drift: no other reconcile of main may put the policy back before the
+    # repair timer does.
+    wait_for("the short grant's end", short_grant_ended, timeout=90)
     policies = kube.cluster.list(NETWORK_POLICY, f"ws-{main}")
     kubectl(
         kube.kubeconfig,
