@@ -215,7 +215,7 @@ def up(
         install_api(kube["kubeconfig"], paths.state)
         join(hub_kubeconfig, members[plan.name])
         if plan.offset is not None or main_operator:
-            env = member_operator_environment(plan, components[plan.name], keycloak)
+            env = member_operator_environment(plan, paths, components[plan.name], keycloak)
             start_operator("havre-operator", paths, kube["kubeconfig"], env, OPERATOR_HEALTH_PORT)
     on_step("hub: Havre's operator in hub mode")
     start_operator(

@@ -12,6 +12,7 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 
 from devstack import process
+from devstack.components.prometheus import operator_metrics_port
 from devstack.havre_setup import operator_environment
 from devstack.paths import REPO_ROOT, StackPaths
 from devstack.tls import StackCA
@@ -54,14 +55,20 @@ def start_operator(
 
 
 def member_operator_environment(
-    plan: MemberPlan, components: dict[str, Any], keycloak: dict[str, Any]
+    plan: MemberPlan, paths: StackPaths, components: dict[str, Any], keycloak: dict[str, Any]
 ) -> dict[str, str]:
     """A member's operator: its own object store and catalog database, the platform's
-    identity provider; its provider name; Trino only where workspaces can run it."""
+    identity provider; its provider name; Trino only where workspaces can run it; its
+    /metrics on loopback, at its stack's port."""
     env = operator_environment({**components, "keycloak": keycloak})
     if not plan.query_engine:
         env = {k: v for k, v in env.items() if not k.startswith("HAVRE_TRINO_")}
-    return {**env, "HAVRE_FEDERATION_PROVIDER": plan.provider}
+    return {
+        **env,
+        "HAVRE_FEDERATION_PROVIDER": plan.provider,
+        "HAVRE_METRICS_ADDRESS": "127.0.0.1",
+        "HAVRE_METRICS_PORT": str(operator_metrics_port(paths.port_offset)),
+    }
 
 
 def hub_operator_environment(hub: StackPaths, resync: float = 2.0) -> dict[str, str]:
