@@ -90,8 +90,15 @@ class Federation:
     member_components: dict[str, dict[str, Any]]
 
     def member_paths(self, name: str) -> StackPaths:
-        manifest = json.loads((Path(self.member_states[name]) / "stack.json").read_text())
-        return StackPaths(Path(self.member_states[name]), int(manifest["port_offset"]))
+        return _paths_of(Path(self.member_states[name]))
+
+    def hub_stack(self) -> StackPaths:
+        return _paths_of(Path(self.hub_state))
+
+
+def _paths_of(state: Path) -> StackPaths:
+    manifest = json.loads((state / "stack.json").read_text())
+    return StackPaths(state, int(manifest["port_offset"]))
 
 
 def root(main: StackPaths) -> Path:

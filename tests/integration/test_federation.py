@@ -14,8 +14,13 @@ from typing import Any
 import pytest
 import yaml
 
-from devstack import stack
+from devstack import process, stack
 from devstack.federation import Federation
+from devstack.federation_operators import (
+    OPERATOR_HEALTH_PORT,
+    hub_operator_environment,
+    start_operator,
+)
 from havre.federation.hub import policy_of
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
@@ -190,6 +195,36 @@ def test_grant_moving_resident_data_off_its_provider_is_refused_at_admission(
         gone = kubectl(hub.kubeconfig, "delete", "datasetgrant", f"{name}-ok")
         assert gone.returncode == 0, gone.stderr
     finally:
+        kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
+
+
+def test_without_the_hub_operator_grants_fail_closed_and_revocation_still_passes(
+    hub: Hub, placed: Placed
+) -> None:
+    name = unique("fed-closed")
+    resident = dataset(name, "hds-datasets", name)
+    resident["spec"]["residency"] = "hds-host"
+    apply(hub.kubeconfig, resident)
+    apply(hub.kubeconfig, grant(name, placed.hds, name))
+    paths = hub.fed.hub_stack()
+    process.stop_component("havre-hub", paths.state)
+    try:
+        refused = kubectl(
+            hub.kubeconfig, "apply", "-f", "-", stdin=_yaml(grant(f"{name}-2", placed.hds, name))
+        )
+        assert refused.returncode != 0  # no one to check residency: refused, not let through
+        assert "havre-hub.havre.io" in refused.stderr
+        gone = kubectl(hub.kubeconfig, "delete", "datasetgrant", name)
+        assert gone.returncode == 0, gone.stderr
+    finally:
+        start_operator(
+            "havre-hub",
+            paths,
+            hub.kubeconfig,
+            hub_operator_environment(paths),
+            OPERATOR_HEALTH_PORT,
+        )
+        kubectl(hub.kubeconfig, "delete", "datasetgrant", name, "--ignore-not-found")
         kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
 
 

@@ -188,7 +188,8 @@ def register(fed: FederationSettings) -> None:
     kopf.on.event("work.karmada.io", "v1alpha2", "clusterresourcebindings")(on_binding)
     kopf.on.event("cluster.karmada.io", "v1alpha1", "clusters")(on_cluster)
     if fed.webhook_port is not None:
-        # Never on DELETE: revoking a grant must always pass.
-        kopf.on.validate(GROUP, VERSION, "datasetgrants", operations=["CREATE", "UPDATE"])(
-            validate_grant
-        )
+        # Never on DELETE: revoking a grant must always pass. Persistent: the configuration
+        # stays when the operator stops, so grants fail closed while nobody can check them.
+        kopf.on.validate(
+            GROUP, VERSION, "datasetgrants", operations=["CREATE", "UPDATE"], persistent=True
+        )(validate_grant)
