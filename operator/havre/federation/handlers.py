@@ -51,6 +51,9 @@ class HubContext:
                 action(self.cluster, name)
             except HavreError as exc:
                 log.warning("%s: %s: %s", key, exc.reason, exc)
+            except Exception:
+                # The resync thread must outlive any one object's surprise.
+                log.exception("%s: unexpected failure", key)
 
     def refresh(self, name: str) -> None:
         self._guarded(f"workspace/{name}", refresh_workspace, name)
