@@ -71,7 +71,7 @@ def member_operator_environment(
     }
 
 
-def hub_operator_environment(hub: StackPaths, resync: float = 2.0) -> dict[str, str]:
+def hub_operator_environment(hub: StackPaths, resync: float = 10.0) -> dict[str, str]:
     """Settings of the operator in hub mode: its admission webhook's address and certificate."""
     cert, key = StackCA(hub.state).issue("havre-hub-webhook", dns=("localhost",))
     return {

@@ -130,7 +130,10 @@ class FederationSettings(BaseModel):
         description="A member's provider (its havre.io/provider label on the hub).",
     )
     resync_interval: float = Field(
-        default=10.0, gt=0, description="Seconds between the hub's checks of every workspace."
+        default=60.0,
+        gt=0,
+        description="Seconds between the hub's periodic checks of every object (events drive "
+        "it otherwise).",
     )
     webhook_port: int | None = Field(
         default=None, ge=1, le=65535, description="Hub: port of the grant admission webhook."
