@@ -111,10 +111,11 @@ def db(platform: Platform, catalogs: CatalogDatabase) -> Iterator[Harness]:
         yield harness
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def federation(stack_paths: StackPaths) -> Iterator[Federation]:
     """The local federation: a Karmada hub and members ``snc`` and ``hds``, each a stack of
-    its own under this one. Stopped at the end unless it was already running."""
+    its own under this one. Stopped after the module (2.4 GiB, three control planes: not
+    kept through the rest of the session) unless it was already running."""
     running = process.pid_of("kube", hub_paths(stack_paths).state) is not None
     try:
         fed = federation_up(stack_paths)
