@@ -1,4 +1,5 @@
-"""``havre``: the command line of a Havre platform's people, beginning with the data steward.
+"""``havre``: the command line of a Havre platform's people: the data steward's
+``dataset``, the admin's ``retained`` (``cli_retained``).
 
     havre dataset publish-sample --dataset NAME --bucket B --prefix P --namespace snds \\
         --rows N --seed S
@@ -21,6 +22,7 @@ import re
 import sys
 from collections.abc import Mapping
 
+from havre import cli_retained
 from havre.api import names
 from havre.api.model import NAME_PATTERN
 from havre.datasets.publish import (
@@ -32,6 +34,9 @@ from havre.datasets.publish import (
     publish_tables,
 )
 from havre.datasets.snds import generate_sample
+from havre.errors import HavreError
+from havre.retained import RetainedError
+from havre.settings import SettingsError
 
 _STORAGE = ("HAVRE_STORAGE_URL", "HAVRE_STORAGE_ACCESS_KEY", "HAVRE_STORAGE_SECRET_KEY")
 _DATABASE = ("PGHOST", "PGUSER", "PGPASSWORD")
@@ -62,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--year", type=int, default=2023, help="year of care (default 2023)")
     sample.add_argument("--database", help="catalog database (default ds_<dataset>)")
     sample.add_argument("--region", default=DEFAULT_REGION, help="S3 signing region")
+    cli_retained.add_parser(groups)
     return parser
 
 
@@ -122,15 +128,21 @@ def publish_sample(args: argparse.Namespace, env: Mapping[str, str]) -> None:
 def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run ``havre``; 0 on success, 1 when publishing failed, 2 on a usage error."""
     args = _parser().parse_args(argv)
+    environ = os.environ if env is None else env
     try:
         if (args.group, args.action) == ("dataset", "publish-sample"):
-            publish_sample(args, os.environ if env is None else env)
-    except UsageError as exc:
+            publish_sample(args, environ)
+        elif args.group == "retained":
+            return cli_retained.run(args, environ)
+    except (UsageError, RetainedError, SettingsError) as exc:
         print(f"havre: {exc}", file=sys.stderr)
         return 2
     except PublishError as exc:
         print(f"havre: {exc.reason}: {exc}", file=sys.stderr)
         return 2 if exc.reason == "InvalidSpec" else 1
+    except HavreError as exc:
+        print(f"havre: {exc.reason}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,88 +1,138 @@
-"""Reads a reconcile needs besides the object itself: grants, datasets, kept secrets.
+"""Step 1, dereference: every read a reconcile needs besides the Workspace itself.
 
-Needs a client. One LIST per kind; what it returns is plain data for the pure steps.
+Needs a client. From memory (the ``Catalogue``): the grants naming the workspace and the
+datasets they name, with the other datasets of their buckets. From the API server: the
+credentials already issued to the workspace (GETs in its namespace, never a LIST) and the
+platform CA. Then the secret material (``material.py``). What it returns is plain, frozen
+data for the pure steps.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from havre.api import names
-from havre.api.model import DatasetGrantSpec, DatasetSpec
+from havre.errors import HavreError
 from havre.external.pki import CertificateAuthority
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
-from havre.pipeline.render.secrets import decode_secret
+from havre.pipeline.material import Material, certificate, prepare_material
+from havre.pipeline.platform import Platform
+from havre.pipeline.records import (
+    Catalogue,
+    DatasetRecord,
+    GrantRecord,
+    WorkspaceRecord,
+    timestamp,
+)
+from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET, decode_secret
+from havre.pipeline.render.trino import dns_names
+from havre.pipeline.render.trino_workloads import INTERNAL_SECRET, TLS_SECRET
+
+SECRET = by_name("Secret")
 
 
 @dataclass(frozen=True)
-class ActiveGrant:
-    """A grant in force now, with the dataset it opens."""
+class WorkspaceObject:
+    """The Workspace as read: identity, spec as written, status as last reported."""
 
     name: str
-    spec: DatasetGrantSpec
-    dataset: DatasetSpec
+    uid: str
+    created: dt.datetime
+    generation: int
+    spec: Mapping[str, Any]
+    status: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> WorkspaceObject:
+        meta = body["metadata"]
+        return cls(
+            name=meta["name"],
+            uid=meta.get("uid", ""),
+            created=timestamp(meta.get("creationTimestamp")),
+            generation=int(meta.get("generation", 0)),
+            spec=body.get("spec") or {},
+            status=body.get("status") or {},
+        )
+
+    @property
+    def record(self) -> WorkspaceRecord:
+        return WorkspaceRecord(self.name, self.uid, self.created)
 
 
 @dataclass(frozen=True)
-class WorkspaceRefs:
-    grants: tuple[ActiveGrant, ...]
-    #: Credentials already issued and kept in the workspace's namespace, by Secret name
-    #: (empty when not issued yet): reused, so a reconcile never rotates them.
-    kept: dict[str, dict[str, str]]
-
-    def __repr__(self) -> str:  # kept credentials must never reach a log line
-        return f"WorkspaceRefs(grants={[g.name for g in self.grants]})"
-
-
-def _parse(model: type[Any], obj: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(obj.get("spec", {}))
-    except ValidationError:
-        return None  # its own reconcile reports it; here it simply grants nothing
-
-
-def active_grants(
-    grants: list[dict[str, Any]], datasets: list[dict[str, Any]], workspace: str, now: dt.datetime
-) -> tuple[ActiveGrant, ...]:
-    """Grants for ``workspace`` that are valid, not expired, not being deleted, and whose
-    dataset exists. Pure; sorted by name so the rendered policy is stable."""
-    by_name_ds = {d["metadata"]["name"]: _parse(DatasetSpec, d) for d in datasets}
-    active = []
-    for grant in grants:
-        spec = _parse(DatasetGrantSpec, grant)
-        if spec is None or spec.workspace != workspace or spec.expires <= now:
-            continue
-        if grant["metadata"].get("deletionTimestamp"):
-            continue
-        dataset = by_name_ds.get(spec.dataset)
-        if dataset is None:
-            continue
-        active.append(ActiveGrant(grant["metadata"]["name"], spec, dataset))
-    return tuple(sorted(active, key=lambda g: g.name))
-
-
-def dereference_workspace(
-    cluster: Cluster, workspace: str, now: dt.datetime, secrets: tuple[str, ...]
-) -> WorkspaceRefs:
-    """Grants in force and the named credential Secrets already issued to ``workspace``."""
-    grants = cluster.list(by_name("DatasetGrant"))
-    datasets = cluster.list(by_name("Dataset"))
-    kept = {
-        name: decode_secret(cluster.get(by_name("Secret"), name, names.namespace(workspace)))
-        for name in secrets
-    }
-    return WorkspaceRefs(active_grants(grants, datasets, workspace, now), kept)
+class Refs:
+    workspace: WorkspaceObject
+    #: Every grant naming the workspace, in force or not (validate decides), by name.
+    grants: tuple[GrantRecord, ...]
+    #: The datasets those grants name, by name (absent: no such dataset).
+    datasets: Mapping[str, DatasetRecord]
+    #: The datasets of each of their buckets, to check that locations do not overlap.
+    peers: Mapping[str, tuple[DatasetRecord, ...]]
+    material: Material
 
 
 def read_platform_ca(cluster: Cluster, ref: str) -> CertificateAuthority | None:
     """The CA Secret ``namespace/name`` (tls.crt, tls.key), or None when it is missing."""
     namespace, name = ref.split("/", 1)
-    data = decode_secret(cluster.get(by_name("Secret"), name, namespace))
+    data = decode_secret(cluster.get(SECRET, name, namespace))
     if "tls.crt" not in data or "tls.key" not in data:
         return None
     return CertificateAuthority(data["tls.crt"].encode(), data["tls.key"].encode())
+
+
+def _wanted_secrets(platform: Platform) -> tuple[str, ...]:
+    engine = platform.settings.trino is not None
+    return tuple(
+        name
+        for name, on in (
+            (STORAGE_SECRET, platform.object_store is not None),
+            (CATALOG_SECRET, platform.catalog_database is not None),
+            (TLS_SECRET, engine),
+            (INTERNAL_SECRET, engine),
+        )
+        if on
+    )
+
+
+def _material(platform: Platform, name: str, now: dt.datetime) -> Material:
+    """Kept-or-new material; when the API server cannot say what is kept, none (a new
+    credential then would replace one that works)."""
+    try:
+        return _read_material(platform, name, now)
+    except HavreError as exc:
+        return Material.unavailable(exc.reason, exc.message)
+
+
+def _read_material(platform: Platform, name: str, now: dt.datetime) -> Material:
+    namespace = names.namespace(name)
+    kept = {
+        secret: decode_secret(platform.cluster.get(SECRET, secret, namespace))
+        for secret in _wanted_secrets(platform)
+    }
+    trino = platform.settings.trino
+    if trino is None or trino.cert_manager_issuer is not None:
+        return prepare_material(kept)
+    ca = read_platform_ca(platform.cluster, trino.tls_ca_secret)
+    cert = certificate(kept, ca, trino.tls_ca_secret, dns_names(platform.settings, name), now)
+    return prepare_material(kept, cert)
+
+
+def dereference(
+    platform: Platform, body: Mapping[str, Any], catalogue: Catalogue, now: dt.datetime
+) -> Refs:
+    """What validate and render need: records from memory, kept material from the API."""
+    workspace = WorkspaceObject.from_body(body)
+    grants = tuple(sorted(catalogue.grants_of_workspace(workspace.name), key=lambda g: g.name))
+    datasets = {g.dataset: d for g in grants if (d := catalogue.dataset(g.dataset)) is not None}
+    peers = {d.bucket: catalogue.datasets_in_bucket(d.bucket) for d in datasets.values()}
+    return Refs(
+        workspace=workspace,
+        grants=grants,
+        datasets=datasets,
+        peers=peers,
+        material=_material(platform, workspace.name, now),
+    )

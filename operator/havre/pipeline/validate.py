@@ -1,15 +1,42 @@
-"""Pure checks of what the API server's schema cannot say, producing the renderers' input."""
+"""Step 2, validate (pure): what the API server's schema cannot say, producing the
+renderers' only input.
+
+An invalid item degrades only itself: a member entry that contradicts the owner, or a
+grant that cannot be in force (its dataset is invalid, reserved, misplaced or missing), is
+left out and reported (``problems``), and everything else is rendered and applied. A spec
+that cannot be read at all grants nothing: ``InvalidWorkspace`` renders the workspace's
+access withdrawn (data kept) until the spec is fixed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from havre.api.model import Member, Role, WorkspaceSpec
-from havre.errors import InvalidSpec
+from havre.errors import HavreError, InvalidSpec
+from havre.pipeline.conditions import Check
+from havre.pipeline.datasets import INVALID_REASONS, dataset_problem
+from havre.pipeline.grants import grant_state
+from havre.pipeline.records import GrantRecord
+
+if TYPE_CHECKING:  # dereference imports the renderers, which import this module
+    from havre.pipeline.dereference import Refs
+
+
+@dataclass(frozen=True, order=True)
+class ValidGrant:
+    """A grant in force now, with where its dataset lives (patterns checked)."""
+
+    name: str
+    dataset: str
+    legal_basis: str
+    expires: dt.datetime
+    bucket: str
+    prefix: str
 
 
 @dataclass(frozen=True)
@@ -21,6 +48,25 @@ class ValidWorkspace:
     #: The owner first, as an owner, then the other members in spec order.
     members: tuple[Member, ...]
     expired: bool
+    uid: str = ""
+    #: Grants in force, sorted by name: the only grants the renderers ever see.
+    grants: tuple[ValidGrant, ...] = ()
+    #: Items left out, each as a failed check naming it (``Members``, ``Grants``).
+    problems: tuple[Check, ...] = ()
+
+    @property
+    def enabled(self) -> bool:
+        """Whether members may use the workspace now (not suspended, not expired)."""
+        return not (self.spec.suspended or self.expired)
+
+
+@dataclass(frozen=True)
+class InvalidWorkspace:
+    """A spec that cannot be read: nothing is granted, what exists is kept locked."""
+
+    name: str
+    uid: str
+    problem: Check
 
 
 def parse_workspace_spec(spec: dict[str, Any]) -> WorkspaceSpec:
@@ -34,22 +80,100 @@ def parse_workspace_spec(spec: dict[str, Any]) -> WorkspaceSpec:
         raise InvalidSpec(problems) from exc
 
 
-def validate_workspace(name: str, spec: dict[str, Any], now: dt.datetime) -> ValidWorkspace:
-    """Check a Workspace's spec; raise InvalidSpec with a message naming the field."""
-    parsed = parse_workspace_spec(spec)
-    if parsed.expires.tzinfo is None:
-        raise InvalidSpec("spec.expires must carry a time zone, e.g. 2027-06-30T00:00:00Z")
-    members: list[Member] = [Member(user=parsed.owner, role=Role.OWNER)]
-    for member in parsed.members:
-        if member.user == parsed.owner:
+def _members(spec: WorkspaceSpec) -> tuple[tuple[Member, ...], list[Check]]:
+    members: list[Member] = [Member(user=spec.owner, role=Role.OWNER)]
+    problems = []
+    for member in spec.members:
+        if member.user == spec.owner:
             if member.role is not Role.OWNER:
-                raise InvalidSpec(
-                    f"spec.members: {member.user} is the owner and cannot be listed as "
-                    f"{member.role.value}; remove the entry or make it owner",
-                    reason="OwnerRoleConflict",
+                problems.append(
+                    Check(
+                        "Members",
+                        False,
+                        "OwnerRoleConflict",
+                        f"spec.members: {member.user} is the owner and cannot be listed as "
+                        f"{member.role.value}; the entry is ignored (remove it or make it owner)",
+                    )
                 )
             continue
         members.append(member)
+    return tuple(members), problems
+
+
+def validate_workspace(name: str, spec: dict[str, Any], now: dt.datetime) -> ValidWorkspace:
+    """Check a Workspace's spec alone (no grants); raise InvalidSpec when it cannot be read."""
+    parsed = parse_workspace_spec(spec)
+    if parsed.expires.tzinfo is None:
+        raise InvalidSpec("spec.expires must carry a time zone, e.g. 2027-06-30T00:00:00Z")
+    members, problems = _members(parsed)
     return ValidWorkspace(
-        name=name, spec=parsed, members=tuple(members), expired=parsed.expires <= now
+        name=name,
+        spec=parsed,
+        members=members,
+        expired=parsed.expires <= now,
+        problems=tuple(problems),
+    )
+
+
+def _grant_problem(name: str, check: Check) -> Check:
+    return Check("Grants", False, check.reason, f"grant {name}: {check.message}")
+
+
+def valid_grants(
+    refs: Refs, ws: ValidWorkspace, now: dt.datetime
+) -> tuple[tuple[ValidGrant, ...], list[Check]]:
+    """The grants in force, and a problem for each that should be but cannot: its dataset
+    is invalid. Grants that are simply not in force (expired, made before the workspace,
+    bound to a deleted one) report that on their own status, not here."""
+    valid: list[ValidGrant] = []
+    problems: list[Check] = []
+    for grant in refs.grants:
+        dataset = refs.datasets.get(grant.dataset)
+        invalid = (
+            dataset_problem(dataset, refs.peers.get(dataset.bucket, ()))
+            if dataset is not None
+            else None
+        )
+        state = grant_state(grant, refs.workspace.record, dataset, invalid, now)
+        failure = state.failure
+        if failure is not None:
+            if failure.reason in INVALID_REASONS and not _ended(grant, now):
+                problems.append(_grant_problem(grant.name, failure))
+            continue
+        assert grant.spec is not None and dataset is not None and dataset.spec is not None
+        valid.append(
+            ValidGrant(
+                grant.name,
+                grant.spec.dataset,
+                grant.spec.legal_basis,
+                grant.spec.expires,
+                dataset.spec.bucket,
+                dataset.spec.prefix,
+            )
+        )
+    return tuple(valid), problems
+
+
+def _ended(grant: GrantRecord, now: dt.datetime) -> bool:
+    return grant.deleting or (grant.spec is not None and grant.spec.expires <= now)
+
+
+def validate(refs: Refs, now: dt.datetime) -> ValidWorkspace | InvalidWorkspace:
+    """The workspace as the renderers may trust it, or why it cannot be read."""
+    ws_obj = refs.workspace
+    try:
+        ws = validate_workspace(ws_obj.name, dict(ws_obj.spec), now)
+    except HavreError as exc:
+        return InvalidWorkspace(
+            ws_obj.name, ws_obj.uid, Check("Valid", False, exc.reason, str(exc))
+        )
+    grants, grant_problems = valid_grants(refs, ws, now)
+    return ValidWorkspace(
+        name=ws.name,
+        spec=ws.spec,
+        members=ws.members,
+        expired=ws.expired,
+        uid=ws_obj.uid,
+        grants=grants,
+        problems=(*ws.problems, *grant_problems),
     )

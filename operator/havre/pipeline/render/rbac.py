@@ -104,7 +104,8 @@ def render_role_bindings(ws: ValidWorkspace, settings: Settings) -> list[dict[st
 
 
 def render_owner_access(ws: ValidWorkspace, settings: Settings) -> list[dict[str, Any]]:
-    """A ClusterRole to edit this Workspace only, bound to its owners."""
+    """A ClusterRole to edit this Workspace only, bound to its owners; no binding once the
+    workspace has expired (owners lose access like members)."""
     role = owners_cluster_role_name(ws.name)
     owners = [m for m in ws.members if m.role is Role.OWNER]
     cluster_role = {
@@ -127,7 +128,7 @@ def render_owner_access(ws: ValidWorkspace, settings: Settings) -> list[dict[str
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
         "subjects": [_subject(m.user, settings) for m in owners],
     }
-    return [cluster_role, binding]
+    return [cluster_role] if ws.expired else [cluster_role, binding]
 
 
 def render_service_accounts(ws: ValidWorkspace) -> list[dict[str, Any]]:
