@@ -194,7 +194,7 @@ def _provision(
             "Storage",
             lambda: apply_storage(store, plan),
             "Provisioned",
-            f"Bucket {plan.bucket} with a {ws.spec.size.storage} quota; credentials {state}; "
+            f"Bucket {plan.bucket} with a {ws.size.storage} quota; credentials {state}; "
             f"{len(refs.grants)} dataset grant(s).",
         )
     if catalogs is not None:
@@ -247,7 +247,7 @@ def _add_query_engine(
         how = "a certificate from the platform CA"
     engine = trino_platform(settings, platform.trino_ca_bundle)
     manifests += query_engine_manifests(ws, refs.grants, engine, certificate, refs.kept)
-    nodes = 0 if (ws.spec.suspended or ws.expired) else ws.spec.size.workers + 1
+    nodes = 0 if (ws.spec.suspended or ws.expired) else ws.size.workers + 1
     run.checks.append(
         Check(
             "QueryEngine",
