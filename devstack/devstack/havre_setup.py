@@ -29,11 +29,13 @@ def kubectl(kubeconfig: str, *args: str, stdin: str | None = None) -> str:
 
 
 def install_api(kubeconfig: str, state: Path) -> None:
-    """CRDs, personas, admission policy and operator identity from ``crds/``; the stack's CA
+    """CRDs, personas, admission policies and operator identity from ``crds/``, then the
+    default size profiles (``crds/defaults``, once their kind is established); the stack's CA
     as the Secret havre-system/havre-platform-ca that signs workspaces' Trino certificates."""
     kubectl(kubeconfig, "apply", "--server-side", "-f", str(REPO_ROOT / "crds"))
-    for crd in ("workspaces", "datasets", "datasetgrants"):
+    for crd in ("workspaces", "datasets", "datasetgrants", "sizeprofiles"):
         kubectl(kubeconfig, "wait", "--for=condition=Established", f"crd/{crd}.havre.io")
+    kubectl(kubeconfig, "apply", "--server-side", "-f", str(REPO_ROOT / "crds" / "defaults"))
     ca = StackCA(state)
     ca.ensure()
     secret = kubectl(

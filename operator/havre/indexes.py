@@ -16,7 +16,12 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from havre.errors import DependencyUnavailable
-from havre.pipeline.records import DatasetRecord, GrantRecord, WorkspaceRecord
+from havre.pipeline.records import (
+    DatasetRecord,
+    GrantRecord,
+    SizeProfileRecord,
+    WorkspaceRecord,
+)
 
 T = TypeVar("T")
 #: How long a worker thread waits for the event loop to answer a read.
@@ -48,6 +53,11 @@ def workspaces_by_name(body: Mapping[str, Any], **_: Any) -> dict[str, Workspace
     return {record.name: record}
 
 
+def size_profiles_by_name(body: Mapping[str, Any], **_: Any) -> dict[str, SizeProfileRecord]:
+    record = SizeProfileRecord.from_body(body)
+    return {record.name: record}
+
+
 #: Index name (the kwarg kopf hands to handlers) → (resource plural, index function).
 INDEXES: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
     "grants_by_workspace": ("datasetgrants", grants_by_workspace),
@@ -55,6 +65,7 @@ INDEXES: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
     "datasets_by_name": ("datasets", datasets_by_name),
     "datasets_by_bucket": ("datasets", datasets_by_bucket),
     "workspaces_by_name": ("workspaces", workspaces_by_name),
+    "size_profiles_by_name": ("sizeprofiles", size_profiles_by_name),
 }
 
 
@@ -115,3 +126,6 @@ class KopfCatalogue:
 
     def grants_of_dataset(self, dataset: str) -> tuple[GrantRecord, ...]:
         return self._values("grants_by_dataset", dataset)
+
+    def size_profile(self, name: str) -> SizeProfileRecord | None:
+        return next(iter(self._values("size_profiles_by_name", name)), None)

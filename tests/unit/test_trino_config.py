@@ -29,8 +29,7 @@ from tests.unit.trino_fixtures import (
 
 def sized(ws: ValidWorkspace, **size: Any) -> ValidWorkspace:
     """``ws`` with some of its size changed."""
-    spec = ws.spec.model_copy(update={"size": ws.spec.size.model_copy(update=size)})
-    return dataclasses.replace(ws, spec=spec)
+    return dataclasses.replace(ws, size=ws.size.model_copy(update=size))
 
 
 def test_config_files_match_golden(cardio: ValidWorkspace) -> None:
@@ -46,12 +45,7 @@ def test_config_files_match_golden(cardio: ValidWorkspace) -> None:
 def test_heap_is_three_quarters_of_node_memory(cardio: ValidWorkspace) -> None:
     assert heap_megabytes(cardio) == 3072  # 4Gi
     assert "-Xmx3072M" in render_jvm_config(cardio).splitlines()
-    small = dataclasses.replace(
-        cardio,
-        spec=cardio.spec.model_copy(
-            update={"size": cardio.spec.size.model_copy(update={"memory": "1Gi"})}
-        ),
-    )
+    small = dataclasses.replace(cardio, size=cardio.size.model_copy(update={"memory": "1Gi"}))
     assert heap_megabytes(small) == 768
 
 
@@ -90,12 +84,7 @@ def test_nodes_talk_over_internal_tls_with_the_shared_secret_from_the_environmen
 def test_coordinator_runs_tasks_only_when_there_is_no_worker(cardio: ValidWorkspace) -> None:
     config = parse_properties(render_coordinator_config(cardio, PLATFORM))
     assert config["node-scheduler.include-coordinator"] == "false"
-    alone = dataclasses.replace(
-        cardio,
-        spec=cardio.spec.model_copy(
-            update={"size": cardio.spec.size.model_copy(update={"workers": 0})}
-        ),
-    )
+    alone = dataclasses.replace(cardio, size=cardio.size.model_copy(update={"workers": 0}))
     config = parse_properties(render_coordinator_config(alone, PLATFORM))
     assert config["node-scheduler.include-coordinator"] == "true"
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from havre.api import names
+from havre.api.model import Size
 from havre.errors import HavreError
 from havre.external.pki import CertificateAuthority
 from havre.kube.cluster import Cluster
@@ -73,6 +74,11 @@ class Refs:
     #: The datasets of each of their buckets, to check that locations do not overlap.
     peers: Mapping[str, tuple[DatasetRecord, ...]]
     material: Material
+    #: The sizes of the SizeProfile the spec names; None when there is no such profile.
+    profile: Size | None = Size()
+    #: Whether the workspace's namespace exists (read only while it is not approved: a
+    #: request never approved has nothing outside the Workspace object).
+    provisioned: bool = True
 
 
 def read_platform_ca(cluster: Cluster, ref: str) -> CertificateAuthority | None:
@@ -129,10 +135,24 @@ def dereference(
     grants = tuple(sorted(catalogue.grants_of_workspace(workspace.name), key=lambda g: g.name))
     datasets = {g.dataset: d for g in grants if (d := catalogue.dataset(g.dataset)) is not None}
     peers = {d.bucket: catalogue.datasets_in_bucket(d.bucket) for d in datasets.values()}
+    profile = catalogue.size_profile(str(workspace.spec.get("sizeProfile") or "standard"))
+    approved = (workspace.spec.get("approval") or {}).get("decision") == "Approved"
+    provisioned = approved or _namespace_exists(platform, workspace.name)
     return Refs(
         workspace=workspace,
         grants=grants,
         datasets=datasets,
         peers=peers,
-        material=_material(platform, workspace.name, now),
+        material=_material(platform, workspace.name, now) if provisioned else prepare_material({}),
+        profile=profile.size if profile is not None else None,
+        provisioned=provisioned,
     )
+
+
+def _namespace_exists(platform: Platform, name: str) -> bool:
+    """Whether anything was provisioned; when the API server cannot say, assume so (what
+    exists is then held suspended rather than left as it was)."""
+    try:
+        return platform.cluster.get(by_name("Namespace"), names.namespace(name)) is not None
+    except HavreError:
+        return True

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from havre.api.model import DatasetGrantSpec, DatasetSpec
+from havre.api.model import DatasetGrantSpec, DatasetSpec, Size, SizeProfileSpec
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
 
@@ -128,6 +128,21 @@ class GrantRecord:
         )
 
 
+@dataclass(frozen=True)
+class SizeProfileRecord:
+    name: str
+    #: The profile's sizes; None when its spec does not parse (it then sizes nothing).
+    size: Size | None
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> SizeProfileRecord:
+        try:
+            spec = SizeProfileSpec.model_validate(body.get("spec") or {})
+        except ValidationError:
+            return cls(body["metadata"]["name"], None)
+        return cls(body["metadata"]["name"], Size(**spec.model_dump(exclude={"description"})))
+
+
 class Catalogue(Protocol):
     """Read access to the operator's records. Implementations answer from memory (the
     operator's indexes) or from one listing (tools and tests); none reads per call."""
@@ -142,6 +157,8 @@ class Catalogue(Protocol):
 
     def grants_of_dataset(self, dataset: str) -> tuple[GrantRecord, ...]: ...
 
+    def size_profile(self, name: str) -> SizeProfileRecord | None: ...
+
 
 @dataclass(frozen=True)
 class StaticCatalogue:
@@ -150,6 +167,8 @@ class StaticCatalogue:
     workspaces: tuple[WorkspaceRecord, ...] = ()
     datasets: tuple[DatasetRecord, ...] = ()
     grants: tuple[GrantRecord, ...] = ()
+    #: None: every profile name has the built-in sizes (``standard``), for tests and tools.
+    profiles: tuple[SizeProfileRecord, ...] | None = None
 
     @classmethod
     def from_bodies(
@@ -157,11 +176,13 @@ class StaticCatalogue:
         workspaces: Iterable[Mapping[str, Any]] = (),
         datasets: Iterable[Mapping[str, Any]] = (),
         grants: Iterable[Mapping[str, Any]] = (),
+        profiles: Iterable[Mapping[str, Any]] | None = None,
     ) -> StaticCatalogue:
         return cls(
             tuple(WorkspaceRecord.from_body(b) for b in workspaces),
             tuple(DatasetRecord.from_body(b) for b in datasets),
             tuple(GrantRecord.from_body(b) for b in grants),
+            None if profiles is None else tuple(SizeProfileRecord.from_body(b) for b in profiles),
         )
 
     @classmethod
@@ -172,6 +193,7 @@ class StaticCatalogue:
             cluster.list(by_name("Workspace")),
             cluster.list(by_name("Dataset")),
             cluster.list(by_name("DatasetGrant")),
+            cluster.list(by_name("SizeProfile")),
         )
 
     def workspace(self, name: str) -> WorkspaceRecord | None:
@@ -188,3 +210,8 @@ class StaticCatalogue:
 
     def grants_of_dataset(self, dataset: str) -> tuple[GrantRecord, ...]:
         return tuple(g for g in self.grants if g.dataset == dataset)
+
+    def size_profile(self, name: str) -> SizeProfileRecord | None:
+        if self.profiles is None:
+            return SizeProfileRecord(name, Size())
+        return next((p for p in self.profiles if p.name == name), None)

@@ -3,8 +3,9 @@
 Nothing is carried over from the previous status but the conditions' transition times: an
 endpoint, a grant or a condition that this run did not produce is removed (the merge patch
 sends ``null`` for it). Conditions, in the order ``Ready`` summarises them: ``Valid``,
-``Grants``, ``Namespace``, ``Storage``, ``Catalog``, ``QueryEngine``, ``Access``, then
-``Degraded`` (a dependency down, retried).
+``Approved``, ``Grants``, ``Size`` (only when its profile is missing), ``Namespace``,
+``Storage``, ``Catalog``, ``QueryEngine``, ``Credentials`` (only when unreadable),
+``Access``, then ``Degraded`` (a dependency down, retried).
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from havre.pipeline.apply import Applied, SystemResult
 from havre.pipeline.conditions import Check as Check
 from havre.pipeline.conditions import conditions_json, merge_conditions, merge_patch, summary
 from havre.pipeline.render.desired import Desired
-from havre.pipeline.validate import InvalidWorkspace, ValidWorkspace
+from havre.pipeline.validate import (
+    APPROVED,
+    AWAITING_APPROVAL,
+    REJECTED,
+    InvalidWorkspace,
+    ValidWorkspace,
+)
 
 #: What each system's condition says when it is in place.
 _OK = {
@@ -47,7 +54,7 @@ def _system_check(kind: str, result: SystemResult, ws: ValidWorkspace | None) ->
     text = template.format(
         ns=names.namespace(ws.name) if ws else "",
         bucket=names.bucket(ws.name) if ws else "",
-        storage=ws.spec.size.storage if ws else "",
+        storage=ws.size.storage if ws else "",
         db=names.database(ws.name) if ws else "",
         state=state,
     )
@@ -64,7 +71,29 @@ def grants_check(ws: ValidWorkspace) -> Check:
     return Check("Grants", True, "InForce", f"Grants in force: {listed}.")
 
 
+def approval_check(ws: ValidWorkspace) -> Check:
+    """``Approved``: a request is provisioned only once an approver approved it."""
+    approval = ws.spec.approval
+    if ws.approved:
+        by = approval.by if approval is not None else "?"
+        return Check("Approved", True, APPROVED, f"Approved by {by}.")
+    if ws.approval == AWAITING_APPROVAL:
+        return Check(
+            "Approved",
+            False,
+            AWAITING_APPROVAL,
+            "The workspace is a request awaiting an approver's decision; nothing is "
+            "provisioned until it is approved.",
+        )
+    why = f" ({approval.reason})" if approval is not None and approval.reason else ""
+    by = approval.by if approval is not None else "?"
+    state = "access is removed, data kept" if ws.provisioned else "nothing is provisioned"
+    return Check("Approved", False, REJECTED, f"Rejected by {by}{why}: {state}.")
+
+
 def access_check(ws: ValidWorkspace) -> Check:
+    if not ws.approved:
+        return Check("Access", False, ws.approval, "No access until the workspace is approved.")
     expires = ws.spec.expires.isoformat()
     if ws.expired:
         return Check(
@@ -97,7 +126,9 @@ def _checks(
             Check("Valid", False, spec_problems[0].reason, spec_problems[0].message)
             if spec_problems
             else Check("Valid", True, "Valid", "The spec is valid."),
+            approval_check(ws),
             grants_check(ws),
+            *[p for p in ws.problems if p.type == "Size"],
         ]
     for kind in ("Namespace", "Storage", "Catalog"):
         result = applied.systems.get(kind)
@@ -149,8 +180,9 @@ def workspace_status(
     status: dict[str, Any] = {
         "observedGeneration": generation,
         "conditions": conditions_json(conditions),
-        "namespace": names.namespace(name),
     }
+    if desired.cluster is not None:
+        status["namespace"] = names.namespace(name)
     if desired.endpoints:
         status["endpoints"] = dict(desired.endpoints)
     if isinstance(validated, ValidWorkspace) and desired.cluster is not None:

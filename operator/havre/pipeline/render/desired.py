@@ -45,6 +45,8 @@ from havre.settings import Settings
 #: Objects whose change adds or removes someone's access: rewritten before anything else.
 ACCESS_KINDS = frozenset({"RoleBinding", "ClusterRoleBinding"})
 ACCESS_CONFIG_MAP = "trino-access"  # the Trino group file and rules
+#: What is written when nothing sized or secret can be: the namespace and who may act in it.
+REMOVALS_ONLY_KINDS = frozenset({"Namespace", "Role", "ClusterRole", *ACCESS_KINDS})
 #: What a part that could not be rendered leaves as it is, rather than deleting it.
 QUERY_ENGINE_KINDS = frozenset({"ConfigMap", "Service", "Deployment", "Secret", "Certificate"})
 
@@ -96,7 +98,7 @@ def _query_engine(
         return [], material.problem, None
     platform = trino_platform(settings, ca_bundle)
     manifests = render_trino_manifests(ws, platform, certificate, material.trino_shared_secret)
-    nodes = ws.spec.size.workers + 1 if ws.enabled else 0
+    nodes = ws.size.workers + 1 if ws.enabled else 0
     check = Check(
         "QueryEngine",
         True,
@@ -115,8 +117,13 @@ def render_desired(
     """Plans for the cluster, the object store and the catalog database."""
     if isinstance(validated, InvalidWorkspace):
         return render_lockdown(validated, settings)
+    if not validated.provisioned:
+        return Desired(cluster=None)  # a request: nothing outside the Workspace object
+    if not validated.size_known:
+        return render_removals_only(validated, settings)
     if not material.readable:
-        return render_removals_only(validated, material, settings)
+        assert material.unreadable is not None
+        return render_removals_only(validated, settings, material.unreadable)
     ws = validated
     manifests = render_workspace(ws, settings)
     endpoints: dict[str, str] = {}
@@ -152,10 +159,13 @@ def render_desired(
     return Desired(cluster, objectstore, catalogdb, endpoints, tuple(checks))
 
 
-def render_removals_only(ws: ValidWorkspace, material: Material, settings: Settings) -> Desired:
-    """The kept credentials could not be read: apply what does not need them (bindings,
-    removals at the store and the catalog), hand out nothing, delete no Secret."""
-    manifests = [m for m in render_workspace(ws, settings)]
+def render_removals_only(
+    ws: ValidWorkspace, settings: Settings, problem: Check | None = None
+) -> Desired:
+    """What can be right without sizes or credentials: the namespace and who may act in it;
+    removals at the object store and the catalog database. Nothing sized is written,
+    nothing is handed out, nothing but bindings is deleted. ``problem``: why (temporary)."""
+    manifests = [m for m in render_workspace(ws, settings) if m["kind"] in REMOVALS_ONLY_KINDS]
     locations = tuple(DatasetLocation(g.bucket, g.prefix) for g in ws.grants)
     objectstore = (
         replace(render_objectstore_plan(ws, locations, ""), provision=False)
@@ -167,18 +177,17 @@ def render_removals_only(ws: ValidWorkspace, material: Material, settings: Setti
         if settings.catalog is not None
         else None
     )
-    assert material.unreadable is not None
     return Desired(
         ClusterPlan(
             owner=_owner(ws.name, ws.uid),
             manifests=tuple(manifests),
             access=_access_keys(manifests),
-            protected=QUERY_ENGINE_KINDS,
+            prunable=ACCESS_KINDS,
         ),
         objectstore,
         catalogdb,
-        checks=(material.unreadable,),
-        retry=True,
+        checks=(problem,) if problem else (),
+        retry=problem is not None,
     )
 
 

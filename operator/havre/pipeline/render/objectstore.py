@@ -42,7 +42,7 @@ def render_objectstore_plan(
         workspace=ws.name,
         owner=ws.uid,
         bucket=names.bucket(ws.name),
-        quota_bytes=int(parse_quantity(ws.spec.size.storage)),
+        quota_bytes=int(parse_quantity(ws.size.storage)),
         policy_name=names.storage_principal(ws.name),
         policy=render_objectstore_policy(names.bucket(ws.name), datasets, owner=ws.uid),
         access_key=names.storage_access_key(ws.name),

@@ -108,7 +108,7 @@ def properties(values: Mapping[str, str]) -> str:
 
 def heap_megabytes(ws: ValidWorkspace) -> int:
     """Java heap of a node: 75% of its memory, leaving the rest to the JVM and the OS."""
-    return int(parse_quantity(ws.spec.size.memory) * 3 // 4 // 2**20)
+    return int(parse_quantity(ws.size.memory) * 3 // 4 // 2**20)
 
 
 def render_jvm_config(ws: ValidWorkspace) -> str:
@@ -146,7 +146,7 @@ def render_coordinator_config(ws: ValidWorkspace, platform: TrinoPlatform) -> st
     sign-in, file-based access control; it runs tasks itself only when there is no worker."""
     values = {
         "coordinator": "true",
-        "node-scheduler.include-coordinator": str(ws.spec.size.workers == 0).lower(),
+        "node-scheduler.include-coordinator": str(ws.size.workers == 0).lower(),
         **_common_server(ws, platform),
         "http-server.https.keystore.path": f"{TLS_DIR}/{KEYSTORE_FILE}",
         "http-server.authentication.type": "JWT",

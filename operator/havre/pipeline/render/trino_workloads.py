@@ -184,7 +184,7 @@ def _shutdown_hook(platform: TrinoPlatform) -> dict[str, Any]:
 
 
 def _container(ws: ValidWorkspace, component: str, platform: TrinoPlatform) -> dict[str, Any]:
-    size = {"cpu": ws.spec.size.cpu, "memory": ws.spec.size.memory}
+    size = {"cpu": ws.size.cpu, "memory": ws.size.memory}
     container: dict[str, Any] = {
         "name": "trino",
         "image": platform.image,
@@ -220,7 +220,7 @@ def _replicas(ws: ValidWorkspace, component: str) -> int:
     """No query engine runs while the workspace is suspended or expired; data is kept."""
     if ws.spec.suspended or ws.expired:
         return 0
-    return 1 if component == COORDINATOR else ws.spec.size.workers
+    return 1 if component == COORDINATOR else ws.size.workers
 
 
 def _deployment(
@@ -234,7 +234,7 @@ def _deployment(
         _projected_etc(config_maps, mounted),
         {"name": "data", "emptyDir": {}},
         # JVM temp files and native libraries; bounded so a node's disk cannot fill up.
-        {"name": "tmp", "emptyDir": {"sizeLimit": ws.spec.size.memory}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": ws.size.memory}},
     ]
     if component == COORDINATOR:
         volumes.append({"name": "tls", "secret": {"secretName": TLS_SECRET, "defaultMode": 0o440}})
