@@ -12,6 +12,7 @@ from tests.integration.helpers import OperatorProcess, havre, kubectl, wait_for
 from tests.integration.workspaces import (
     WORKSPACE,
     apply,
+    approve,
     condition,
     delete,
     example,
@@ -41,6 +42,7 @@ def test_cardio_example_becomes_ready_with_every_object_owned(
     assert purged.returncode == 0, purged.stderr
     applied = kubectl(kube.kubeconfig, "apply", "-f", "workspaces/examples/cardio.yaml")
     assert applied.returncode == 0, applied.stderr
+    approve(kube.kubeconfig, "cardio")
     ws = wait_ready(kube.cluster, "cardio")
     uid = ws["metadata"]["uid"]
     listed = kubectl(kube.kubeconfig, "get", "workspaces")

@@ -3,6 +3,7 @@ objects are marked for the first phase, an unreadable spec renders access withdr
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from havre.api import names
@@ -18,7 +19,7 @@ GRANT = ValidGrant(
 
 
 def test_plans_follow_the_validated_workspace(cardio: ValidWorkspace) -> None:
-    ws = ValidWorkspace(cardio.name, cardio.spec, cardio.members, False, UID, (GRANT,))
+    ws = dataclasses.replace(cardio, uid=UID, grants=(GRANT,))
     desired = render_desired(ws, prepare_material({}), SETTINGS)
     assert desired.cluster is not None and desired.cluster.owner.uid == UID
     kinds = {k for k, _, _ in desired.cluster.access}
@@ -45,6 +46,6 @@ def test_without_readable_material_no_secret_is_rendered_or_pruned(cardio: Valid
     desired = render_desired(cardio, material, SETTINGS)
     assert desired.cluster is not None
     assert not [m for m in desired.cluster.manifests if m["kind"] == "Secret"]
-    assert "Secret" in desired.cluster.protected
+    assert desired.cluster.prunable == frozenset({"RoleBinding", "ClusterRoleBinding"})
     assert desired.objectstore is not None and not desired.objectstore.provision
     assert desired.retry and desired.checks[0].type == "Credentials"

@@ -35,6 +35,7 @@ def test_every_part_in_place_is_ready(cardio: ValidWorkspace) -> None:
     assert set(conditions) == {
         "Ready",
         "Valid",
+        "Approved",
         "Grants",
         "Namespace",
         "Storage",

@@ -15,7 +15,7 @@ from havre.pipeline.platform import Platform
 from havre.pipeline.reconcile import Outcome, reconcile_workspace
 from havre.pipeline.records import StaticCatalogue
 from havre.settings import CatalogSettings, Endpoint, Settings, StorageSettings
-from tests.unit.conftest import NOW, load_example
+from tests.unit.conftest import APPROVAL, NOW, load_example
 from tests.unit.fakes import FakeApiServer, FakeCatalogs, FakeStore
 
 UID = "11111111-0000-0000-0000-000000000001"
@@ -41,7 +41,7 @@ def workspace_body(name: str = "cardio", uid: str = UID, **spec: Any) -> dict[st
         "apiVersion": "havre.io/v1alpha1",
         "kind": "Workspace",
         "metadata": {"name": name, "uid": uid, "generation": 1, "creationTimestamp": stamp(0)},
-        "spec": {**example["spec"], **spec},
+        "spec": {**example["spec"], "approval": APPROVAL, **spec},
         "status": {},
     }
 
@@ -79,13 +79,17 @@ class World:
     datasets: list[dict[str, Any]] = field(default_factory=list)
     grants: list[dict[str, Any]] = field(default_factory=list)
     body: dict[str, Any] = field(default_factory=workspace_body)
+    #: SizeProfile bodies; None: every profile exists with the built-in sizes.
+    profiles: list[dict[str, Any]] | None = None
 
     @property
     def platform(self) -> Platform:
         return Platform(self.api.cluster(), SETTINGS, self.store, self.catalogs)
 
     def reconcile(self, now: dt.datetime = NOW) -> Outcome:
-        catalogue = StaticCatalogue.from_bodies([self.body], self.datasets, self.grants)
+        catalogue = StaticCatalogue.from_bodies(
+            [self.body], self.datasets, self.grants, self.profiles
+        )
         outcome = reconcile_workspace(self.platform, self.body, catalogue, now)
         self.body["status"] = outcome.status  # as the handler's patch would leave it
         return outcome

@@ -75,7 +75,7 @@ class Refs:
     peers: Mapping[str, tuple[DatasetRecord, ...]]
     material: Material
     #: The sizes of the SizeProfile the spec names; None when there is no such profile.
-    profile: Size | None = Size()
+    profile: Size | None = field(default_factory=Size)
     #: Whether the workspace's namespace exists (read only while it is not approved: a
     #: request never approved has nothing outside the Workspace object).
     provisioned: bool = True

@@ -11,7 +11,7 @@ access withdrawn (data kept) until the spec is fixed.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -54,7 +54,7 @@ class ValidWorkspace:
     members: tuple[Member, ...]
     expired: bool
     #: The effective size: the size profile's values with ``spec.size``'s overrides.
-    size: Size = Size()
+    size: Size = field(default_factory=Size)
     uid: str = ""
     #: Grants in force, sorted by name: the only grants the renderers ever see.
     grants: tuple[ValidGrant, ...] = ()
