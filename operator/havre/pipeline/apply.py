@@ -3,9 +3,10 @@ and return what each answered.
 
 Fail closed by construction. Two phases, each system on its own:
 
-1. removals — the cluster deletes what is no longer rendered and rewrites bindings and the
-   group file; the object store disables a user whose access ended and narrows its policy;
-   the catalog database refuses login and revokes datasets no longer granted;
+1. removals, in the three systems at once — the cluster deletes what is no longer rendered
+   and rewrites bindings and the group file; the object store disables a user whose access
+   ended and narrows its policy; the catalog database refuses login and revokes datasets
+   no longer granted;
 2. provisioning — everything else: namespace, workloads, bucket, user, database, new grants.
 
 A system's failure (MinIO down, a refused object, PostgreSQL unreachable) is caught at its
@@ -18,6 +19,7 @@ interruption anywhere converges on the next run.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -92,17 +94,28 @@ def apply_desired(platform: Platform, desired: Desired) -> Applied:
     catalog_changes: list[str] = []
     catalog_errors: list[HavreError] = []
 
-    # Phase one: removals, each system on its own.
-    live, cluster_error = _attempt(lambda: revoke_cluster(platform.cluster, cluster_plan, report))
-    store_claim = store_error = catalog_claim = catalog_error = None
-    if store is not None and store_plan is not None:
-        store_claim, store_error = _attempt(
-            lambda: revoke_objectstore(store, store_plan, store_changes)
+    # Phase one: removals, each system on its own and all at once, so that no system's
+    # latency delays another's revocation.
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="havre-revoke") as pool:
+        cluster_future = pool.submit(
+            _attempt, lambda: revoke_cluster(platform.cluster, cluster_plan, report)
         )
-    if catalogs is not None and catalog_plan is not None:
-        catalog_claim, catalog_error = _attempt(
-            lambda: revoke_catalogdb(catalogs, catalog_plan, catalog_changes, catalog_errors)
+        store_future = (
+            pool.submit(_attempt, lambda: revoke_objectstore(store, store_plan, store_changes))
+            if store is not None and store_plan is not None
+            else None
         )
+        catalog_future = (
+            pool.submit(
+                _attempt,
+                lambda: revoke_catalogdb(catalogs, catalog_plan, catalog_changes, catalog_errors),
+            )
+            if catalogs is not None and catalog_plan is not None
+            else None
+        )
+    live, cluster_error = cluster_future.result()
+    store_claim, store_error = store_future.result() if store_future else (None, None)
+    catalog_claim, catalog_error = catalog_future.result() if catalog_future else (None, None)
 
     # Phase two: what is granted, where phase one succeeded.
     if live is not None:

@@ -19,7 +19,7 @@ from typing import Any
 from havre.api import names
 from havre.errors import HavreError, Pending
 from havre.kube.cluster import Cluster
-from havre.kube.kinds import by_name
+from havre.kube.kinds import Kind, by_name
 from havre.pipeline.render.cluster import ClusterPlan, Key, Owner, key_of
 
 MANAGED_BY = "havre"
@@ -100,27 +100,56 @@ def _label(key: Key) -> str:
     return "/".join(k for k in key if k)
 
 
-def live_objects(
-    cluster: Cluster, owner: Owner, namespace: str | None
-) -> dict[Key, dict[str, Any]]:
-    """Everything Havre manages for ``owner``: one LIST per kind, no per-object GETs."""
-    found: dict[Key, dict[str, Any]] = {}
-    namespace_kind = by_name("Namespace")
-    ns = cluster.get(namespace_kind, namespace) if namespace else None
-    if ns is not None:
-        found[key_of({**ns, "kind": "Namespace"})] = ns
+#: Kinds listed in the first phase: those that carry access (and the Trino group file).
+FIRST_KINDS = ("ClusterRoleBinding", "RoleBinding", "ConfigMap")
+
+
+def _namespace(cluster: Cluster, namespace: str) -> dict[str, Any] | None:
+    ns = cluster.get(by_name("Namespace"), namespace)
     if ns is not None and ns.get("status", {}).get("phase") == "Terminating":
         raise Pending(
             f"namespace {namespace} is still being deleted; the workspace is created once "
             "it is gone",
             reason="NamespaceTerminating",
         )
-    kinds = [*CLUSTER_KINDS, *(NAMESPACED_KINDS if ns is not None else [])]
+    return ns
+
+
+def live_objects(
+    cluster: Cluster, owner: Owner, namespace: str, kinds: list[Kind], ns: dict[str, Any] | None
+) -> dict[Key, dict[str, Any]]:
+    """What Havre manages for ``owner`` among ``kinds``: one LIST per kind, no per-object
+    GET; namespaced kinds only when the namespace (``ns``) exists."""
+    found: dict[Key, dict[str, Any]] = {}
+    if ns is not None:
+        found[key_of({**ns, "kind": "Namespace"})] = ns
     for kind in kinds:
+        if kind.namespaced and ns is None:
+            continue
         ns_arg = namespace if kind.namespaced else None
         for item in cluster.list(kind, ns_arg, selector(owner)):
             found[key_of({**item, "kind": kind.kind})] = item
     return found
+
+
+def _prune(
+    cluster: Cluster, plan: ClusterPlan, live: dict[Key, dict[str, Any]], report: ApplyReport
+) -> None:
+    """Delete the managed objects in ``live`` that are no longer rendered."""
+    wanted = {key_of(m) for m in plan.manifests}
+    for key in list(live):
+        kind = key[0]
+        if key in wanted or kind == "Namespace" or kind in plan.protected:
+            continue
+        if plan.prunable is not None and kind not in plan.prunable:
+            continue
+        try:
+            cluster.delete(by_name(kind), key[2], key[1] or None)
+        except HavreError as exc:
+            report.failed[key] = exc
+            continue
+        del live[key]
+        report.deleted.append(_label(key))
 
 
 def _write(
@@ -141,23 +170,12 @@ def _write(
 def revoke_cluster(
     cluster: Cluster, plan: ClusterPlan, report: ApplyReport
 ) -> dict[Key, dict[str, Any]]:
-    """Phase one: delete managed objects no longer rendered, rewrite existing access
-    objects that differ. Returns the live objects for the second phase."""
-    live = live_objects(cluster, plan.owner, names.namespace(plan.owner.name))
-    wanted = {key_of(m) for m in plan.manifests}
-    for key in list(live):
-        kind = key[0]
-        if key in wanted or kind == "Namespace" or kind in plan.protected:
-            continue
-        if plan.prunable is not None and kind not in plan.prunable:
-            continue
-        try:
-            cluster.delete(by_name(kind), key[2], key[1] or None)
-        except HavreError as exc:
-            report.failed[key] = exc
-            continue
-        del live[key]
-        report.deleted.append(_label(key))
+    """Phase one: among the kinds that carry access, delete what is no longer rendered and
+    rewrite what exists and differs. Returns the live objects for the second phase."""
+    namespace = names.namespace(plan.owner.name)
+    ns = _namespace(cluster, namespace)
+    live = live_objects(cluster, plan.owner, namespace, [by_name(k) for k in FIRST_KINDS], ns)
+    _prune(cluster, plan, live, report)
     for manifest in plan.manifests:
         stamped = stamp(manifest, plan.owner)
         if key_of(stamped) in plan.access and key_of(stamped) in live:
@@ -168,6 +186,13 @@ def revoke_cluster(
 def provision_cluster(
     cluster: Cluster, plan: ClusterPlan, live: dict[Key, dict[str, Any]], report: ApplyReport
 ) -> None:
-    """Phase two: apply, in order, every rendered object that differs from the cluster."""
+    """Phase two: list the other kinds, delete what is no longer rendered, then apply, in
+    order, every rendered object that differs from the cluster."""
+    namespace = names.namespace(plan.owner.name)
+    ns_key = ("Namespace", "", namespace)
+    others = [k for k in (*CLUSTER_KINDS, *NAMESPACED_KINDS) if k.kind not in FIRST_KINDS]
+    rest = live_objects(cluster, plan.owner, namespace, others, live.get(ns_key))
+    _prune(cluster, plan, rest, report)
+    live.update(rest)
     for manifest in plan.manifests:
         _write(cluster, stamp(manifest, plan.owner), live, report)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,14 +116,21 @@ def _material(platform: Platform, name: str, now: dt.datetime) -> Material:
 
 def _read_material(platform: Platform, name: str, now: dt.datetime) -> Material:
     namespace = names.namespace(name)
-    kept = {
-        secret: decode_secret(platform.cluster.get(SECRET, secret, namespace))
-        for secret in _wanted_secrets(platform)
-    }
     trino = platform.settings.trino
-    if trino is None or trino.cert_manager_issuer is not None:
+    wanted = _wanted_secrets(platform)
+    issue = trino is not None and trino.cert_manager_issuer is None
+    # The GETs at once: a reconcile (a revocation among them) waits for the slowest only.
+    with ThreadPoolExecutor(max_workers=len(wanted) + 1) as pool:
+        reads = {s: pool.submit(platform.cluster.get, SECRET, s, namespace) for s in wanted}
+        ca_read = (
+            pool.submit(read_platform_ca, platform.cluster, trino.tls_ca_secret)
+            if issue and trino is not None
+            else None
+        )
+    kept = {secret: decode_secret(read.result()) for secret, read in reads.items()}
+    if trino is None or ca_read is None:
         return prepare_material(kept)
-    ca = read_platform_ca(platform.cluster, trino.tls_ca_secret)
+    ca = ca_read.result()
     cert = certificate(kept, ca, trino.tls_ca_secret, dns_names(platform.settings, name), now)
     return prepare_material(kept, cert)
 
