@@ -16,6 +16,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -34,6 +35,7 @@ from havre.pipeline.reconcile import Outcome, Platform, reconcile_workspace
 from havre.scheduler import Scheduler
 
 _log = logging.getLogger("havre.handlers")
+REPAIR_THREADS = 2
 WORKSPACE = by_name("Workspace")
 DATASET = by_name("Dataset")
 GRANT = by_name("DatasetGrant")
@@ -46,6 +48,12 @@ class Context:
     platform: Platform
     scheduler: Scheduler = field(default_factory=Scheduler)
     catalogue: KopfCatalogue = field(default_factory=KopfCatalogue)
+    #: Threads of the repair timer, apart from kopf's: a repair never delays a revocation.
+    repairs: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=REPAIR_THREADS, thread_name_prefix="havre-repair"
+        )
+    )
     _locks: defaultdict[str, threading.Lock] = field(
         default_factory=lambda: defaultdict(threading.Lock)
     )
@@ -111,9 +119,12 @@ def create_workspace(name: str, memo: kopf.Memo, retry: int, **kwargs: Any) -> N
         _refresh_grants(ctx, ctx.catalogue.grants_of_workspace(name))
 
 
-def repair(name: str, memo: kopf.Memo, **_: Any) -> None:
-    """Timer: the same reconcile; it writes only where the cluster or a store drifted."""
-    refresh_workspace(memo["ctx"], name)
+async def repair(name: str, memo: kopf.Memo, **_: Any) -> None:
+    """Timer: the same reconcile, on threads of its own (the event handlers' threads stay
+    free for what a change asks, revocations first); it writes only where something
+    drifted."""
+    ctx: Context = memo["ctx"]
+    await asyncio.get_running_loop().run_in_executor(ctx.repairs, refresh_workspace, ctx, name)
 
 
 def delete_workspace(
