@@ -24,7 +24,7 @@ import kopf
 
 from havre.api.model import DeletionPolicy
 from havre.errors import HavreError
-from havre.indexes import KopfCatalogue
+from havre.indexes import ConfirmingCatalogue, KopfCatalogue
 from havre.kube.kinds import by_name
 from havre.pipeline.apply_catalogdb import teardown_catalogdb
 from havre.pipeline.apply_objectstore import teardown_objectstore
@@ -169,7 +169,8 @@ def refresh_grant(ctx: Context, name: str, *, wake: bool = True) -> None:
         grant = cluster.get(GRANT, name)
         if grant is None or grant["metadata"].get("deletionTimestamp"):
             return
-        outcome = reconcile_grant(grant, ctx.catalogue, _now())
+        confirming = ConfirmingCatalogue(ctx.catalogue, ctx.platform.cluster)
+        outcome = reconcile_grant(grant, confirming, _now())
         if outcome.patch is not None:
             cluster.patch_status(GRANT, name, outcome.patch)
         _schedule_expiry(ctx, f"grant/{name}", grant, lambda: refresh_grant(ctx, name))

@@ -16,7 +16,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from havre.errors import DependencyUnavailable
+from havre.kube.cluster import Cluster
+from havre.kube.kinds import by_name
 from havre.pipeline.records import (
+    Catalogue,
     DatasetRecord,
     GrantRecord,
     SizeProfileRecord,
@@ -129,3 +132,36 @@ class KopfCatalogue:
 
     def size_profile(self, name: str) -> SizeProfileRecord | None:
         return next(iter(self._values("size_profiles_by_name", name)), None)
+
+
+class ConfirmingCatalogue:
+    """The catalogue, but an object it does not hold is looked up on the API server before
+    a grant records that it does not exist (which binds the grant to nothing for good)."""
+
+    def __init__(self, catalogue: Catalogue, cluster: Cluster) -> None:
+        self._catalogue = catalogue
+        self._cluster = cluster
+
+    def workspace(self, name: str) -> WorkspaceRecord | None:
+        found = self._catalogue.workspace(name)
+        if found is None and (body := self._cluster.get(by_name("Workspace"), name)):
+            return WorkspaceRecord.from_body(body)
+        return found
+
+    def dataset(self, name: str) -> DatasetRecord | None:
+        found = self._catalogue.dataset(name)
+        if found is None and (body := self._cluster.get(by_name("Dataset"), name)):
+            return DatasetRecord.from_body(body)
+        return found
+
+    def datasets_in_bucket(self, bucket: str) -> tuple[DatasetRecord, ...]:
+        return self._catalogue.datasets_in_bucket(bucket)
+
+    def grants_of_workspace(self, workspace: str) -> tuple[GrantRecord, ...]:
+        return self._catalogue.grants_of_workspace(workspace)
+
+    def grants_of_dataset(self, dataset: str) -> tuple[GrantRecord, ...]:
+        return self._catalogue.grants_of_dataset(dataset)
+
+    def size_profile(self, name: str) -> SizeProfileRecord | None:
+        return self._catalogue.size_profile(name)

@@ -132,3 +132,16 @@ def test_unparseable_grant_is_invalid() -> None:
     broken = GrantRecord.from_body({"metadata": {"name": "b"}, "spec": {"workspace": "cardio"}})
     state = grant_state(broken, workspace(), dataset(), None, NOW)
     assert reason(state) == "InvalidSpec" and broken.workspace == "cardio"
+
+
+def test_grant_that_saw_no_workspace_never_attaches_to_one_made_in_the_same_second() -> None:
+    saw_none = grant(
+        status={
+            "conditions": [
+                {"type": "WorkspaceFound", "status": "False", "reason": "WorkspaceNotFound"}
+            ]
+        }
+    )
+    same_second = workspace(created=1)
+    assert grant_state(grant(), same_second, dataset(), None, NOW).in_force
+    assert reason(grant_state(saw_none, same_second, dataset(), None, NOW)) == "WorkspaceNotFound"

@@ -4,7 +4,8 @@ Dataset's ``grantedTo`` and every workspace reconcile, so all three always agree
 A grant binds to objects, not names. It attaches to the Workspace and the Dataset it
 names only if it was created after them (``creationTimestamp``), and once attached its
 status records their UIDs (``status.workspaceUID``, ``status.datasetUID``): from then on it
-opens data to those objects only. A grant made before its workspace existed, or whose
+opens data to those objects only. A grant made before its workspace existed (by creation
+time, or because its status already recorded that no such workspace existed), or whose
 workspace was deleted, never opens anything to a later object of the same name.
 """
 
@@ -69,7 +70,8 @@ def _bind(
             ),
             "",
         )
-    if target.created > grant.created:
+    absent_seen = grant.workspace_absent if kind == "Workspace" else grant.dataset_absent
+    if target.created > grant.created or absent_seen:
         return (
             Check(
                 found,

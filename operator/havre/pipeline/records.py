@@ -35,6 +35,13 @@ def _problem(exc: ValidationError) -> str:
     return f"spec.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
 
 
+def _saw_absent(status: Mapping[str, Any], kind: str) -> bool:
+    return any(
+        c.get("type") == f"{kind}Found" and c.get("reason") == f"{kind}NotFound"
+        for c in status.get("conditions") or []
+    )
+
+
 @dataclass(frozen=True)
 class WorkspaceRecord:
     """A Workspace as grants see it: which object (UID) holds the name, since when."""
@@ -102,6 +109,10 @@ class GrantRecord:
     #: The UIDs the grant attached to, as its status records them ("" until it attached).
     workspace_uid: str = ""
     dataset_uid: str = ""
+    #: Whether its status already records that no such Workspace (Dataset) existed when
+    #: the grant was made: it then never attaches to one created later.
+    workspace_absent: bool = False
+    dataset_absent: bool = False
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> GrantRecord:
@@ -125,6 +136,8 @@ class GrantRecord:
             spec_problem=problem,
             workspace_uid=str(status.get("workspaceUID", "")),
             dataset_uid=str(status.get("datasetUID", "")),
+            workspace_absent=_saw_absent(status, "Workspace"),
+            dataset_absent=_saw_absent(status, "Dataset"),
         )
 
 
