@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from havre.api import names
 from havre.external.catalogdb import CatalogDatabase
 from havre.external.objectstore import ObjectStore
-from havre.external.ownership import Recorded, record, recorded_uid
-from havre.pipeline.apply_objectstore import purge_objectstore
+from havre.external.ownership import Recorded, record
+from havre.pipeline.apply_objectstore import objectstore_records, purge_objectstore
 
 STORAGE, CATALOG = "storage", "catalog"
 
@@ -58,16 +58,10 @@ def _combined(records: list[Recorded]) -> str | None:
 
 
 def storage_records(store: ObjectStore, workspace: str) -> list[Recorded]:
-    policy = names.storage_principal(workspace)
-    document = store.policy_document(policy)
-    return [
-        store.bucket_owner(names.bucket(workspace)),
-        Recorded(
-            f"policy {policy}",
-            document is not None,
-            recorded_uid(str((document or {}).get("ID", ""))),
-        ),
-    ]
+    records, _ = objectstore_records(
+        store, names.bucket(workspace), names.storage_principal(workspace)
+    )
+    return records
 
 
 def holdings_of(

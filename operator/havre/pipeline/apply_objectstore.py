@@ -8,10 +8,11 @@ store's own records say the bucket and the policy are this Workspace's (``claim`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from havre.api import names
 from havre.api.model import DeletionPolicy
-from havre.external.objectstore import ObjectStore
+from havre.external.objectstore import ObjectStore, same_policy
 from havre.external.ownership import NameRetained, Recorded, claim, recorded_uid
 from havre.pipeline.render.objectstore import ObjectStorePlan
 
@@ -24,14 +25,17 @@ class ObjectStoreClaim:
     recorded: bool
 
 
-def _records(store: ObjectStore, bucket: str, policy: str) -> list[Recorded]:
+def objectstore_records(
+    store: ObjectStore, bucket: str, policy: str
+) -> tuple[list[Recorded], dict[str, Any] | None]:
+    """What the bucket and the policy record of their owner, and the policy as stored."""
     document = store.policy_document(policy)
     policy_record = Recorded(
         f"policy {policy}",
         document is not None,
         recorded_uid(str((document or {}).get("ID", ""))),
     )
-    return [store.bucket_owner(bucket), policy_record]
+    return [store.bucket_owner(bucket), policy_record], document
 
 
 def revoke_objectstore(
@@ -39,12 +43,14 @@ def revoke_objectstore(
 ) -> ObjectStoreClaim:
     """Phase one: claim, disable the user when access must end, and narrow the policy to
     the grants in force (the policy is written whole: removals and additions at once)."""
-    records = _records(store, plan.bucket, plan.policy_name)
+    records, document = objectstore_records(store, plan.bucket, plan.policy_name)
     claim(records, plan.owner, plan.workspace)
     if not plan.enabled and store.set_user_enabled(plan.access_key, False):
         changes.append(f"disabled user/{plan.access_key}")
-    policy_exists = records[1].exists
-    if (plan.provision or policy_exists) and store.ensure_policy(plan.policy_name, plan.policy):
+    # Written only when it differs (the store is not asked twice when nothing changed).
+    stale = document is None or not same_policy(document, plan.policy)
+    wanted = plan.provision or document is not None
+    if stale and wanted and store.ensure_policy(plan.policy_name, plan.policy):
         changes.append(f"policy/{plan.policy_name}")
     return ObjectStoreClaim(recorded=all(r.uid == plan.owner for r in records))
 
@@ -74,7 +80,7 @@ def teardown_objectstore(
     access_key = names.storage_access_key(workspace)
     policy_name = names.storage_principal(workspace)
     try:
-        claim(_records(store, names.bucket(workspace), policy_name), uid, workspace)
+        claim(objectstore_records(store, names.bucket(workspace), policy_name)[0], uid, workspace)
     except NameRetained:
         return []  # another workspace's retained data: not this one's to tear down
     done = []
