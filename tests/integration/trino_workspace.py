@@ -43,6 +43,7 @@ SPEC = {
     "members": [{"user": "bob", "role": "analyst"}, {"user": "carol", "role": "viewer"}],
     "size": {"workers": 1, "cpu": "1", "memory": "2Gi"},
     "expires": "2099-01-01T00:00:00Z",
+    "approval": {"decision": "Approved", "by": "havre-admin"},
 }
 
 
