@@ -110,13 +110,15 @@ def reconcile(name: str, memo: kopf.Memo, retry: int, **_: Any) -> None:
         raise kopf.TemporaryError(f"{ready['reason']}: {ready['message']}", delay=_backoff(retry))
 
 
-def create_workspace(name: str, memo: kopf.Memo, retry: int, **kwargs: Any) -> None:
-    """Create and resume: reconcile, then tell the grants naming it where they stand."""
+def create_workspace(name: str, memo: kopf.Memo, retry: int, reason: str, **kwargs: Any) -> None:
+    """Create and resume: reconcile; a new workspace then tells the grants naming it where
+    they stand (on resume they reconcile themselves)."""
     ctx: Context = memo["ctx"]
     try:
         reconcile(name=name, memo=memo, retry=retry, **kwargs)
     finally:
-        _refresh_grants(ctx, ctx.catalogue.grants_of_workspace(name))
+        if reason != "resume":
+            _refresh_grants(ctx, ctx.catalogue.grants_of_workspace(name))
 
 
 async def repair(name: str, memo: kopf.Memo, **_: Any) -> None:
@@ -211,12 +213,16 @@ def refresh_dataset(ctx: Context, name: str) -> DatasetOutcome | None:
         return outcome
 
 
-def reconcile_dataset_handler(name: str, memo: kopf.Memo, retry: int, **_: Any) -> None:
-    """Create, update and resume of a Dataset: its status, then the grants naming it and
-    their workspaces (its validity decides whether they open anything)."""
+def reconcile_dataset_handler(
+    name: str, memo: kopf.Memo, retry: int, reason: str, **_: Any
+) -> None:
+    """Create, update and resume of a Dataset: its status, then (on a change) the grants
+    naming it and their workspaces: its validity decides whether they open anything. On
+    resume they reconcile themselves."""
     ctx: Context = memo["ctx"]
     outcome = refresh_dataset(ctx, name)
-    _wake_dataset_grants(ctx, name)
+    if reason != "resume":
+        _wake_dataset_grants(ctx, name)
     if outcome is not None and outcome.retry:
         raise kopf.TemporaryError(
             "the dataset's catalog database is not in place", delay=_backoff(retry)

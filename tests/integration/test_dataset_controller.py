@@ -100,7 +100,10 @@ def test_invalid_dataset_says_why_and_its_grant_degrades_only_itself(
         timeout=30,
     )
     assert got["status"] == "False"
-    assert _ready_is(kube, "dataset", base, status="True")
+    wait_for(
+        "the earlier dataset to stay valid",
+        lambda: _ready_is(kube, "dataset", base, status="True"),
+    )
     ok, bad_grant = unique(f"{make}-ok"), unique(f"{make}-bad")
     apply(kube.kubeconfig, grant(ok, ws, base))
     apply(kube.kubeconfig, grant(bad_grant, ws, bad))
