@@ -148,6 +148,12 @@ class Settings(BaseModel):
         description="Prefix the API server gives OIDC usernames (--oidc-username-prefix).",
         max_length=64,
     )
+    operator_service_account: str = Field(
+        default="havre-system/havre-operator",
+        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",
+        description="namespace/name of the operator's own service account, bound in each "
+        "workspace namespace to ClusterRole havre-operator-workspace.",
+    )
     trino_port: int = Field(default=8443, ge=1, le=65535)
     repair_interval: float = Field(
         default=60.0, gt=0, description="Seconds between drift checks of each workspace."
@@ -159,6 +165,7 @@ class Settings(BaseModel):
 _ENV = {
     "HAVRE_GATEWAY_NAMESPACE": "gateway_namespace",
     "HAVRE_USERNAME_PREFIX": "username_prefix",
+    "HAVRE_OPERATOR_SERVICE_ACCOUNT": "operator_service_account",
     "HAVRE_TRINO_PORT": "trino_port",
     "HAVRE_REPAIR_INTERVAL": "repair_interval",
 }
