@@ -11,8 +11,9 @@ Trino catalog with ``iceberg.catalog.type=jdbc`` reads them. The bucket and the 
 must exist. Secrets never go on the command line (other users of the machine see it):
 
 - object store: ``HAVRE_STORAGE_URL``, ``HAVRE_STORAGE_ACCESS_KEY``,
-  ``HAVRE_STORAGE_SECRET_KEY`` (the operator's names);
-- catalog database: ``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGPASSWORD`` (libpq's names).
+  ``HAVRE_STORAGE_SECRET_KEY``, ``HAVRE_STORAGE_CA_FILE`` (the operator's names);
+- catalog database: ``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGPASSWORD``, and ``PGSSLMODE``
+  (default ``verify-full``), ``PGSSLROOTCERT`` (the platform CA) — libpq's names.
 """
 
 from __future__ import annotations
@@ -91,12 +92,15 @@ def _connections(
         database=args.database or names.dataset_database(args.dataset),
         user=env["PGUSER"],
         password=env["PGPASSWORD"],
+        sslmode=env.get("PGSSLMODE") or "verify-full",
+        sslrootcert=env.get("PGSSLROOTCERT") or None,
     )
     store = S3Access(
         endpoint_url=url,
         access_key=env["HAVRE_STORAGE_ACCESS_KEY"],
         secret_key=env["HAVRE_STORAGE_SECRET_KEY"],
         region=args.region,
+        ca_file=env.get("HAVRE_STORAGE_CA_FILE") or None,
     )
     return database, store
 
