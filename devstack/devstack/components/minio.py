@@ -8,7 +8,6 @@ and secret keys travel only to a server every client verifies against that CA
 from __future__ import annotations
 
 import os
-import shutil
 import ssl
 import urllib.error
 import urllib.request
@@ -48,15 +47,17 @@ class MinIO(Component):
         return f"https://127.0.0.1:{self.port}"
 
     def _certs_dir(self) -> Path:
-        """MinIO's ``--certs-dir``: ``public.crt`` and ``private.key`` from the stack CA."""
+        """MinIO's ``--certs-dir``: ``public.crt`` and ``private.key`` from the stack CA.
+
+        Symbolic links, on purpose: MinIO then polls them for renewal, where for plain files
+        it takes an inotify instance, and a busy machine may have none left to give."""
         cert, key = self.ca.issue(self.name)
         certs = self.dir / "certs"
         certs.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cert, certs / "public.crt")
-        (certs / "private.key").unlink(missing_ok=True)
-        fd = os.open(certs / "private.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(key.read_bytes())
+        for name, target in (("public.crt", cert), ("private.key", key)):
+            link = certs / name
+            link.unlink(missing_ok=True)
+            link.symlink_to(target.resolve())
         return certs
 
     def is_built(self) -> bool:
