@@ -12,8 +12,10 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
+from havre.api import names
+from havre.kube.kinds import by_name
 from tests.integration.conftest import Kube
-from tests.integration.helpers import OperatorProcess, kubectl
+from tests.integration.helpers import OperatorProcess, kubectl, wait_for
 from tests.integration.workspaces import apply, dataset, delete, unique, wait_ready, workspace
 
 pytestmark = pytest.mark.integration
@@ -159,3 +161,44 @@ def test_researcher_cannot_grant_a_dataset_but_a_steward_can(
     assert allowed.returncode == 0, allowed.stderr
     kubectl(kube.kubeconfig, "delete", "datasetgrant", f"{a}-snds", "--ignore-not-found")
     kubectl(kube.kubeconfig, "delete", "dataset.havre.io", f"{a}-ds", "--ignore-not-found")
+
+
+def test_member_bindings_of_an_earlier_version_are_replaced_and_its_roles_pruned(
+    kube: Kube, pair: tuple[str, str]
+) -> None:
+    """Before, members were bound to a Role rendered in the namespace; a binding's roleRef
+    cannot change, so the operator replaces it, and prunes the Role."""
+    a, _ = pair
+    namespace = f"ws-{a}"
+    labels = {"app.kubernetes.io/managed-by": "havre", "app.kubernetes.io/instance": a}
+    old_role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": "havre-owner", "namespace": namespace, "labels": labels},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
+    }
+    name = names.role_binding("owner", "ann")
+    old_binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "havre-owner"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "oidc:ann"}],
+    }
+    kubectl(kube.kubeconfig, "delete", "rolebinding", name, "-n", namespace)
+    for manifest in (old_role, old_binding):
+        made = kubectl(kube.kubeconfig, "create", "-f", "-", stdin=yaml.safe_dump(manifest))
+        assert made.returncode == 0, made.stderr
+
+    def replaced() -> bool:
+        binding = kube.cluster.get(by_name("RoleBinding"), name, namespace)
+        role = kube.cluster.get(by_name("Role"), "havre-owner", namespace)
+        return (
+            binding is not None
+            and binding["roleRef"]["kind"] == "ClusterRole"
+            and binding["roleRef"]["name"] == "havre-ws-owner"
+            and role is None
+        )
+
+    wait_for("the old binding replaced and the old Role pruned", replaced, timeout=60)
+    assert can(kube, "ann", "delete", "pods", namespace)
