@@ -8,10 +8,12 @@ import sys
 
 import kopf
 
-from havre.clients import catalog_database, object_store, trino_ca_bundle
+from havre.clients import bucket_usage, catalog_database, object_store, trino_ca_bundle
 from havre.handlers import Context
 from havre.kube.cluster import Cluster
 from havre.main import register
+from havre.metrics.instrument import instrument
+from havre.metrics.server import MetricsUnavailable, start_metrics
 from havre.pipeline.reconcile import Platform
 from havre.settings import SettingsError, load_settings
 
@@ -27,21 +29,43 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"havre-operator: {exc}", file=sys.stderr)
         return 2
+    # Each external client is wrapped to be timed and counted (havre_external_*).
+    store, catalogs, usage = (
+        object_store(settings),
+        catalog_database(settings),
+        bucket_usage(settings),
+    )
     platform = Platform(
-        cluster=Cluster.from_kubeconfig(args.kubeconfig),
+        cluster=instrument(Cluster.from_kubeconfig(args.kubeconfig), "kubernetes"),
         settings=settings,
-        store=object_store(settings),
-        catalogs=catalog_database(settings),
+        store=instrument(store, "object_store") if store is not None else None,
+        catalogs=instrument(catalogs, "catalog_database") if catalogs is not None else None,
         trino_ca_bundle=trino_ca_bundle(settings),
     )
+    ctx = Context(platform=platform)
+    metrics = None
+    if settings.metrics.enabled:
+        try:
+            metrics = start_metrics(
+                settings.metrics,
+                scheduled=lambda: len(ctx.scheduler.pending()),
+                usage=instrument(usage, "object_store") if usage is not None else None,
+            )
+        except MetricsUnavailable as exc:
+            print(f"havre-operator: {exc}", file=sys.stderr)
+            return 2
     register(settings)
     kopf.configure(verbose=args.verbose)
-    kopf.run(
-        clusterwide=True,
-        standalone=True,
-        liveness_endpoint=args.liveness,
-        memo=kopf.Memo(ctx=Context(platform=platform)),
-    )
+    try:
+        kopf.run(
+            clusterwide=True,
+            standalone=True,
+            liveness_endpoint=args.liveness,
+            memo=kopf.Memo(ctx=ctx),
+        )
+    finally:
+        if metrics is not None:
+            metrics.stop()
     return 0
 
 

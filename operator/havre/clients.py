@@ -7,6 +7,7 @@ from pathlib import Path
 
 from havre.external.catalogdb import CatalogDatabase
 from havre.external.minio import MinioStore
+from havre.external.minio_usage import MinioUsage
 from havre.external.objectstore import ObjectStore
 from havre.external.postgres import PostgresCatalogs
 from havre.settings import Settings
@@ -16,6 +17,18 @@ def object_store(settings: Settings) -> ObjectStore | None:
     if settings.storage is None:
         return None
     return MinioStore(
+        settings.storage.endpoint,
+        settings.storage.access_key,
+        settings.storage.secret_key.get_secret_value(),
+        secure=settings.storage.secure,
+        ca_file=settings.storage.ca_file,
+    )
+
+
+def bucket_usage(settings: Settings) -> MinioUsage | None:
+    if settings.storage is None:
+        return None
+    return MinioUsage(
         settings.storage.endpoint,
         settings.storage.access_key,
         settings.storage.secret_key.get_secret_value(),

@@ -26,6 +26,7 @@ from havre.api.model import DeletionPolicy
 from havre.errors import HavreError
 from havre.indexes import ConfirmingCatalogue, KopfCatalogue
 from havre.kube.kinds import by_name
+from havre.metrics import observe
 from havre.pipeline.apply_catalogdb import teardown_catalogdb
 from havre.pipeline.apply_objectstore import teardown_objectstore
 from havre.pipeline.dataset_reconcile import DatasetOutcome, reconcile_dataset
@@ -72,6 +73,7 @@ def _post(obj: dict[str, Any], events: list[Event]) -> None:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
 
 
+@observe.reconciles("Workspace")
 def refresh_workspace(ctx: Context, name: str) -> Outcome | None:
     """Reconcile one workspace now and write its status if it changed."""
     with ctx.lock(f"workspace/{name}"):
@@ -79,6 +81,7 @@ def refresh_workspace(ctx: Context, name: str) -> Outcome | None:
         if current is None or current["metadata"].get("deletionTimestamp"):
             return None
         outcome = reconcile_workspace(ctx.platform, current, ctx.catalogue, _now())
+        observe.workspace_reconciled(current, outcome.status, outcome.retry)
         _schedule_expiry(ctx, f"workspace/{name}", current, lambda: refresh_workspace(ctx, name))
         if outcome.patch is not None:
             ctx.platform.cluster.patch_status(WORKSPACE, name, outcome.patch)
@@ -126,7 +129,11 @@ async def repair(name: str, memo: kopf.Memo, **_: Any) -> None:
     free for what a change asks, revocations first); it writes only where something
     drifted."""
     ctx: Context = memo["ctx"]
-    await asyncio.get_running_loop().run_in_executor(ctx.repairs, refresh_workspace, ctx, name)
+    loop = asyncio.get_running_loop()
+    outcome = await loop.run_in_executor(ctx.repairs, refresh_workspace, ctx, name)
+    if outcome is not None and outcome.applied.report is not None:
+        report = outcome.applied.report
+        observe.drift_repaired(report.applied, report.deleted, outcome.external_changes)
 
 
 def delete_workspace(
@@ -163,6 +170,7 @@ def _refresh_grants(ctx: Context, grants: tuple[Any, ...]) -> None:
         _wake(f"grant {grant.name}", functools.partial(refresh_grant, ctx, grant.name, wake=False))
 
 
+@observe.reconciles("DatasetGrant")
 def refresh_grant(ctx: Context, name: str, *, wake: bool = True) -> None:
     """Report a grant's state, schedule its end, and bring its workspace and its dataset
     in line (``wake``)."""
@@ -173,6 +181,7 @@ def refresh_grant(ctx: Context, name: str, *, wake: bool = True) -> None:
             return
         confirming = ConfirmingCatalogue(ctx.catalogue, ctx.platform.cluster)
         outcome = reconcile_grant(grant, confirming, _now())
+        observe.grant_reconciled(grant, outcome.status)
         if outcome.patch is not None:
             cluster.patch_status(GRANT, name, outcome.patch)
         _schedule_expiry(ctx, f"grant/{name}", grant, lambda: refresh_grant(ctx, name))
@@ -197,6 +206,7 @@ def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     spec = body.get("spec", {})
     if spec.get("workspace"):
         refresh_workspace(ctx, spec["workspace"])
+        observe.grant_deleted(body)
     if spec.get("dataset"):
         _wake(f"dataset {spec['dataset']}", lambda: refresh_dataset(ctx, spec["dataset"]))
 

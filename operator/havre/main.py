@@ -10,6 +10,7 @@ import kopf
 from havre import handlers
 from havre.api import GROUP, VERSION
 from havre.indexes import INDEXES
+from havre.metrics import watch
 from havre.settings import Settings
 
 
@@ -45,6 +46,9 @@ def register(havre_settings: Settings) -> None:
         decorator(*workspaces)(handlers.create_workspace)
         decorator(*grants)(handlers.reconcile_grant_handler)
         decorator(*datasets)(handlers.reconcile_dataset_handler)
+    # The metrics' in-memory view follows every event kopf already receives.
+    kopf.on.event(*workspaces)(watch.on_workspace_event)
+    kopf.on.event(*grants)(watch.on_grant_event)
     kopf.on.update(*workspaces, field="spec")(handlers.reconcile)
     kopf.on.update(*grants, field="spec")(handlers.reconcile_grant_handler)
     kopf.on.update(*datasets, field="spec")(handlers.reconcile_dataset_handler)

@@ -71,9 +71,14 @@ class CatalogSettings(BaseModel):
     user: str = Field(min_length=1, description="Admin role (CREATEDB, CREATEROLE).")
     password: SecretStr = Field(description="Admin password (never logged).")
     sslmode: str = Field(
-        default="prefer", pattern=r"^(disable|allow|prefer|require|verify-ca|verify-full)$"
+        default="verify-full",
+        pattern=r"^(disable|allow|prefer|require|verify-ca|verify-full)$",
+        description="libpq sslmode; the admin password travels only to a verified server "
+        "unless this is lowered.",
     )
-    ca_file: str | None = Field(default=None, description="CA for verify-ca/verify-full.")
+    ca_file: str | None = Field(
+        default=None, description="CA for verify-ca/verify-full (default ~/.postgresql/root.crt)."
+    )
 
 
 class TrinoSettings(BaseModel):
@@ -95,6 +100,12 @@ class TrinoSettings(BaseModel):
         default=None, description="PostgreSQL as Trino pods reach it (default: catalog.host)."
     )
     catalog_port: int | None = Field(default=None, ge=1, le=65535)
+    catalog_sslmode: str = Field(
+        default="verify-full",
+        pattern=r"^(disable|allow|prefer|require|verify-ca|verify-full)$",
+        description="sslmode of Trino's JDBC connections to the catalog database; verified "
+        "against ca_bundle_file when set, else the JVM's CAs.",
+    )
     tls_ca_secret: str = Field(
         default="havre-system/havre-platform-ca",
         pattern=r"^[a-z0-9-]+/[a-z0-9.-]+$",
@@ -114,6 +125,31 @@ class TrinoSettings(BaseModel):
     )
 
 
+class MetricsSettings(BaseModel):
+    """The operator's Prometheus endpoint (``/metrics``), beside the ``--liveness`` one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(default=True, description="Serve /metrics at all.")
+    address: str = Field(
+        default="0.0.0.0",  # noqa: S104 - in a pod, Prometheus scrapes the pod's address
+        description="Listen address; 127.0.0.1 when only a local Prometheus scrapes.",
+    )
+    port: int = Field(default=8081, ge=1, le=65535, description="Listen port of /metrics.")
+    usage_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between two reads of bucket usage from the object store "
+        "(one admin call for all buckets; the store itself updates it about once a minute).",
+    )
+
+    @field_validator("address")
+    @classmethod
+    def _valid_address(cls, value: str) -> str:
+        ipaddress.ip_address(value)
+        return value
+
+
 class Settings(BaseModel):
     """Everything the operator needs to know about the platform it runs on."""
 
@@ -130,6 +166,9 @@ class Settings(BaseModel):
     )
     trino: TrinoSettings | None = Field(
         default=None, description="Per-workspace Trino; no query engine without it."
+    )
+    metrics: MetricsSettings = Field(
+        default_factory=MetricsSettings, description="The operator's Prometheus metrics."
     )
 
     @model_validator(mode="after")
@@ -148,6 +187,12 @@ class Settings(BaseModel):
         description="Prefix the API server gives OIDC usernames (--oidc-username-prefix).",
         max_length=64,
     )
+    operator_service_account: str = Field(
+        default="havre-system/havre-operator",
+        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",
+        description="namespace/name of the operator's own service account, bound in each "
+        "workspace namespace to ClusterRole havre-operator-workspace.",
+    )
     trino_port: int = Field(default=8443, ge=1, le=65535)
     repair_interval: float = Field(
         default=60.0, gt=0, description="Seconds between drift checks of each workspace."
@@ -159,6 +204,7 @@ class Settings(BaseModel):
 _ENV = {
     "HAVRE_GATEWAY_NAMESPACE": "gateway_namespace",
     "HAVRE_USERNAME_PREFIX": "username_prefix",
+    "HAVRE_OPERATOR_SERVICE_ACCOUNT": "operator_service_account",
     "HAVRE_TRINO_PORT": "trino_port",
     "HAVRE_REPAIR_INTERVAL": "repair_interval",
 }
@@ -185,8 +231,15 @@ _TRINO_ENV = {
     "HAVRE_TRINO_OBJECT_STORE_URL": "object_store_url",
     "HAVRE_TRINO_CATALOG_HOST": "catalog_host",
     "HAVRE_TRINO_CATALOG_PORT": "catalog_port",
+    "HAVRE_TRINO_CATALOG_SSLMODE": "catalog_sslmode",
     "HAVRE_TRINO_TLS_CA_SECRET": "tls_ca_secret",
     "HAVRE_TRINO_CERT_MANAGER_ISSUER": "cert_manager_issuer",
+}
+_METRICS_ENV = {
+    "HAVRE_METRICS_ENABLED": "enabled",
+    "HAVRE_METRICS_ADDRESS": "address",
+    "HAVRE_METRICS_PORT": "port",
+    "HAVRE_METRICS_USAGE_INTERVAL": "usage_interval",
 }
 _ENDPOINT_ENV = {
     "HAVRE_OBJECT_STORE": "object_store",
@@ -237,6 +290,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         trino["extra_dns_names"] = [n for n in env["HAVRE_TRINO_EXTRA_DNS_NAMES"].split(",") if n]
     if trino:
         raw["trino"] = {**raw.get("trino", {}), **trino}
+    metrics = {key: env[var] for var, key in _METRICS_ENV.items() if var in env}
+    if metrics:
+        raw["metrics"] = {**raw.get("metrics", {}), **metrics}
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

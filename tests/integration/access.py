@@ -23,33 +23,47 @@ SECRET = by_name("Secret")
 PREFIX = "oidc:"
 
 
-def s3_read_refused(kube: Kube, workspace: str, bucket: str, key: str) -> bool:
-    client = workspace_client(kube.cluster, workspace)
+def s3_read_refused(
+    kube: Kube, minio: dict[str, Any], workspace: str, bucket: str, key: str
+) -> bool:
+    client = workspace_client(kube.cluster, workspace, minio)
     assert client is not None, f"no credentials for {workspace}"
     return denied(lambda: read(client, bucket, key))
 
 
-def catalog_credentials(kube: Kube, workspace: str) -> dict[str, str]:
+def catalog_credentials(kube: Kube, workspace: str, postgres: dict[str, Any]) -> dict[str, str]:
+    """The workspace's catalog credentials, with the platform's TLS settings to use them."""
     secret = wait_for(
         f"{workspace}'s catalog credentials",
         lambda: kube.cluster.get(SECRET, CATALOG_SECRET, f"ws-{workspace}"),
     )
-    return decode_secret(secret)
+    return {**decode_secret(secret), **postgres["tls"]}
+
+
+def catalog_session(creds: dict[str, str], dbname: str | None = None) -> psycopg.Connection[Any]:
+    """A session as the workspace's catalog role, over verified TLS."""
+    return psycopg.connect(
+        host=creds["PGHOST"],
+        port=int(creds["PGPORT"]),
+        dbname=dbname or creds["PGDATABASE"],
+        user=creds["PGUSER"],
+        password=creds["PGPASSWORD"],
+        connect_timeout=5,
+        sslmode=creds["sslmode"],
+        sslrootcert=creds["sslrootcert"],
+        autocommit=True,
+    )
 
 
 def catalog_refused(creds: dict[str, str], dbname: str | None = None) -> bool:
-    """True when the role cannot log in to ``dbname`` or read its catalog tables."""
+    """True when the server refuses the role a login to ``dbname`` or a read of its catalog
+    tables (never because TLS failed: that raises)."""
     try:
-        with psycopg.connect(
-            host=creds["PGHOST"],
-            port=int(creds["PGPORT"]),
-            dbname=dbname or creds["PGDATABASE"],
-            user=creds["PGUSER"],
-            password=creds["PGPASSWORD"],
-            connect_timeout=5,
-        ) as conn:
+        with catalog_session(creds, dbname) as conn:
             conn.execute("SELECT count(*) FROM iceberg_tables").fetchone()
-    except psycopg.Error:
+    except psycopg.Error as exc:
+        if any(word in str(exc) for word in ("SSL", "certificate")):
+            raise
         return True
     return False
 

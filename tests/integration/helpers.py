@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import yaml
+
 ROOT = Path(__file__).parents[2]
 T = TypeVar("T")
 
@@ -40,6 +42,31 @@ def havre(kubeconfig: str, env: dict[str, str], *args: str) -> subprocess.Comple
         check=False,
         cwd=ROOT,
     )
+
+
+def service_account_kubeconfig(
+    admin_kubeconfig: str,
+    path: Path,
+    namespace: str = "havre-system",
+    account: str = "havre-operator",
+) -> str:
+    """A kubeconfig that authenticates as ``namespace/account`` with a bound token (default:
+    the operator's own service account)."""
+    token = kubectl(admin_kubeconfig, "create", "token", account, "-n", namespace, "--duration=1h")
+    assert token.returncode == 0, token.stderr
+    admin = yaml.safe_load(Path(admin_kubeconfig).read_text())
+    cluster = admin["clusters"][0]
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [cluster],
+        "users": [{"name": account, "user": {"token": token.stdout.strip()}}],
+        "contexts": [{"name": account, "context": {"cluster": cluster["name"], "user": account}}],
+        "current-context": account,
+    }
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return str(path)
 
 
 def wait_for(
@@ -72,12 +99,18 @@ class OperatorProcess:
         self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = free_port()
+        # /metrics on loopback, on the port the caller names or a free one (several
+        # operators of a test session must not meet on the default 8081).
+        self.metrics_port = int(self.env.get("HAVRE_METRICS_PORT") or free_port())
 
     def start(self) -> None:
         env = {
             **os.environ,
             "KUBECONFIG": self.kubeconfig,
             "HAVRE_REPAIR_INTERVAL": "2",
+            "HAVRE_METRICS_ADDRESS": "127.0.0.1",
+            "HAVRE_METRICS_PORT": str(self.metrics_port),
+            "HAVRE_METRICS_USAGE_INTERVAL": "2",
             **self.env,
         }
         self.log.parent.mkdir(parents=True, exist_ok=True)

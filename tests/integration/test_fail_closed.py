@@ -74,6 +74,8 @@ class World:
     good: str  # a dataset kept granted
     other: str  # a dataset whose grant is deleted
     cases: dict[str, Case]
+    minio: dict[str, Any]
+    postgres: dict[str, Any]
 
 
 def _dataset_with_data(kube: Kube, minio: dict[str, Any], name: str) -> None:
@@ -104,7 +106,9 @@ def _poison(kube: Kube, kind: str, ws: str, good: str, victim: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(kube: Kube, operator: OperatorProcess, minio: dict[str, Any]) -> Iterator[World]:
+def world(
+    kube: Kube, operator: OperatorProcess, minio: dict[str, Any], postgres: dict[str, Any]
+) -> Iterator[World]:
     root = root_client(minio)
     if not root.bucket_exists(BUCKET):
         root.make_bucket(BUCKET)
@@ -121,7 +125,7 @@ def world(kube: Kube, operator: OperatorProcess, minio: dict[str, Any]) -> Itera
     for ws in cases.values():
         wait_ready(kube.cluster, ws, timeout=120)
         client = wait_for(
-            f"{ws}'s credentials", functools.partial(workspace_client, kube.cluster, ws)
+            f"{ws}'s credentials", functools.partial(workspace_client, kube.cluster, ws, minio)
         )
         put(client, names.bucket(ws), OWN_KEY, b"results")
     built = {}
@@ -132,7 +136,7 @@ def world(kube: Kube, operator: OperatorProcess, minio: dict[str, Any]) -> Itera
         poisoned = _poison(kube, poison_kind, ws, good, victim)
         apply(kube.kubeconfig, grant(f"{ws}-poison", ws, poisoned))
         built[kind] = Case(ws, f"{ws}-doomed", f"{ws}-poison", REASONS[poison_kind])
-    world = World(good, other, built)
+    world = World(good, other, built, minio, postgres)
     for case in built.values():  # latencies are measured on a settled operator
         _poisoned_and_open(kube, world, case)
     yield world
@@ -162,11 +166,11 @@ def _poisoned_and_open(kube: Kube, w: World, case: Case) -> None:
         return None
 
     wait_for(f"{case.workspace} Ready=False naming {case.poison}", named, timeout=60)
-    creds = catalog_credentials(kube, case.workspace)
+    creds = catalog_credentials(kube, case.workspace, w.postgres)
     wait_for(
         "the grant to be deleted to be open at S3 and PostgreSQL",
         lambda: (
-            not s3_read_refused(kube, case.workspace, BUCKET, f"{w.other}/{KEY}")
+            not s3_read_refused(kube, w.minio, case.workspace, BUCKET, f"{w.other}/{KEY}")
             and not catalog_refused(creds, names.dataset_database(w.other))
         ),
         timeout=30,
@@ -180,13 +184,13 @@ def test_poisoned_grant_never_stops_revocation_removal_or_expiry(
     case = world.cases[kind]
     ws = case.workspace
     _poisoned_and_open(kube, world, case)
-    creds = catalog_credentials(kube, ws)
+    creds = catalog_credentials(kube, ws, world.postgres)
 
     kubectl(kube.kubeconfig, "delete", "datasetgrant", case.doomed, "--wait=false")
     deleted = time.monotonic()  # from the moment the API server holds the change
     enforced_within(
         f"[{kind}] deleted grant refused at S3",
-        lambda: s3_read_refused(kube, ws, BUCKET, f"{world.other}/{KEY}"),
+        lambda: s3_read_refused(kube, world.minio, ws, BUCKET, f"{world.other}/{KEY}"),
         deleted,
         LIMIT,
     )
@@ -196,7 +200,8 @@ def test_poisoned_grant_never_stops_revocation_removal_or_expiry(
         deleted,
         LIMIT,
     )
-    assert not s3_read_refused(kube, ws, BUCKET, f"{world.good}/{KEY}"), "the kept grant stays"
+    kept = s3_read_refused(kube, world.minio, ws, BUCKET, f"{world.good}/{KEY}")
+    assert not kept, "the kept grant stays"
 
     patch_spec(kube, ws, members=[{"user": "carol", "role": "viewer"}])
     removed = time.monotonic()
@@ -214,7 +219,7 @@ def test_poisoned_grant_never_stops_revocation_removal_or_expiry(
     expired = time.monotonic()
     enforced_within(
         f"[{kind}] expiry at S3",
-        lambda: s3_read_refused(kube, ws, names.bucket(ws), OWN_KEY),
+        lambda: s3_read_refused(kube, world.minio, ws, names.bucket(ws), OWN_KEY),
         expired,
         LIMIT,
     )
@@ -239,7 +244,7 @@ def test_with_minio_stopped_postgresql_and_rbac_removals_still_happen(
     case = world.cases["minio-down"]
     ws = case.workspace
     _poisoned_and_open(kube, world, case)
-    creds = catalog_credentials(kube, ws)
+    creds = catalog_credentials(kube, ws, world.postgres)
     stack.down(stack_paths, ["minio"])
     try:
         kubectl(kube.kubeconfig, "delete", "datasetgrant", case.doomed, "--wait=false")
@@ -274,6 +279,6 @@ def test_with_minio_stopped_postgresql_and_rbac_removals_still_happen(
         stack.up(stack_paths, ["minio"])
     wait_for(
         "the object store to refuse the expired workspace once back",
-        lambda: s3_read_refused(kube, ws, names.bucket(ws), OWN_KEY),
+        lambda: s3_read_refused(kube, world.minio, ws, names.bucket(ws), OWN_KEY),
         timeout=90,
     )

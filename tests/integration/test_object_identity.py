@@ -9,11 +9,15 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
 
 from havre.api import names
-from tests.integration.access import catalog_credentials, catalog_refused, s3_read_refused
+from tests.integration.access import (
+    catalog_credentials,
+    catalog_refused,
+    catalog_session,
+    s3_read_refused,
+)
 from tests.integration.catalogdb import INSERT_TABLE
 from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, havre, kubectl, wait_for
@@ -43,24 +47,19 @@ def _gone(kube: Kube, name: str) -> bool:
     return kube.cluster.get(WORKSPACE, name) is None
 
 
-def _write_old_data(kube: Kube, name: str) -> None:
+def _write_old_data(kube: Kube, minio: dict[str, Any], postgres: dict[str, Any], name: str) -> None:
     """A project's results: an object in its bucket, a table in its catalog."""
-    client = wait_for(f"{name}'s credentials", lambda: workspace_client(kube.cluster, name))
+    client = wait_for(f"{name}'s credentials", lambda: workspace_client(kube.cluster, name, minio))
     put(client, names.bucket(name), KEY, ROWS)
-    creds = catalog_credentials(kube, name)
-    with psycopg.connect(
-        host=creds["PGHOST"],
-        port=int(creds["PGPORT"]),
-        dbname=creds["PGDATABASE"],
-        user=creds["PGUSER"],
-        password=creds["PGPASSWORD"],
-        autocommit=True,
-    ) as conn:
+    creds = catalog_credentials(kube, name, postgres)
+    with catalog_session(creds) as conn:
         conn.execute(INSERT_TABLE)
 
 
 @pytest.fixture(scope="module")
-def namesakes(kube: Kube, operator: OperatorProcess) -> Iterator[dict[str, str]]:
+def namesakes(
+    kube: Kube, operator: OperatorProcess, minio: dict[str, Any], postgres: dict[str, Any]
+) -> Iterator[dict[str, str]]:
     """Two workspaces that wrote data, deleted with Retain, each created again by another
     owner (side by side: the old namespaces take a while to go): name → new UID."""
     made = {"purge": unique("reuse"), "release": unique("handover")}
@@ -68,7 +67,7 @@ def namesakes(kube: Kube, operator: OperatorProcess) -> Iterator[dict[str, str]]
         apply(kube.kubeconfig, workspace(name))
     for name in made.values():
         wait_ready(kube.cluster, name, timeout=60)
-        _write_old_data(kube, name)
+        _write_old_data(kube, minio, postgres, name)
     for name in made.values():
         kubectl(kube.kubeconfig, "delete", "workspace", name, "--wait=false")
     for name in made.values():
@@ -91,17 +90,23 @@ def namesakes(kube: Kube, operator: OperatorProcess) -> Iterator[dict[str, str]]
         kubectl(kube.kubeconfig, "delete", "workspace", name, "--wait=false")
 
 
-def _new_credentials_read_nothing_old(kube: Kube, name: str) -> None:
-    creds = catalog_credentials(kube, name)
-    assert s3_read_refused(kube, name, names.bucket(name), KEY)
+def _new_credentials_read_nothing_old(
+    kube: Kube, minio: dict[str, Any], postgres: dict[str, Any], name: str
+) -> None:
+    creds = catalog_credentials(kube, name, postgres)
+    assert s3_read_refused(kube, minio, name, names.bucket(name), KEY)
     assert catalog_refused(creds), "the new credentials must not log in to the old catalog"
 
 
 def test_a_namesake_reads_nothing_retained_and_provisions_fresh_after_purge(
-    kube: Kube, operator: OperatorProcess, namesakes: dict[str, str]
+    kube: Kube,
+    operator: OperatorProcess,
+    namesakes: dict[str, str],
+    minio: dict[str, Any],
+    postgres: dict[str, Any],
 ) -> None:
     name = namesakes["purge"]
-    _new_credentials_read_nothing_old(kube, name)
+    _new_credentials_read_nothing_old(kube, minio, postgres, name)
 
     listed = havre(kube.kubeconfig, operator.env, "retained", "list")
     assert listed.returncode == 0, listed.stderr
@@ -113,37 +118,35 @@ def test_a_namesake_reads_nothing_retained_and_provisions_fresh_after_purge(
     purged = havre(kube.kubeconfig, operator.env, "retained", "purge", name, "--yes")
     assert purged.returncode == 0, purged.stderr
     wait_ready(kube.cluster, name, timeout=60)
-    client = wait_for("fresh credentials", lambda: workspace_client(kube.cluster, name))
+    client = wait_for("fresh credentials", lambda: workspace_client(kube.cluster, name, minio))
     assert list(client.list_objects(names.bucket(name), recursive=True)) == []
-    creds = catalog_credentials(kube, name)
+    creds = catalog_credentials(kube, name, postgres)
     wait_for("login to the fresh catalog", lambda: not catalog_refused(creds), timeout=30)
-    with psycopg.connect(
-        host=creds["PGHOST"],
-        port=int(creds["PGPORT"]),
-        dbname=creds["PGDATABASE"],
-        user=creds["PGUSER"],
-        password=creds["PGPASSWORD"],
-    ) as conn:
+    with catalog_session(creds) as conn:
         assert conn.execute("SELECT count(*) FROM iceberg_tables").fetchone() == (0,)
 
 
 def test_release_hands_the_retained_data_to_the_namesake(
-    kube: Kube, operator: OperatorProcess, namesakes: dict[str, str]
+    kube: Kube,
+    operator: OperatorProcess,
+    namesakes: dict[str, str],
+    minio: dict[str, Any],
+    postgres: dict[str, Any],
 ) -> None:
     name = namesakes["release"]
-    _new_credentials_read_nothing_old(kube, name)
+    _new_credentials_read_nothing_old(kube, minio, postgres, name)
     released = havre(kube.kubeconfig, operator.env, "retained", "release", name)
     assert released.returncode == 0, released.stderr
     assert namesakes["release-uid"] in released.stdout
     wait_ready(kube.cluster, name, timeout=60)
-    client = wait_for("credentials", lambda: workspace_client(kube.cluster, name))
+    client = wait_for("credentials", lambda: workspace_client(kube.cluster, name, minio))
     wait_for(
         "the released bucket readable with the new credentials",
-        lambda: not s3_read_refused(kube, name, names.bucket(name), KEY),
+        lambda: not s3_read_refused(kube, minio, name, names.bucket(name), KEY),
         timeout=30,
     )
     assert read(client, names.bucket(name), KEY) == ROWS
-    creds = catalog_credentials(kube, name)
+    creds = catalog_credentials(kube, name, postgres)
     wait_for("login to the released catalog", lambda: not catalog_refused(creds), timeout=30)
 
 
@@ -166,7 +169,7 @@ def test_grants_bind_to_the_workspace_they_first_saw(
     apply(kube.kubeconfig, workspace(ws))
     obj = wait_ready(kube.cluster, ws, timeout=60)
     assert obj["status"]["grants"] == []
-    assert s3_read_refused(kube, ws, bucket, f"{ds}/data.csv")
+    assert s3_read_refused(kube, minio, ws, bucket, f"{ds}/data.csv")
 
     def says_why() -> dict[str, Any] | None:
         found = _grant_condition(kube, early)
@@ -179,7 +182,7 @@ def test_grants_bind_to_the_workspace_they_first_saw(
     apply(kube.kubeconfig, grant(bound, ws, ds))
     wait_for(
         "the bound grant to open the dataset",
-        lambda: not s3_read_refused(kube, ws, bucket, f"{ds}/data.csv"),
+        lambda: not s3_read_refused(kube, minio, ws, bucket, f"{ds}/data.csv"),
         timeout=30,
     )
     got = json.loads(kubectl(kube.kubeconfig, "get", "datasetgrant", bound, "-o", "json").stdout)

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from minio import MinioAdmin
-from minio.credentials.providers import StaticProvider
 
 from devstack import stack
 from devstack.paths import StackPaths
+from devstack.s3_clients import admin_client
 from havre.api import names
 from havre.clients import catalog_database, object_store, trino_ca_bundle
 from havre.external.objectstore import canonical_policy
@@ -31,8 +31,7 @@ SECRET = by_name("Secret")
 
 
 def admin(minio: dict[str, Any]) -> MinioAdmin:
-    credentials = StaticProvider(minio["access_key"], minio["secret_key"])
-    return MinioAdmin(endpoint=minio["endpoint"], credentials=credentials, secure=False)
+    return admin_client(minio)
 
 
 def store_state(kube: Kube, minio: dict[str, Any], name: str) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from devstack.paths import StackPaths
 from havre.api import names
 from havre.api.model import Member, Role
 from havre.kube.cluster import Cluster
-from havre.pipeline.render.trino_workloads import CHECKSUM_ANNOTATION, render_trino
+from havre.pipeline.render.trino_internal import internal_bearer_token
+from havre.pipeline.render.trino_workloads import CHECKSUM_ANNOTATION, INTERNAL_DIR, render_trino
 from tests.integration.conftest import Platform
 from tests.integration.helpers import wait_for
 from tests.integration.trino_workspace import (
@@ -244,17 +245,29 @@ def test_worker_pre_stop_hook_starts_a_graceful_shutdown(running: RunningWorkspa
     deployment = next(o for o in running.objects if o["metadata"]["name"] == "trino-worker")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     command = list(container["lifecycle"]["preStop"]["exec"]["command"])
-    # The hook as rendered; only the port is the local one.
+    # The hook as rendered; only the port and the mounted header file are the local ones.
     command[-1] = command[-1].replace(f":{running.platform.port}/", f":{worker.port}/")
+    local_mount = worker.root / "volumes" / "internal"
+    command = [arg.replace(f"@{INTERNAL_DIR}/", f"@{local_mount}/") for arg in command]
     state_url = f"https://127.0.0.1:{worker.port}/v1/info/state"
-    stranger = requests.put(
+    # No user header opens it, not even the user the hook once named.
+    for user in ("alice", "havre-shutdown", "admin"):
+        stranger = requests.put(
+            state_url,
+            json="SHUTTING_DOWN",
+            headers={"X-Trino-User": user},
+            verify=False,  # noqa: S501 - the worker's internally derived certificate, on loopback
+            timeout=10,
+        )
+        assert stranger.status_code == 403, user
+    forged = requests.put(
         state_url,
         json="SHUTTING_DOWN",
-        headers={"X-Trino-User": "alice"},
-        verify=False,  # noqa: S501 - the worker's internally derived certificate, on loopback
+        headers={"X-Trino-Internal-Bearer": internal_bearer_token("guessed", "havre-shutdown")},
+        verify=False,  # noqa: S501 - as above
         timeout=10,
     )
-    assert stranger.status_code == 403
+    assert forged.status_code in (401, 403)
     subprocess.run(command, check=True, capture_output=True, timeout=30)
     state = requests.get(state_url, verify=False, timeout=10)  # noqa: S501 - as above
     assert state.json() == "SHUTTING_DOWN"

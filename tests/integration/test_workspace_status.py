@@ -34,7 +34,7 @@ def test_created_suspended_converges_to_a_suspended_ready_workspace(
     assert condition(obj, "Storage")["status"] == "True"  # type: ignore[index]
     assert condition(obj, "Catalog")["status"] == "True"  # type: ignore[index]
     assert root_client(minio).bucket_exists(names.bucket(name))
-    assert s3_read_refused(kube, name, names.bucket(name), "anything.csv")
+    assert s3_read_refused(kube, minio, name, names.bucket(name), "anything.csv")
     kubectl(kube.kubeconfig, "delete", "workspace", name, "--wait=false")
 
 

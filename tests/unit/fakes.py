@@ -99,6 +99,9 @@ class FakeApiServer:
             def do_DELETE(self) -> None:
                 self._serve("DELETE")
 
+            def do_POST(self) -> None:
+                self._serve("POST")
+
         return Handler
 
     def _answer(
@@ -130,6 +133,9 @@ class FakeApiServer:
             obj["metadata"].setdefault("uid", str(uuid.uuid4()))
             self.objects[path] = obj
             return 200, obj
+        if method == "POST" and path.endswith("accessreviews"):
+            review = request._body()
+            return 201, {**review, "status": {"allowed": True}}  # the fake authorizes all
         if method == "DELETE":
             if self.objects.pop(path, None) is None:
                 return 404, {"message": "not found"}

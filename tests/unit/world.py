@@ -95,11 +95,12 @@ class World:
         return outcome
 
     def bindings(self, workspace: str = "cardio") -> set[str]:
+        """The users bound in the namespace (not the operator's own service account)."""
         prefix = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{names.namespace(workspace)}/"
         return {
             o["subjects"][0]["name"]
             for path, o in self.api.objects.items()
-            if path.startswith(prefix + "rolebindings/")
+            if path.startswith(prefix + "rolebindings/") and o["subjects"][0]["kind"] == "User"
         }
 
     def policy_datasets(self, workspace: str = "cardio") -> set[str]:

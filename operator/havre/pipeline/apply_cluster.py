@@ -152,6 +152,10 @@ def _prune(
         report.deleted.append(_label(key))
 
 
+def _role_changed(desired: dict[str, Any], live: dict[str, Any]) -> bool:
+    return "roleRef" in desired and desired["roleRef"] != live.get("roleRef")
+
+
 def _write(
     cluster: Cluster, manifest: dict[str, Any], live: dict[Key, dict[str, Any]], report: ApplyReport
 ) -> None:
@@ -160,6 +164,10 @@ def _write(
         report.unchanged += 1
         return
     try:
+        if key in live and _role_changed(manifest, live[key]):
+            # A binding's roleRef is immutable (member bindings went from Roles to the
+            # static ClusterRoles): replace it.
+            cluster.delete(by_name(key[0]), key[2], key[1] or None)
         live[key] = cluster.apply(manifest)
     except HavreError as exc:
         report.failed[key] = exc

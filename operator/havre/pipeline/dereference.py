@@ -1,10 +1,15 @@
 """Step 1, dereference: every read a reconcile needs besides the Workspace itself.
 
 Needs a client. From memory (the ``Catalogue``): the grants naming the workspace and the
-datasets they name, with the other datasets of their buckets. From the API server: the
-credentials already issued to the workspace (GETs in its namespace, never a LIST) and the
-platform CA. Then the secret material (``material.py``). What it returns is plain, frozen
-data for the pure steps.
+datasets they name, with the other datasets of their buckets, and its size profile. From
+the API server: the credentials already issued to the workspace (GETs in its namespace,
+never a LIST) and the platform CA. Then the secret material (``material.py``). What it
+returns is plain, frozen data for the pure steps.
+
+One write comes first: the operator holds no cluster-wide right inside namespaces, so it
+opens the workspace's namespace (the namespace and the operator's own RoleBinding there,
+``operator_access.open_namespace``) before reading in it — only for a workspace that is
+approved or was provisioned before: a request creates nothing.
 """
 
 from __future__ import annotations
@@ -15,13 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from havre.api import names
+from havre.api import API_VERSION, names
 from havre.api.model import Size
 from havre.errors import HavreError
 from havre.external.pki import CertificateAuthority
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
 from havre.pipeline.material import Material, certificate, prepare_material
+from havre.pipeline.operator_access import open_namespace
 from havre.pipeline.platform import Platform
 from havre.pipeline.records import (
     Catalogue,
@@ -30,6 +36,9 @@ from havre.pipeline.records import (
     WorkspaceRecord,
     timestamp,
 )
+from havre.pipeline.render.cluster import Owner
+from havre.pipeline.render.namespace import render_namespace_of
+from havre.pipeline.render.rbac import render_operator_binding
 from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET, decode_secret
 from havre.pipeline.render.trino import dns_names
 from havre.pipeline.render.trino_workloads import INTERNAL_SECRET, TLS_SECRET
@@ -80,6 +89,9 @@ class Refs:
     #: Whether the workspace's namespace exists (read only while it is not approved: a
     #: request never approved has nothing outside the Workspace object).
     provisioned: bool = True
+    #: What opening the namespace created or repaired (the namespace, the operator's
+    #: RoleBinding), as changes to report.
+    opened: tuple[str, ...] = ()
 
 
 def read_platform_ca(cluster: Cluster, ref: str) -> CertificateAuthority | None:
@@ -105,13 +117,25 @@ def _wanted_secrets(platform: Platform) -> tuple[str, ...]:
     )
 
 
-def _material(platform: Platform, name: str, now: dt.datetime) -> Material:
-    """Kept-or-new material; when the API server cannot say what is kept, none (a new
-    credential then would replace one that works)."""
+def _material(
+    platform: Platform, workspace: WorkspaceObject, now: dt.datetime
+) -> tuple[Material, tuple[str, ...]]:
+    """Kept-or-new material, read once the namespace is open (and what opening changed);
+    when the API server cannot say what is kept, none (a new credential then would replace
+    one that works)."""
+    name = workspace.name
+    owner = Owner(API_VERSION, "Workspace", name, workspace.uid)
+    settings = platform.settings
     try:
-        return _read_material(platform, name, now)
+        opened = open_namespace(
+            platform.cluster,
+            owner,
+            render_namespace_of(name),
+            render_operator_binding(name, settings),
+        )
+        return _read_material(platform, name, now), tuple(opened)
     except HavreError as exc:
-        return Material.unavailable(exc.reason, exc.message)
+        return Material.unavailable(exc.reason, exc.message), ()
 
 
 def _read_material(platform: Platform, name: str, now: dt.datetime) -> Material:
@@ -146,14 +170,18 @@ def dereference(
     profile = catalogue.size_profile(str(workspace.spec.get("sizeProfile") or "standard"))
     approved = (workspace.spec.get("approval") or {}).get("decision") == "Approved"
     provisioned = approved or _namespace_exists(platform, workspace.name)
+    material, opened = (
+        _material(platform, workspace, now) if provisioned else (prepare_material({}), ())
+    )
     return Refs(
         workspace=workspace,
         grants=grants,
         datasets=datasets,
         peers=peers,
-        material=_material(platform, workspace.name, now) if provisioned else prepare_material({}),
+        material=material,
         profile=profile.size if profile is not None else None,
         provisioned=provisioned,
+        opened=opened,
     )
 
 

@@ -48,6 +48,13 @@ class Outcome:
         """What this run changed on external systems and in the cluster."""
         return self.applied.changes
 
+    @property
+    def external_changes(self) -> list[str]:
+        """What this run changed on the object store and the catalog database."""
+        systems = self.applied.systems
+        kinds = [k for k in ("Storage", "Catalog") if k in systems]
+        return [c for kind in kinds for c in systems[kind].changes]
+
 
 def reconcile_workspace(
     platform: Platform, body: Mapping[str, Any], catalogue: Catalogue, now: dt.datetime
@@ -69,7 +76,9 @@ def reconcile_workspace(
     return Outcome(
         status=status.status,
         patch=status.patch,
-        events=workspace_events(refs.workspace.status, status.conditions, applied.changes),
+        events=workspace_events(
+            refs.workspace.status, status.conditions, [*refs.opened, *applied.changes]
+        ),
         retry=status.retry,
         applied=applied,
         validated=validated,

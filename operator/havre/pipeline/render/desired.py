@@ -22,6 +22,7 @@ from havre.pipeline.render.catalogdb import (
     render_catalog_secret,
 )
 from havre.pipeline.render.cluster import ClusterPlan, Owner, key_of
+from havre.pipeline.render.namespace import render_namespace_of
 from havre.pipeline.render.objectstore import (
     ObjectStorePlan,
     render_lockdown_plan,
@@ -29,6 +30,7 @@ from havre.pipeline.render.objectstore import (
     render_objectstore_secret,
 )
 from havre.pipeline.render.objectstore_policy import DatasetLocation
+from havre.pipeline.render.rbac import render_operator_binding
 from havre.pipeline.render.secrets import render_secret
 from havre.pipeline.render.trino import (
     dns_names,
@@ -193,10 +195,12 @@ def render_removals_only(
 
 def render_lockdown(invalid: InvalidWorkspace, settings: Settings) -> Desired:
     """Access withdrawn everywhere, nothing created, data kept."""
+    # The operator's own binding stays: it is how the operator acts in the namespace.
+    kept = (render_namespace_of(invalid.name), render_operator_binding(invalid.name, settings))
     return Desired(
         cluster=ClusterPlan(
             owner=_owner(invalid.name, invalid.uid),
-            manifests=(),
+            manifests=kept,
             prunable=ACCESS_KINDS,
         ),
         objectstore=(render_lockdown_plan(invalid.name, invalid.uid) if settings.storage else None),

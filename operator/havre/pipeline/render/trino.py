@@ -6,14 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from havre.api import names
-from havre.pipeline.render.secrets import render_secret
 from havre.pipeline.render.trino_access import GrantedCatalog
 from havre.pipeline.render.trino_config import TrinoPlatform
 from havre.pipeline.render.trino_workloads import (
     CLIENT_SERVICE,
-    INTERNAL_SECRET,
-    INTERNAL_SECRET_KEY,
     TLS_SECRET,
+    render_internal_secret,
     render_trino,
 )
 from havre.pipeline.validate import ValidGrant, ValidWorkspace
@@ -29,6 +27,7 @@ def trino_platform(settings: Settings, ca_bundle: str | None) -> TrinoPlatform:
         object_store_url=trino.object_store_url or settings.storage.url,
         catalog_db_host=trino.catalog_host or settings.catalog.host,
         catalog_db_port=trino.catalog_port or settings.catalog.port,
+        catalog_db_ssl_mode=trino.catalog_sslmode,
         identity_issuer=trino.identity_issuer,
         identity_jwks_url=trino.identity_jwks_url,
         identity_audience=trino.audience,
@@ -84,7 +83,7 @@ def render_trino_manifests(
     Secret issued by the operator, or a cert-manager Certificate that writes it."""
     return [
         certificate,
-        render_secret(ws.name, INTERNAL_SECRET, {INTERNAL_SECRET_KEY: shared_secret}),
+        render_internal_secret(ws.name, shared_secret),
         *render_trino(ws, granted_catalogs(ws.grants), platform),
     ]
 
