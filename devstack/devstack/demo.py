@@ -132,8 +132,13 @@ def main() -> int:
         say(f"Data steward publishes the synthetic SNDS sample as dataset {DATASET}")
         publish_sample(components)
         examples = REPO_ROOT / "workspaces" / "examples"
-        for example in ("snds-sample.yaml", "cardio.yaml", "cardio-snds-grant.yaml"):
+        for example in ("snds-sample.yaml", "cardio.yaml"):
             print(kubectl(kubeconfig, "apply", "-f", str(examples / example)).strip())
+        say("The platform admin approves the request (a workspace is a request until then)")
+        approval = '{"spec":{"approval":{"decision":"Approved","by":"havre-admin"}}}'
+        print(kubectl(kubeconfig, "patch", "workspace", "cardio", "--type=merge", "-p", approval))
+        # A grant never opens data to a workspace created after it: the grant comes last.
+        print(kubectl(kubeconfig, "apply", "-f", str(examples / "cardio-snds-grant.yaml")).strip())
         say("The operator provisions workspace cardio")
         started = time.monotonic()
         obj = wait_workspace(kubeconfig, "cardio")
