@@ -1,7 +1,9 @@
 """Join a member cluster to the hub in push mode, as ``karmadactl join`` would.
 
 On the member: a ServiceAccount for the hub, bound to what propagation needs (Havre's
-kinds, and Secrets in ``havre-federation`` only) — not cluster-admin. On the hub: a Secret
+kinds, the custom verbs ``approve`` on workspaces and ``grant`` on datasets that relay the
+decisions the hub's admission checked, and Secrets in ``havre-federation`` only) — not
+cluster-admin. On the hub: a Secret
 with that account's token and the member's CA, and the ``Cluster`` object naming the
 member's API endpoint and carrying the labels placement selects on.
 """
@@ -76,7 +78,11 @@ def member_access(member: Member) -> list[dict[str, Any]]:
                     "apiGroups": ["havre.io"],
                     "resources": ["workspaces", "datasets", "datasetgrants"],
                     "verbs": verbs,
-                }
+                },
+                # The hub relays decisions its own admission checked: approvals of
+                # workspaces, and grants and datasets named by their stewards there.
+                {"apiGroups": ["havre.io"], "resources": ["workspaces"], "verbs": ["approve"]},
+                {"apiGroups": ["havre.io"], "resources": ["datasets"], "verbs": ["grant"]},
             ],
         },
         {
