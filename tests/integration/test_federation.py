@@ -26,12 +26,22 @@ from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
 from tests.integration.datasets import NAMESPACE, PREFIX, create_dataset, drop_dataset
 from tests.integration.helpers import kubectl, wait_for
-from tests.integration.workspaces import apply, condition, dataset, grant, unique, workspace
+from tests.integration.workspaces import (
+    ADMIN,
+    apply,
+    approve,
+    condition,
+    dataset,
+    grant,
+    unique,
+    workspace,
+)
 
 WORKSPACE = by_name("Workspace")
 DATASET = by_name("Dataset")
 GRANT = by_name("DatasetGrant")
 CONFIG_MAP = by_name("ConfigMap")
+NAMESPACE_KIND = by_name("Namespace")
 #: Karmada checks members every 5 s and counts a failure after 15 s; generous on a busy box.
 PLACEMENT_TIMEOUT = 240.0
 
@@ -152,6 +162,33 @@ def test_unsatisfiable_placement_is_not_ready_with_a_reason(hub: Hub) -> None:
         kubectl(hub.kubeconfig, "delete", "workspace", name, "--wait=false")
     # The workspace's policy goes with it (the hub's garbage collector).
     wait_for(f"policy of {name} deleted", lambda: policy_of(hub.cluster, name) is None, 60)
+
+
+def test_request_on_the_hub_is_provisioned_on_its_member_only_once_approved_on_the_hub(
+    hub: Hub,
+) -> None:
+    name = unique("fed-req")
+    request = federated(name, "secnumcloud")
+    del request["spec"]["approval"]
+    apply(hub.kubeconfig, request)
+    try:
+        obj = wait_for(
+            f"{name} AwaitingApproval on the hub",
+            lambda: ready_reason(hub, name, "AwaitingApproval"),
+            PLACEMENT_TIMEOUT,
+        )
+        assert obj["status"]["member"] == "snc"
+        # The request reached its member, which created nothing for it.
+        assert hub.member("snc").get(NAMESPACE_KIND, f"ws-{name}") is None
+        # The approval given at the hub (checked by the hub's admission) is relayed by the
+        # hub's account on the member, which did not decide it.
+        approve(hub.kubeconfig, name)
+        wait_for(f"{name} Ready on the hub", lambda: hub_ready(hub, name, "snc"), PLACEMENT_TIMEOUT)
+        on_snc = hub.member("snc").get(WORKSPACE, name)
+        assert on_snc is not None and on_snc["spec"]["approval"]["by"] == ADMIN
+        assert hub.member("snc").get(NAMESPACE_KIND, f"ws-{name}") is not None
+    finally:
+        kubectl(hub.kubeconfig, "delete", "workspace", name, "--wait=false")
 
 
 def test_members_change_on_the_hub_reaches_the_member_and_its_trino_access_rules(
