@@ -295,8 +295,13 @@ def test_grant_on_the_hub_opens_a_dataset_held_at_the_workspaces_provider(
         revoked = time.monotonic()
         kubectl(hub.kubeconfig, "delete", "datasetgrant", name)
         wait_for("revocation reported by the member", lambda: not granted(), PLACEMENT_TIMEOUT)
-        assert hub.member("hds").get(GRANT, name) is None
         print(f"revoked on the member and reported back in {time.monotonic() - revoked:.1f}s")
+        # Access ends as the member's grant starts deleting; the object goes soon after.
+        wait_for(
+            "the member's grant deleted",
+            lambda: hub.member("hds").get(GRANT, name) is None,
+            PLACEMENT_TIMEOUT,
+        )
     finally:
         kubectl(hub.kubeconfig, "delete", "datasetgrant", name, "--ignore-not-found")
         kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
@@ -323,6 +328,33 @@ def test_grant_of_data_held_at_another_provider_says_so_on_the_hub(
 def grant_reason(hub: Hub, name: str) -> str | None:
     ready = condition(hub.cluster.get(GRANT, name))
     return None if ready is None else str(ready["reason"])
+
+
+def test_member_itself_never_opens_data_resident_at_another_provider(
+    hub: Hub, placed: Placed
+) -> None:
+    """Objects written on the member directly, past the hub's admission: the member's own
+    reconcile refuses them."""
+    name = unique("fed-direct")
+    member = hub.fed.members["hds"].kubeconfig
+    resident = dataset(name, "snc-datasets", name)
+    resident["spec"]["residency"] = "snc-host"
+    apply(member, resident)
+    apply(member, grant(name, placed.hds, name))
+    on_hds = hub.member("hds")
+    try:
+        wait_for(
+            "DataResidency on the member's grant",
+            lambda: (condition(on_hds.get(GRANT, name)) or {}).get("reason") == "DataResidency",
+            60,
+        )
+        ds = condition(on_hds.get(DATASET, name)) or {}
+        assert ds.get("status") == "False" and ds.get("reason") == "DataResidency"
+        obj = on_hds.get(WORKSPACE, placed.hds) or {}
+        assert name not in [g["dataset"] for g in obj.get("status", {}).get("grants", [])]
+    finally:
+        kubectl(member, "delete", "datasetgrant", name, "--ignore-not-found")
+        kubectl(member, "delete", "dataset", name, "--wait=false")
 
 
 def test_lost_member_is_member_unreachable_on_the_hub_and_converges_when_back(
