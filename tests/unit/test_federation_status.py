@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from havre.api.model import WorkspaceSpec
 from havre.federation.placement import MemberCluster
 from havre.federation.status import (
     MemberState,
     aggregate,
+    awaiting_approval,
     hub_status,
     member_state,
     status_patch,
@@ -127,3 +129,24 @@ def test_member_state_follows_karmada_health_and_apply_result() -> None:
 
 def test_status_patch_removes_what_is_gone() -> None:
     assert status_patch({"member": "a", "x": 1}, {"x": 2}) == {"member": None, "x": 2}
+
+
+def _spec(approval: dict[str, str] | None) -> WorkspaceSpec:
+    raw: dict[str, Any] = {"title": "t", "owner": "o", "expires": "2030-01-01T00:00:00Z"}
+    if approval is not None:
+        raw["approval"] = approval
+    return WorkspaceSpec.model_validate(raw)
+
+
+def test_a_request_waits_for_approval_before_any_member_holds_it() -> None:
+    pending = awaiting_approval(_spec(None))
+    assert pending is not None and pending.reason == "AwaitingApproval" and not pending.ok
+    rejected = awaiting_approval(_spec({"decision": "Rejected", "by": "carla"}))
+    assert rejected is not None and rejected.reason == "Rejected" and "carla" in rejected.message
+    assert awaiting_approval(_spec({"decision": "Approved", "by": "carla"})) is None
+    status = hub_status({}, 1, None, pending, None, NOW)
+    assert "member" not in status
+    assert {(c["type"], c["reason"]) for c in status["conditions"]} == {
+        ("Ready", "AwaitingApproval"),
+        ("Member", "AwaitingApproval"),
+    }

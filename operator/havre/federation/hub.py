@@ -34,6 +34,7 @@ from havre.federation.render.propagation import render_dataset_policy, render_gr
 from havre.federation.residency import residency_refusal, resident_providers
 from havre.federation.status import (
     MemberState,
+    awaiting_approval,
     grant_status,
     hub_status,
     member_report,
@@ -102,12 +103,17 @@ def refresh_workspace(cluster: Cluster, name: str) -> bool:
     req = requirements(spec.placement, resident)
     binding = cluster.get(CLUSTER_BINDING, binding_name(name))
     placed = placed_member(binding)
-    server_side_apply(
-        cluster, CLUSTER_POLICY, render_placement_policy(name, meta["uid"], req, placed)
-    )
+    # A request is placed only once approved: grants made while it waits still pin it to
+    # their data's provider, and no member holds anything of it. A placed workspace stays
+    # placed whatever its approval becomes (its member holds it suspended, data kept).
+    waiting = None if placed is not None else awaiting_approval(spec)
+    if waiting is None:
+        server_side_apply(
+            cluster, CLUSTER_POLICY, render_placement_policy(name, meta["uid"], req, placed)
+        )
     items = ((binding or {}).get("status") or {}).get("aggregatedStatus") or []
     item = next((i for i in items if i.get("clusterName") == placed), None)
-    state = member_state(placed, members(cluster), binding, item, req.describe())
+    state = waiting or member_state(placed, members(cluster), binding, item, req.describe())
     old = ws.get("status") or {}
     new = hub_status(old, int(meta.get("generation", 0)), placed, state, item, _now())
     if new == old:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from havre.api.model import Decision, WorkspaceSpec
 from havre.federation.placement import MemberCluster
 
 MEMBER = "Member"
@@ -199,3 +200,21 @@ def member_report(item: Mapping[str, Any] | None, member: str) -> MemberState:
         str(ready.get("reason", "")),
         f"On member {member}: {ready.get('message', '')}",
     )
+
+
+def awaiting_approval(spec: WorkspaceSpec) -> MemberState | None:
+    """Why a workspace not yet placed is not placed for now (None: it may be placed)."""
+    if spec.approval is None:
+        return MemberState(
+            False,
+            "AwaitingApproval",
+            "The request is placed on a member once an approver approves it (spec.approval); "
+            "no member holds anything of it until then.",
+        )
+    if spec.approval.decision is not Decision.APPROVED:
+        return MemberState(
+            False,
+            "Rejected",
+            f"Rejected by {spec.approval.by}; never placed on a member.",
+        )
+    return None
