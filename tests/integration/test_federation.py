@@ -112,7 +112,9 @@ def hub_provisioned(hub: Hub, name: str, member: str) -> dict[str, Any] | None:
     for cond in conditions:
         if cond.get("observedGeneration") != generation:
             return None
-        if cond["type"] not in NEEDS_A_NODE and cond["status"] != "True":
+        # Degraded says a problem when True; every other condition says one when False.
+        healthy = "False" if cond["type"] == "Degraded" else "True"
+        if cond["type"] not in NEEDS_A_NODE and cond["status"] != healthy:
             return None
     return obj
 
