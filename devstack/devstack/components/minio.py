@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from devstack import process
 from devstack.component import Component
+from devstack.components import minio_oidc
 from devstack.paths import cache_root
 from devstack.toolchain import go_install
 
@@ -71,7 +72,9 @@ class MinIO(Component):
             "MINIO_ROOT_PASSWORD": self.creds.get("minio_root_password"),
             # The machine reaches no update server; don't let MinIO keep trying.
             "MINIO_UPDATE": "off",
+            **minio_oidc.openid_environment(self.paths),
         }
+        minio_oidc.record(self.dir, env)
         return process.spawn(
             self.name, argv, state=self.paths.state, log=self.log, env=env, cwd=self.dir
         )
@@ -93,4 +96,5 @@ class MinIO(Component):
             "access_key": self.creds.get("minio_root_user", 20),
             "secret_key": self.creds.get("minio_root_password"),
             "secure": False,
+            **minio_oidc.info(self.dir),
         }
