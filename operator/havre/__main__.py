@@ -10,12 +10,14 @@ from pathlib import Path
 import kopf
 
 from havre.external.catalogdb import CatalogDatabase
+from havre.external.keycloak import KeycloakIdentity
 from havre.external.minio import MinioStore
 from havre.external.objectstore import ObjectStore
 from havre.external.postgres import PostgresCatalogs
 from havre.handlers import Context
 from havre.kube.cluster import Cluster
 from havre.main import register
+from havre.pipeline.identity import IdentitySync
 from havre.pipeline.reconcile import Platform
 from havre.settings import Settings, SettingsError, load_settings
 
@@ -45,6 +47,21 @@ def catalog_database(settings: Settings) -> CatalogDatabase | None:
     )
 
 
+def identity_provider(settings: Settings) -> IdentitySync | None:
+    if settings.identity is None:
+        return None
+    identity = settings.identity
+    client = KeycloakIdentity(
+        identity.url,
+        identity.realm,
+        identity.client_id,
+        identity.client_secret.get_secret_value(),
+        ca_file=identity.ca_file,
+        timeout=identity.timeout,
+    )
+    return IdentitySync(client, identity.resync_seconds)
+
+
 def trino_ca_bundle(settings: Settings) -> str | None:
     if settings.trino is None or settings.trino.ca_bundle_file is None:
         return None
@@ -68,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         store=object_store(settings),
         catalogs=catalog_database(settings),
         trino_ca_bundle=trino_ca_bundle(settings),
+        identity=identity_provider(settings),
     )
     register(settings)
     kopf.configure(verbose=args.verbose)

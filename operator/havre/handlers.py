@@ -99,20 +99,38 @@ def repair(name: str, memo: kopf.Memo, **_: Any) -> None:
     refresh_workspace(memo["ctx"], name)
 
 
-def delete_workspace(name: str, spec: kopf.Spec, memo: kopf.Memo, retry: int, **_: Any) -> None:
-    """Honour ``deletionPolicy`` outside the cluster; the namespace goes by garbage collection."""
+def delete_workspace(
+    name: str, uid: str, spec: kopf.Spec, memo: kopf.Memo, retry: int, **_: Any
+) -> None:
+    """Honour ``deletionPolicy`` outside the cluster; the namespace goes by garbage collection.
+
+    Each system is taken down on its own: one that fails never keeps another's access.
+    """
     ctx: Context = memo["ctx"]
     ctx.scheduler.cancel(f"workspace/{name}")
     policy = DeletionPolicy(spec.get("deletionPolicy", DeletionPolicy.RETAIN.value))
     platform = ctx.platform
+    steps: list[Callable[[], object]] = []
+    if platform.identity is not None and platform.settings.identity is not None:
+        root = platform.settings.identity.group_root
+        identity = platform.identity
+        steps.append(lambda: identity.teardown(root, name, uid))
+    if platform.store is not None:
+        store = platform.store
+        steps.append(lambda: teardown_storage(store, name, policy))
+    if platform.catalogs is not None:
+        catalogs = platform.catalogs
+        steps.append(lambda: teardown_catalog(catalogs, name, policy))
+    failures: list[HavreError] = []
     with ctx.lock(name):
-        try:
-            if platform.store is not None:
-                teardown_storage(platform.store, name, policy)
-            if platform.catalogs is not None:
-                teardown_catalog(platform.catalogs, name, policy)
-        except HavreError as exc:
-            raise kopf.TemporaryError(f"{exc.reason}: {exc}", delay=_backoff(retry)) from exc
+        for step in steps:
+            try:
+                step()
+            except HavreError as exc:
+                failures.append(exc)
+    if failures:
+        first = failures[0]
+        raise kopf.TemporaryError(f"{first.reason}: {first}", delay=_backoff(retry)) from first
 
 
 def refresh_grant(ctx: Context, name: str) -> None:

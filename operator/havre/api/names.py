@@ -51,3 +51,22 @@ def dataset_database(dataset: str) -> str:
     """PostgreSQL database holding a dataset's Iceberg catalog. Dataset names match the
     workspace ``NAME_PATTERN``, so the ``ds_`` prefix keeps them apart from ``ws_`` names."""
     return f"ds_{dataset.replace('-', '_')}"
+
+
+def identity_group(root: str, workspace: str) -> str:
+    """Path of the workspace's group in the identity provider; its roles are subgroups."""
+    return f"/{root}/{workspace}"
+
+
+def identity_role_group(root: str, workspace: str, role: str) -> str:
+    """Path of the group holding the workspace's members of one role."""
+    return f"{identity_group(root, workspace)}/{role}"
+
+
+def member_storage_policy(workspace: str, role: str) -> str:
+    """Object-store policy that a member's own temporary credentials get for one role.
+
+    ``--`` cannot occur in a workspace name, so no workspace's policy (``havre-ws-<name>``)
+    or another workspace's member policy can take this name.
+    """
+    return f"{storage_principal(workspace)}--{role}"

@@ -25,6 +25,7 @@ from havre.pipeline.dereference import (
     dereference_workspace,
     read_platform_ca,
 )
+from havre.pipeline.identity import IdentitySync, identity_check
 from havre.pipeline.query_engine import (
     dns_names,
     endpoint,
@@ -33,6 +34,7 @@ from havre.pipeline.query_engine import (
     trino_platform,
     workspace_certificate,
 )
+from havre.pipeline.render.identity import render_identity_plan
 from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET, render_secret
 from havre.pipeline.render.storage import render_storage_plan, render_storage_secret
 from havre.pipeline.render.storage_policy import DatasetLocation
@@ -55,6 +57,8 @@ class Platform:
     catalogs: CatalogDatabase | None = None
     #: PEM CAs each workspace's Trino trusts (from settings.trino.ca_bundle_file).
     trino_ca_bundle: str | None = None
+    #: The identity provider's groups; None when the settings name no identity provider.
+    identity: IdentitySync | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,13 @@ def _provision(
     are given them, so an interruption anywhere converges on the next reconcile.
     """
     settings = platform.settings
+    if platform.identity is not None and settings.identity is not None:
+        # First and on its own: member removals never wait on the cluster or the stores.
+        identity_plan = render_identity_plan(ws, uid, settings.identity.group_root)
+        check, changes, retry = identity_check(platform.identity, identity_plan)
+        run.checks.append(check)
+        run.changes += changes
+        run.retry = run.retry or retry
     store = platform.store if settings.storage is not None else None
     catalogs = platform.catalogs if settings.catalog is not None else None
     engine = settings.trino is not None
@@ -147,7 +158,9 @@ def _provision(
     if store is not None and settings.storage is not None:
         datasets = tuple(DatasetLocation(g.dataset.bucket, g.dataset.prefix) for g in refs.grants)
         secret_key = _kept(refs, STORAGE_SECRET, "AWS_SECRET_ACCESS_KEY")
-        plan = render_storage_plan(ws, datasets, secret_key)
+        plan = render_storage_plan(
+            ws, datasets, secret_key, member_policies=platform.identity is not None
+        )
         manifests.append(render_storage_secret(ws, plan, settings.storage.url))
         run.extra.setdefault("endpoints", {}).update(
             {"s3": settings.storage.url, "bucket": plan.bucket}

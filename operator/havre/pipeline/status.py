@@ -17,6 +17,9 @@ class Check:
     ok: bool
     reason: str
     message: str
+    #: False for a failure that degrades only a part of the object (e.g. one unknown
+    #: member): reported in its own condition, it does not make ``Ready`` False.
+    blocking: bool = True
 
 
 def merge_conditions(
@@ -51,9 +54,10 @@ def merge_conditions(
 
 
 def summary(checks: list[Check]) -> Check:
-    """``Ready`` is True only when every check is; otherwise it carries the first failure."""
+    """``Ready`` is True only when every blocking check is; otherwise it carries the first
+    blocking failure."""
     for check in checks:
-        if not check.ok:
+        if not check.ok and check.blocking:
             return Check("Ready", False, check.reason, check.message)
     return Check("Ready", True, "Ready", "All parts of the object are in place.")
 
