@@ -9,12 +9,14 @@ from __future__ import annotations
 from havre.api import names
 from havre.api.model import DeletionPolicy
 from havre.external.objectstore import ObjectStore
+from havre.pipeline.member_storage import apply_member_policies, delete_member_policies
 from havre.pipeline.render.storage import StoragePlan
 
 
 def apply_storage(store: ObjectStore, plan: StoragePlan) -> list[str]:
-    """Bucket (versioned, hard quota), policy, user, attachment; returns what changed."""
-    changed = []
+    """Members' policies (removals first), bucket (versioned, hard quota), policy, user,
+    attachment; returns what changed."""
+    changed = apply_member_policies(store, plan.member_policies)
     if store.ensure_bucket(plan.bucket, plan.quota_bytes):
         changed.append(f"bucket/{plan.bucket}")
     if store.ensure_policy(plan.policy_name, plan.policy):
@@ -31,7 +33,8 @@ def teardown_storage(store: ObjectStore, workspace: str, policy: DeletionPolicy)
     Delete: empty the bucket of all versions and remove it, then the user and the policy."""
     access_key = names.storage_access_key(workspace)
     policy_name = names.storage_principal(workspace)
-    done = []
+    # Members' own credentials lose the workspace first, whatever the deletion policy.
+    done = delete_member_policies(store, workspace)
     if policy is DeletionPolicy.RETAIN:
         if store.user_status(access_key) is not None:
             if store.set_user_enabled(access_key, False):

@@ -7,6 +7,7 @@ from typing import Any
 
 from havre.api import names
 from havre.api.quantity import parse_quantity
+from havre.pipeline.render.member_storage import MemberPolicy, render_member_policies
 from havre.pipeline.render.secrets import STORAGE_SECRET as STORAGE_SECRET
 from havre.pipeline.render.secrets import render_secret
 from havre.pipeline.render.storage_policy import DatasetLocation, render_storage_policy
@@ -23,14 +24,21 @@ class StoragePlan:
     secret_key: str
     #: False while the workspace is suspended or expired: the user exists but cannot sign in.
     enabled: bool
+    #: Policies of the members' own temporary credentials, per role (identity on only).
+    member_policies: tuple[MemberPolicy, ...] = ()
 
     def __repr__(self) -> str:  # the secret key must never reach a log line
         return f"StoragePlan(bucket={self.bucket!r}, user={self.access_key!r})"
 
 
 def render_storage_plan(
-    ws: ValidWorkspace, datasets: tuple[DatasetLocation, ...], secret_key: str
+    ws: ValidWorkspace,
+    datasets: tuple[DatasetLocation, ...],
+    secret_key: str,
+    member_policies: bool = False,
 ) -> StoragePlan:
+    """The workspace's bucket, policy and user; with ``member_policies``, also the policies
+    members' own credentials get (from the same grants)."""
     return StoragePlan(
         bucket=names.bucket(ws.name),
         quota_bytes=int(parse_quantity(ws.spec.size.storage)),
@@ -39,6 +47,7 @@ def render_storage_plan(
         access_key=names.storage_access_key(ws.name),
         secret_key=secret_key,
         enabled=not (ws.spec.suspended or ws.expired),
+        member_policies=render_member_policies(ws, datasets) if member_policies else (),
     )
 
 
