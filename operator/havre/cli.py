@@ -1,5 +1,8 @@
 """``havre``: the command line of a Havre platform's people, beginning with the data steward.
 
+``havre realm setup`` (platform admin, ``cli_realm.py``) and ``havre workspace connect``
+(researcher, ``cli_workspace.py``) live in their own modules.
+
     havre dataset publish-sample --dataset NAME --bucket B --prefix P --namespace snds \\
         --rows N --seed S
 
@@ -21,6 +24,7 @@ import re
 import sys
 from collections.abc import Mapping
 
+from havre import cli_realm, cli_workspace
 from havre.api import names
 from havre.api.model import NAME_PATTERN
 from havre.datasets.publish import (
@@ -62,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--year", type=int, default=2023, help="year of care (default 2023)")
     sample.add_argument("--database", help="catalog database (default ds_<dataset>)")
     sample.add_argument("--region", default=DEFAULT_REGION, help="S3 signing region")
+    cli_realm.register(groups)
+    cli_workspace.register(groups)
     return parser
 
 
@@ -122,10 +128,14 @@ def publish_sample(args: argparse.Namespace, env: Mapping[str, str]) -> None:
 def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run ``havre``; 0 on success, 1 when publishing failed, 2 on a usage error."""
     args = _parser().parse_args(argv)
+    environ = os.environ if env is None else env
     try:
         if (args.group, args.action) == ("dataset", "publish-sample"):
-            publish_sample(args, os.environ if env is None else env)
-    except UsageError as exc:
+            publish_sample(args, environ)
+        elif hasattr(args, "run"):
+            code: int = args.run(args, environ)
+            return code
+    except (UsageError, cli_realm.RealmUsageError, cli_workspace.ConnectUsageError) as exc:
         print(f"havre: {exc}", file=sys.stderr)
         return 2
     except PublishError as exc:
