@@ -97,7 +97,8 @@ def run_setup(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         realm_name=options.realm,
         user_realm_name=args.admin_realm,
         verify=args.ca_file or True,
-        timeout=30,
+        # Creating a realm takes a while on a busy server; a timeout would only retry it.
+        timeout=180,
     )
     try:
         result = RealmSetup(admin, f"{url}/realms/{options.realm}").run(options, secret)

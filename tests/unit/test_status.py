@@ -33,3 +33,12 @@ def test_ready_is_listed_first_and_unchecked_conditions_are_kept() -> None:
     old = conditions_json(merge_conditions([], [Check("Storage", True, "Fine", "m")], 1, T0))
     new = merge_conditions(old, [Check("Ready", True, "Ready", "m")], 2, T1)
     assert [c.type for c in new] == ["Ready", "Storage"]
+
+
+def test_a_failure_that_degrades_only_a_part_leaves_ready_true() -> None:
+    checks = [
+        Check("Valid", True, "Valid", "ok"),
+        Check("Identity", False, "UnknownMember", "no user ghost", blocking=False),
+    ]
+    assert summary(checks).ok
+    assert not summary([*checks, Check("Namespace", False, "Boom", "broke")]).ok

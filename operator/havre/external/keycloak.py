@@ -119,12 +119,12 @@ class KeycloakIdentity:
         return None if raw is None else _group(raw)
 
     def children(self, group: Group) -> list[Group]:
-        """Direct subgroups with attributes, every page."""
-        raw = self._call(
+        """Direct subgroups with attributes, every page ([] once the group is gone)."""
+        raw = self._unless_missing(
             f"listing subgroups of {group.path}",
             lambda: self._admin.get_group_children(group.id, {"briefRepresentation": False}),
         )
-        return [_group(child) for child in raw]
+        return [_group(child) for child in raw or []]
 
     def create_group(self, parent: Group | None, name: str, attributes: Attributes) -> Group:
         """Create the group, or return the existing one (its attributes are not changed)."""
@@ -161,12 +161,12 @@ class KeycloakIdentity:
         return done is not None
 
     def members(self, group: Group) -> list[GroupMember]:
-        """Every direct member, every page, in username order."""
-        raw = self._call(
+        """Every direct member, every page, in username order ([] once the group is gone)."""
+        raw = self._unless_missing(
             f"listing members of {group.path}",
             lambda: self._admin.get_group_members(group.id, {"briefRepresentation": True}),
         )
-        return sorted(GroupMember(username=u["username"], id=u["id"]) for u in raw)
+        return sorted(GroupMember(username=u["username"], id=u["id"]) for u in raw or [])
 
     def add_member(self, group: Group, user_id: str) -> None:
         """Add the user to the group."""

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from keycloak import KeycloakAdmin, KeycloakError
 
+from havre.external.identity import IdentityProviderRejected
 from havre.external.keycloak import translated
 from havre.external.realm_spec import (
     OPERATOR_ROLES,
@@ -76,6 +77,25 @@ class RealmSetup:
         with translated(self._endpoint, action):
             return call()
 
+    def _create(self, action: str, call: Callable[[], object], exists: Callable[[], bool]) -> None:
+        """Create something; a conflict is fine when it exists now. python-keycloak retries
+        a POST that timed out, so a slow creation can come back as a conflict (and, with
+        ``skip_exists``, as an unexpected answer rather than an error)."""
+        try:
+            with translated(self._endpoint, action):
+                try:
+                    call()
+                except KeycloakError as exc:
+                    if exc.response_code != 409:
+                        raise
+        except (IdentityProviderRejected, TypeError, KeyError):
+            if not exists():
+                raise
+        if not exists():
+            raise IdentityProviderRejected(
+                f"identity provider {self._endpoint}: nothing to show after {action}"
+            )
+
     def run(self, options: RealmOptions, operator_secret: str | None = None) -> RealmResult:
         """Realm, clients, mappers, the operator's roles and secret; what changed."""
         result = RealmResult()
@@ -95,7 +115,11 @@ class RealmSetup:
             f"reading realm {options.realm}", lambda: _realm_or_none(admin, options.realm)
         )
         if current is None:
-            self._call("creating the realm", lambda: admin.create_realm(wanted, skip_exists=True))
+            self._create(
+                "creating the realm",
+                lambda: admin.create_realm(wanted),
+                lambda: _realm_or_none(admin, options.realm) is not None,
+            )
             result.changes.append(f"realm {options.realm}")
             return
         if _differs(current, wanted):
@@ -109,12 +133,13 @@ class RealmSetup:
         settings = {k: v for k, v in wanted.items() if k != "protocolMappers"}
         client_id = self._call(f"looking up client {name}", lambda: admin.get_client_id(name))
         if client_id is None:
-            self._call(f"creating client {name}", lambda: admin.create_client(wanted, True))
+            self._create(
+                f"creating client {name}",
+                lambda: admin.create_client(wanted),
+                lambda: admin.get_client_id(name) is not None,
+            )
             result.changes.append(f"client {name}")
-            found = self._call(f"looking up client {name}", lambda: admin.get_client_id(name))
-            if found is None:
-                raise KeyError(f"client {name} missing right after its creation")
-            return str(found)
+            return str(admin.get_client_id(name))
         current = self._call(f"reading client {name}", lambda: admin.get_client(client_id))
         if _differs(current, settings):
             self._call(f"updating client {name}", lambda: admin.update_client(client_id, settings))
@@ -135,9 +160,10 @@ class RealmSetup:
         for mapper in wanted:
             found = current.get(mapper["name"])
             if found is None:
-                self._call(
+                self._create(
                     f"adding mapper {mapper['name']} to {client}",
                     partial(admin.add_mapper_to_client, client_id, mapper),
+                    partial(self._has_mapper, client_id, mapper["name"]),
                 )
                 result.changes.append(f"mapper {client}/{mapper['name']}")
             elif _differs(found, mapper):
@@ -152,6 +178,10 @@ class RealmSetup:
                 )
                 result.changes.append(f"mapper {client}/{mapper['name']} settings")
 
+    def _has_mapper(self, client_id: str, name: str) -> bool:
+        mappers = self._admin.get_mappers_from_client(client_id)
+        return any(m["name"] == name for m in mappers)
+
     def _operator_roles(self, client_id: str, client: str, result: RealmResult) -> None:
         admin = self._admin
         user = self._call(
@@ -162,7 +192,7 @@ class RealmSetup:
             "looking up realm-management", lambda: admin.get_client_id(_MANAGEMENT_CLIENT)
         )
         if management is None:
-            raise KeyError(f"realm has no {_MANAGEMENT_CLIENT} client")
+            raise IdentityProviderRejected(f"realm has no {_MANAGEMENT_CLIENT} client")
         held = {
             r["name"]
             for r in self._call(
