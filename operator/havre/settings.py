@@ -182,7 +182,8 @@ class Settings(BaseModel):
     )
     username_prefix: str = Field(
         default="oidc:",
-        description="Prefix the API server gives OIDC usernames (--oidc-username-prefix).",
+        description="Prefix the API server gives OIDC usernames (claimMappings.username.prefix "
+        "of its AuthenticationConfiguration); RoleBindings name <prefix><user>.",
         max_length=64,
     )
     trino_port: int = Field(default=8443, ge=1, le=65535)

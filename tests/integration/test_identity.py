@@ -390,6 +390,27 @@ def test_deleted_workspace_takes_its_groups_and_member_policies_along(ident: Sta
     )
 
 
+def test_group_of_another_workspace_uid_is_never_adopted(ident: Stack) -> None:
+    name = unique("idx")
+    plain = _operator_identity(ident.keycloak)
+    parent = plain.group(f"/{ROOT}") or plain.create_group(None, ROOT, {})
+    stale = plain.create_group(parent, name, {"havre.io/workspace-uid": ("an-earlier-life",)})
+    try:
+        apply(ident.kubeconfig, workspace(name, owner="alice", members=[]))
+        cond = wait_for(
+            "IdentityGroupConflict",
+            _identity_is(ident, name, "IdentityGroupConflict"),
+            timeout=REACT,
+        )
+        assert "an-earlier-life" in cond["message"]
+        kubectl(ident.kubeconfig, "delete", "workspace", name, "--wait=true", "--timeout=90s")
+        assert group_tree(plain, f"/{ROOT}/{name}") == {f"/{ROOT}/{name}": ()}
+        assert plain.group(f"/{ROOT}/{name}") == stale
+    finally:
+        kubectl(ident.kubeconfig, "delete", "workspace", name, "--ignore-not-found")
+        plain.delete_group(stale)
+
+
 def test_keycloak_outage_is_reported_never_delays_removals_and_heals_by_itself(
     ident: Stack, spaces: Spaces
 ) -> None:

@@ -147,10 +147,13 @@ class Keycloak(Component):
         return self._get_ok(f"https://127.0.0.1:{self.management_port}/health/ready")
 
     def realm_served(self) -> bool:
-        """True when the realm's discovery document is served."""
-        return self._get_ok(
-            f"https://127.0.0.1:{self.port}/realms/{REALM}/.well-known/openid-configuration"
-        )
+        """True when the realm's discovery document is served (False on any failure: the
+        setup then runs, and it is idempotent)."""
+        url = f"https://127.0.0.1:{self.port}/realms/{REALM}/.well-known/openid-configuration"
+        try:
+            return self._get_ok(url, timeout=15)
+        except OSError:
+            return False
 
     def configure(self) -> None:
         """The realm, its clients and mappers (``havre realm setup``), and the test users."""
@@ -201,10 +204,10 @@ class Keycloak(Component):
                 link.unlink()
             link.symlink_to(self.install / entry)
 
-    def _get_ok(self, url: str) -> bool:
+    def _get_ok(self, url: str, timeout: float = 2) -> bool:
         context = ssl.create_default_context(cafile=str(self.ca.cert_path))
         try:
-            with urllib.request.urlopen(url, timeout=2, context=context) as resp:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:  # noqa: S310
                 return bool(resp.status == 200)
         except urllib.error.HTTPError:
             return False

@@ -78,20 +78,24 @@ def apply_identity(idp: IdentityProvider, plan: IdentityPlan) -> list[str]:
     workspace = idp.group(plan.workspace_group.path)
     existing: dict[str, Group] = {}
     if workspace is not None:
-        _claim(workspace, plan)
+        _claim(workspace, plan)  # nothing under another UID's group is ours to touch
         existing = {g.path: g for g in idp.children(workspace)}
+    roles = {g.path for g in plan.role_groups}
+    # A role group carrying another UID (or none): left alone; other subgroups are not ours.
+    foreign = [g for p, g in existing.items() if p in roles and not _owned(g, plan.uid)]
     current: dict[str, list[GroupMember]] = {}
-    # 1. Removals, in every role group, before anything else.
+    # 1. Removals, in every role group of ours, before anything else.
     for wanted in plan.role_groups:
         group = existing.get(wanted.path)
-        if group is None:
+        if group is None or group in foreign:
             continue
-        _claim(group, plan)
         current[wanted.path] = idp.members(group)
         for member in current[wanted.path]:
             if member.username not in wanted.members:
                 idp.remove_member(group, member.id)
                 changes.append(f"-member {member.username} of {wanted.path}")
+    if foreign:
+        _claim(foreign[0], plan)  # raises, once every removal above is done
     if not plan.enabled:
         return changes
     # 2. Groups and their attributes.
