@@ -70,6 +70,7 @@ def python_snippet(c: Connection) -> str:
     verify = repr(c.ca_file) if c.ca_file else "True"
     return "\n".join(
         [
+            "# requests lets REQUESTS_CA_BUNDLE, when set, take precedence over verify=",
             "import os",
             "import trino",
             "",

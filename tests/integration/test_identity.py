@@ -31,7 +31,7 @@ from devstack.paths import StackPaths
 from havre.external.keycloak import KeycloakIdentity
 from havre.external.minio import MinioStore
 from havre.kube.cluster import Cluster
-from havre.pipeline.identity import apply_identity
+from havre.pipeline.identity import IdentitySync, apply_identity
 from havre.pipeline.render.identity import render_identity_plan
 from havre.pipeline.validate import validate_workspace
 from tests.integration.conftest import Kube, Platform
@@ -278,9 +278,11 @@ def _connect_recipe_works(ident: Stack, name: str, engine: FollowedTrino) -> Non
     assert f"trino --server {engine.url} --user bob" in recipe
     snippet = textwrap.dedent(recipe.split("Python (pip install trino):\n", 1)[1])
     bearer = token(ident.keycloak, "bob", "trino")
+    # A researcher's environment: no CA bundle variables, which would override verify=.
+    env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
     ran = subprocess.run(
         [sys.executable, "-c", snippet],
-        env={**os.environ, "TOKEN": bearer},
+        env={**env, "TOKEN": bearer},
         capture_output=True,
         text=True,
         timeout=120,
@@ -359,6 +361,11 @@ def test_reconciling_again_changes_nothing_in_keycloak(ident: Stack, spaces: Spa
     assert counting.writes == 0, counting.calls
     after = group_tree(plain, f"/{ROOT}/{a}")
     assert after == before
+    # The operator's memo: the same plan again costs Keycloak nothing until the resync.
+    sync = IdentitySync(CountingIdentity(plain), resync_seconds=60)
+    assert sync.apply(plan) == [] and sync.apply(plan) == []
+    assert isinstance(sync.provider, CountingIdentity)
+    assert sum(sync.provider.calls.values()) == sum(counting.calls.values()) // 2
     memberships = sum(len(m) for m in after.values())
     print(
         f"\nKeycloak under /{ROOT}/{a}: {len(after)} groups, {memberships} memberships, unchanged; "
