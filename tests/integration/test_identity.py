@@ -227,6 +227,7 @@ def test_added_member_reaches_trino_storage_and_kubectl_and_loses_all_three_when
             },
             timeout=REACT + 300,  # Trino's start (the coordinator's roll) is in it
         )
+        _rights_are_the_roles(ident, ns)
         _connect_recipe_works(ident, a, engine)
         kept = sts_client(
             ident.minio, sts_credentials(ident.minio, token(ident.keycloak, "bob", "minio"))
@@ -255,6 +256,29 @@ def test_added_member_reaches_trino_storage_and_kubectl_and_loses_all_three_when
     print("\nmember added, able after: " + ", ".join(f"{k} {v:.1f}s" for k, v in gained.items()))
     print("member removed, refused after: " + ", ".join(f"{k} {v:.1f}s" for k, v in lost.items()))
     print(f"(Trino runs from the rendered objects; {engine.rolls} coordinator start(s) included)")
+
+
+def _rights_are_the_roles(ident: Stack, ns: str) -> None:
+    """With their own tokens, each member has exactly their role's rights (docs/rbac.md)."""
+    expected = {
+        ("bob", "get", "pods"): True,
+        ("bob", "create", "pods/portforward"): True,
+        ("bob", "delete", "pods"): False,
+        ("bob", "get", "secrets"): False,
+        ("carol", "get", "pods"): True,
+        ("carol", "create", "pods/portforward"): False,
+        ("alice", "delete", "pods"): True,
+        ("alice", "create", "pods"): False,
+        ("alice", "get", "secrets"): False,
+    }
+    bearer = {u: token(ident.keycloak, u, "kubernetes") for u in ("alice", "bob", "carol")}
+    answers = {}
+    for user, verb, resource in expected:
+        done = kubectl_with_token(
+            ident.kube, bearer[user], "auth", "can-i", verb, resource, "-n", ns
+        )
+        answers[(user, verb, resource)] = done.stdout.strip() == "yes"
+    assert answers == expected
 
 
 def _connect_recipe_works(ident: Stack, name: str, engine: FollowedTrino) -> None:
