@@ -69,7 +69,8 @@ def _drifted(group: Group, wanted: GroupPlan) -> dict[str, tuple[str, ...]] | No
 
 
 def apply_identity(idp: IdentityProvider, plan: IdentityPlan) -> list[str]:
-    """Bring the workspace's groups to ``plan``; return what changed.
+    """Bring the workspace's groups to ``plan``; return what changed, as ``kind/name``
+    (``group/<path>``, ``member/<user>@<path>``, a leading ``-`` for a removal).
 
     Raises ``UnknownMember`` (after syncing everyone else), ``IdentityGroupConflict``, or
     the provider's errors.
@@ -93,7 +94,7 @@ def apply_identity(idp: IdentityProvider, plan: IdentityPlan) -> list[str]:
         for member in current[wanted.path]:
             if member.username not in wanted.members:
                 idp.remove_member(group, member.id)
-                changes.append(f"-member {member.username} of {wanted.path}")
+                changes.append(f"-member/{member.username}@{wanted.path}")
     if foreign:
         _claim(foreign[0], plan)  # raises, once every removal above is done
     if not plan.enabled:
@@ -103,7 +104,7 @@ def apply_identity(idp: IdentityProvider, plan: IdentityPlan) -> list[str]:
         workspace = _claim(_create(idp, plan, plan.workspace_group, None, changes), plan)
     elif attributes := _drifted(workspace, plan.workspace_group):
         idp.set_attributes(workspace, attributes)
-        changes.append(f"attributes of {workspace.path}")
+        changes.append(f"group-attributes/{workspace.path}")
     groups: dict[str, Group] = {}
     for wanted in plan.role_groups:
         group = existing.get(wanted.path)
@@ -111,7 +112,7 @@ def apply_identity(idp: IdentityProvider, plan: IdentityPlan) -> list[str]:
             group = _claim(_create(idp, plan, wanted, workspace, changes), plan)
         elif attributes := _drifted(group, wanted):
             idp.set_attributes(group, attributes)
-            changes.append(f"attributes of {group.path}")
+            changes.append(f"group-attributes/{group.path}")
         groups[wanted.path] = group
     # 3. Additions.
     unknown: list[str] = []
@@ -128,7 +129,7 @@ def apply_identity(idp: IdentityProvider, plan: IdentityPlan) -> list[str]:
                 unknown.append(user)
                 continue
             idp.add_member(groups[wanted.path], user_id)
-            changes.append(f"+member {user} of {wanted.path}")
+            changes.append(f"member/{user}@{wanted.path}")
     if unknown:
         raise UnknownMember(unknown, changes)
     return changes
@@ -145,7 +146,7 @@ def _create(
         root_path = f"/{plan.root}"
         parent = idp.group(root_path) or idp.create_group(None, plan.root, {})
     group = idp.create_group(parent, wanted.name, wanted.attributes)
-    changes.append(f"group {wanted.path}")
+    changes.append(f"group/{wanted.path}")
     return group
 
 
@@ -155,7 +156,7 @@ def teardown_identity(idp: IdentityProvider, root: str, workspace: str, uid: str
     group = idp.group(names.identity_group(root, workspace))
     if group is None or not _owned(group, uid):
         return []
-    return [f"deleted group {group.path}"] if idp.delete_group(group) else []
+    return [f"-group/{group.path}"] if idp.delete_group(group) else []
 
 
 class IdentitySync:
