@@ -274,9 +274,9 @@ def _rights_are_the_roles(ident: Stack, ns: str) -> None:
     bearer = {u: token(ident.keycloak, u, "kubernetes") for u in ("alice", "bob", "carol")}
     answers = {}
     for user, verb, resource in expected:
-        done = kubectl_with_token(
-            ident.kube, bearer[user], "auth", "can-i", verb, resource, "-n", ns
-        )
+        kind, _, sub = resource.partition("/")
+        question = ["auth", "can-i", verb, kind, "-n", ns] + (["--subresource", sub] if sub else [])
+        done = kubectl_with_token(ident.kube, bearer[user], *question)
         answers[(user, verb, resource)] = done.stdout.strip() == "yes"
     assert answers == expected
 
