@@ -8,22 +8,46 @@ server, MinIO and Trino.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 from keycloak import KeycloakOpenID
 from minio import Minio
+from minio.error import S3Error
 
 from devstack import stack
 from devstack.components import minio_oidc
 from devstack.paths import StackPaths
 from havre.external.identity import Attributes, Group, GroupMember, IdentityProvider
+from havre.external.keycloak import KeycloakIdentity
+from havre.kube.cluster import Cluster
+from tests.integration.helpers import kubectl
+from tests.integration.workspaces import WORKSPACE, condition
 
 _STS_NS = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/"}
+#: The operator's group root on the test platform.
+ROOT = "havre"
+#: How long the operator may take to act on a change (a loaded machine, a repair tick).
+REACT = 90.0
+
+
+@dataclass(frozen=True)
+class IdentityStack:
+    """The platform as the identity tests reach it: the API server (its address and CA),
+    Keycloak, MinIO trusting the realm, and the session's operator."""
+
+    kube: dict[str, Any]
+    keycloak: dict[str, Any]
+    minio: dict[str, Any]
+    cluster: Cluster
+    kubeconfig: str
+    paths: StackPaths
 
 
 def token(keycloak: dict[str, Any], user: str, client: str, password: str | None = None) -> str:
@@ -180,3 +204,53 @@ def group_tree(idp: IdentityProvider, path: str) -> dict[str, tuple[str, ...]]:
         tree[group.path] = tuple(m.username for m in idp.members(group))
         pending.extend(idp.children(group))
     return tree
+
+
+def operator_identity(keycloak: dict[str, Any]) -> KeycloakIdentity:
+    """Keycloak as the operator sees it (its own service-account client)."""
+    return KeycloakIdentity(
+        keycloak["url"],
+        keycloak["realm"],
+        keycloak["operator_client_id"],
+        keycloak["operator_client_secret"],
+        ca_file=keycloak["ca"],
+    )
+
+
+def set_members(ident: IdentityStack, name: str, members: list[dict[str, str]]) -> None:
+    patch = json.dumps({"spec": {"members": members}})
+    done = kubectl(ident.kubeconfig, "patch", "workspace", name, "--type=merge", "-p", patch)
+    assert done.returncode == 0, done.stderr
+
+
+def identity_is(
+    ident: IdentityStack, name: str, reason: str
+) -> Callable[[], dict[str, Any] | None]:
+    """A probe: the Workspace's Identity condition, for its current spec, with ``reason``."""
+
+    def probe() -> dict[str, Any] | None:
+        obj = ident.cluster.get(WORKSPACE, name)
+        cond = condition(obj, "Identity")
+        if obj is None or cond is None or cond["reason"] != reason:
+            return None
+        return cond if cond["observedGeneration"] == obj["metadata"]["generation"] else None
+
+    return probe
+
+
+def kubectl_reaches(ident: IdentityStack, user: str, namespace: str) -> bool:
+    """``user``'s own fresh token lists the pods of ``namespace``."""
+    done = kubectl_with_token(
+        ident.kube, token(ident.keycloak, user, "kubernetes"), "get", "pods", "-n", namespace
+    )
+    return done.returncode == 0
+
+
+def bucket_reaches(ident: IdentityStack, user: str, bucket: str) -> bool:
+    """``user``'s own fresh STS credentials list ``bucket``."""
+    try:
+        client = member_s3(ident.minio, ident.keycloak, user)
+        list(client.list_objects(bucket))
+    except (StsRefused, S3Error):
+        return False
+    return True
