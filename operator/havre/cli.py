@@ -1,7 +1,10 @@
-"""``havre``: the command line of a Havre platform's people, beginning with the data steward.
+"""``havre``: the command line of a Havre platform's people: the data steward, the approver,
+the admin.
 
-``havre realm setup`` (platform admin, ``cli_realm.py``) and ``havre workspace connect``
-(researcher, ``cli_workspace.py``) live in their own modules.
+``havre workspace requests|approve|reject`` are an approver's (``havre.cli_workspace``);
+``havre retained list|release|purge`` an admin's (``havre.cli_retained``).
+``havre realm setup`` (platform admin, ``havre.cli_realm``) and ``havre workspace connect``
+(researcher, ``havre.cli_connect``) live in their own modules.
 
     havre dataset publish-sample --dataset NAME --bucket B --prefix P --namespace snds \\
         --rows N --seed S
@@ -12,8 +15,9 @@ Trino catalog with ``iceberg.catalog.type=jdbc`` reads them. The bucket and the 
 must exist. Secrets never go on the command line (other users of the machine see it):
 
 - object store: ``HAVRE_STORAGE_URL``, ``HAVRE_STORAGE_ACCESS_KEY``,
-  ``HAVRE_STORAGE_SECRET_KEY`` (the operator's names);
-- catalog database: ``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGPASSWORD`` (libpq's names).
+  ``HAVRE_STORAGE_SECRET_KEY``, ``HAVRE_STORAGE_CA_FILE`` (the operator's names);
+- catalog database: ``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGPASSWORD``, and ``PGSSLMODE``
+  (default ``verify-full``), ``PGSSLROOTCERT`` (the platform CA) — libpq's names.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ import re
 import sys
 from collections.abc import Mapping
 
-from havre import cli_realm, cli_workspace
+from havre import cli_connect, cli_realm, cli_retained
 from havre.api import names
 from havre.api.model import NAME_PATTERN
+from havre.cli_workspace import CommandError, add_workspace_commands, run_workspace_command
 from havre.datasets.publish import (
     DEFAULT_REGION,
     CatalogDatabase,
@@ -36,10 +41,13 @@ from havre.datasets.publish import (
     publish_tables,
 )
 from havre.datasets.snds import generate_sample
+from havre.errors import HavreError
+from havre.retained import RetainedError
+from havre.settings import SettingsError
 
 _STORAGE = ("HAVRE_STORAGE_URL", "HAVRE_STORAGE_ACCESS_KEY", "HAVRE_STORAGE_SECRET_KEY")
 _DATABASE = ("PGHOST", "PGUSER", "PGPASSWORD")
-_DESCRIPTION = "The command line of a Havre platform's people, beginning with the data steward."
+_DESCRIPTION = "The command line of a Havre platform's people: data stewards and approvers."
 
 
 class UsageError(ValueError):
@@ -66,8 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--year", type=int, default=2023, help="year of care (default 2023)")
     sample.add_argument("--database", help="catalog database (default ds_<dataset>)")
     sample.add_argument("--region", default=DEFAULT_REGION, help="S3 signing region")
+    cli_connect.register(add_workspace_commands(groups))
+    cli_retained.add_parser(groups)
     cli_realm.register(groups)
-    cli_workspace.register(groups)
     return parser
 
 
@@ -93,12 +102,15 @@ def _connections(
         database=args.database or names.dataset_database(args.dataset),
         user=env["PGUSER"],
         password=env["PGPASSWORD"],
+        sslmode=env.get("PGSSLMODE") or "verify-full",
+        sslrootcert=env.get("PGSSLROOTCERT") or None,
     )
     store = S3Access(
         endpoint_url=url,
         access_key=env["HAVRE_STORAGE_ACCESS_KEY"],
         secret_key=env["HAVRE_STORAGE_SECRET_KEY"],
         region=args.region,
+        ca_file=env.get("HAVRE_STORAGE_CA_FILE") or None,
     )
     return database, store
 
@@ -126,21 +138,38 @@ def publish_sample(args: argparse.Namespace, env: Mapping[str, str]) -> None:
 
 
 def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    """Run ``havre``; 0 on success, 1 when publishing failed, 2 on a usage error."""
+    """Run ``havre``; 0 on success, 1 when publishing or the API server failed, 2 on a
+    usage error."""
     args = _parser().parse_args(argv)
     environ = os.environ if env is None else env
     try:
         if (args.group, args.action) == ("dataset", "publish-sample"):
             publish_sample(args, environ)
-        elif hasattr(args, "run"):
+        elif hasattr(args, "run"):  # commands registered by their own module
             code: int = args.run(args, environ)
             return code
-    except (UsageError, cli_realm.RealmUsageError, cli_workspace.ConnectUsageError) as exc:
+        elif args.group == "workspace":
+            print(run_workspace_command(args))
+        elif args.group == "retained":
+            return cli_retained.run(args, environ)
+    except CommandError as exc:
+        print(f"havre: {exc}", file=sys.stderr)
+        return 1
+    except (
+        UsageError,
+        RetainedError,
+        SettingsError,
+        cli_realm.RealmUsageError,
+        cli_connect.ConnectUsageError,
+    ) as exc:
         print(f"havre: {exc}", file=sys.stderr)
         return 2
     except PublishError as exc:
         print(f"havre: {exc.reason}: {exc}", file=sys.stderr)
         return 2 if exc.reason == "InvalidSpec" else 1
+    except HavreError as exc:
+        print(f"havre: {exc.reason}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

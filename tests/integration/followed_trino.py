@@ -2,8 +2,10 @@
 template changes — what the Deployment does by itself once Trino runs as pods.
 
 Until the node joins the devstack, ``devstack.trino_local`` runs the rendered Deployments as
-local processes; a change of members changes the coordinator's config checksum (its group
-file), and ``follow`` then restarts it from the new objects, as the roll would. Switching to
+local processes; ``follow`` restarts them from the new objects when the coordinator's config
+checksum changes, as the roll would, and otherwise writes the access ConfigMap's files
+(the group file: a change of members) where the running coordinator reads them, as the
+kubelet would. Switching to
 pods: make ``follow`` wait for the Deployment's rollout and ``port`` the Service's.
 """
 
@@ -23,6 +25,7 @@ from havre.pipeline.render.trino_workloads import CHECKSUM_ANNOTATION
 from tests.integration.helpers import free_port
 from tests.integration.identity import token
 
+ACCESS = "trino-access"  # the ConfigMap holding group.txt and the access rules
 KINDS = [by_name(k) for k in ("ConfigMap", "Secret", "Deployment", "Service")]
 
 
@@ -57,10 +60,26 @@ class FollowedTrino:
         annotations = coordinator["spec"]["template"]["metadata"].get("annotations", {})
         return objects, annotations.get(CHECKSUM_ANNOTATION)
 
+    def _project(self, objects: list[dict[str, Any]]) -> None:
+        """Write the access ConfigMap's files where the running coordinator reads them, as
+        the kubelet updates a mounted ConfigMap (Trino re-reads its group file by itself)."""
+        access = next(
+            (o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == ACCESS),
+            None,
+        )
+        if access is None or self.local is None:
+            return
+        for key, text in (access.get("data") or {}).items():
+            for path in self.local.nodes[0].root.rglob(key):
+                if path.read_text() != text:
+                    path.write_text(text)
+
     def follow(self) -> bool:
-        """Start, or restart when the coordinator's configuration changed; True if it did."""
+        """Start, or restart when the coordinator's configuration changed (True), else
+        bring the running coordinator the access files as they are now."""
         objects, checksum = self._objects()
         if checksum is None or (self.local is not None and checksum == self.checksum):
+            self._project(objects)
             return False
         self.stop()
         workers = [o for o in objects if o["metadata"]["name"] == "trino-worker"]

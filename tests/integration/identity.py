@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+import urllib3
 from keycloak import KeycloakOpenID
 from minio import Minio
+from minio.credentials.providers import StaticProvider
 from minio.error import S3Error
 
 from devstack import stack
@@ -78,6 +80,7 @@ def sts_credentials(minio: dict[str, Any], web_token: str) -> dict[str, str]:
             "WebIdentityToken": web_token,
         },
         timeout=15,
+        verify=minio["ca"],
     )
     if response.status_code != 200:
         raise StsRefused(f"HTTP {response.status_code}: {response.text[:300]}")
@@ -88,13 +91,16 @@ def sts_credentials(minio: dict[str, Any], web_token: str) -> dict[str, str]:
 
 
 def sts_client(minio: dict[str, Any], credentials: dict[str, str]) -> Minio:
-    return Minio(
-        minio["endpoint"],
-        access_key=credentials["AccessKeyId"],
-        secret_key=credentials["SecretAccessKey"],
-        session_token=credentials["SessionToken"],
-        secure=False,
+    """An S3 client with temporary credentials, verifying MinIO with the stack CA."""
+    http = urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=10, read=30),
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=minio["ca"],
     )
+    provider = StaticProvider(
+        credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
+    )
+    return Minio(minio["endpoint"], credentials=provider, secure=True, http_client=http)
 
 
 def member_s3(minio: dict[str, Any], keycloak: dict[str, Any], user: str) -> Minio:

@@ -5,6 +5,7 @@ Keycloak outage, during which removals still take effect and after which all hea
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 import time
@@ -15,7 +16,8 @@ import pytest
 from devstack import stack
 from havre.external.identity import IdentityProviderUnavailable
 from havre.external.minio import MinioStore
-from havre.pipeline.identity import IdentitySync, apply_identity
+from havre.pipeline.apply_identity import provision_identity, revoke_identity
+from havre.pipeline.identity_sync import IdentitySync
 from havre.pipeline.render.identity import render_identity_plan
 from havre.pipeline.validate import validate_workspace
 from tests.integration.helpers import kubectl, wait_for
@@ -68,8 +70,12 @@ def test_unknown_member_is_named_and_the_others_keep_their_access(
     set_members(ident, a, [*viewer, {"user": ghost, "role": "analyst"}])
     cond = wait_for("Identity UnknownMember", identity_is(ident, a, "UnknownMember"), timeout=REACT)
     assert cond["status"] == "False" and ghost in cond["message"]
-    ready = condition(ident.cluster.get(WORKSPACE, a))
-    assert ready is not None and ready["status"] == "True", ready  # degrades only itself
+    obj = ident.cluster.get(WORKSPACE, a)
+    ready = condition(obj)
+    assert ready is not None and ready["reason"] == "UnknownMember", ready  # visibly
+    for part in ("Namespace", "Storage", "Catalog"):  # ...and only itself
+        held = condition(obj, part)
+        assert held is not None and held["status"] == "True", held
     assert kubectl_reaches(ident, "alice", f"ws-{a}")
     assert bucket_reaches(ident, "carol", f"ws-{a}")
     tree = group_tree(operator_identity(ident.keycloak), f"/{ROOT}/{a}")
@@ -90,16 +96,21 @@ def test_reconciling_again_changes_nothing_in_keycloak(ident: IdentityStack, tea
     obj = ident.cluster.get(WORKSPACE, a)
     assert obj is not None
     valid = validate_workspace(a, obj["spec"], dt.datetime.now(dt.UTC))
-    plan = render_identity_plan(valid, obj["metadata"]["uid"], ROOT)
+    plan = render_identity_plan(dataclasses.replace(valid, uid=obj["metadata"]["uid"]), ROOT)
     counting = CountingIdentity(plain)
     for _ in range(2):
-        assert apply_identity(counting, plan) == []
+        changes: list[str] = []
+        provision_identity(counting, plan, revoke_identity(counting, plan, changes), changes)
+        assert changes == []
     assert counting.writes == 0, counting.calls
     after = group_tree(plain, f"/{ROOT}/{a}")
     assert after == before
     # The operator's memo: the same plan again costs Keycloak nothing until the resync.
     sync = IdentitySync(CountingIdentity(plain), resync_seconds=60)
-    assert sync.apply(plan) == [] and sync.apply(plan) == []
+    for _ in range(2):
+        changes = []
+        sync.provision(plan, sync.revoke(plan, changes), changes)
+        assert changes == []
     assert isinstance(sync.provider, CountingIdentity)
     assert sum(sync.provider.calls.values()) == sum(counting.calls.values()) // 2
     memberships = sum(len(m) for m in after.values())
@@ -119,7 +130,8 @@ def test_deleted_workspace_takes_its_groups_and_member_policies_along(ident: Ide
         ident.minio["endpoint"],
         ident.minio["access_key"],
         ident.minio["secret_key"],
-        secure=False,
+        secure=True,
+        ca_file=ident.minio["ca"],
     )
     assert store.policy_document(f"havre-ws-{name}--owner") is not None
     kubectl(ident.kubeconfig, "delete", "workspace", name, "--wait=false")

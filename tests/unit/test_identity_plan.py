@@ -11,16 +11,18 @@ from havre.pipeline.render.identity import (
     STORAGE_POLICY_ATTRIBUTE,
     WORKSPACE_UID_ATTRIBUTE,
     access_holders,
+    render_identity_lockdown,
     render_identity_plan,
 )
 from havre.pipeline.render.trino_access import render_group_file
-from havre.pipeline.validate import ValidWorkspace
+from havre.pipeline.validate import ValidWorkspace, validate_workspace
+from tests.unit.conftest import NOW, load_example
 
 UID = "0f1e2d3c-0000-4000-8000-000000000001"
 
 
 def test_groups_are_full_paths_per_workspace_and_role(cardio: ValidWorkspace) -> None:
-    plan = render_identity_plan(cardio, UID, "havre")
+    plan = render_identity_plan(dataclasses.replace(cardio, uid=UID), "havre")
     assert plan.workspace_group.path == "/havre/cardio"
     assert [g.path for g in plan.role_groups] == [
         "/havre/cardio/owner",
@@ -38,7 +40,7 @@ def test_groups_are_full_paths_per_workspace_and_role(cardio: ValidWorkspace) ->
 def test_every_group_carries_the_workspace_uid_and_roles_their_storage_policy(
     cardio: ValidWorkspace,
 ) -> None:
-    plan = render_identity_plan(cardio, UID, "havre")
+    plan = render_identity_plan(dataclasses.replace(cardio, uid=UID), "havre")
     for group in (plan.workspace_group, *plan.role_groups):
         assert group.attributes[WORKSPACE_UID_ATTRIBUTE] == (UID,)
     assert STORAGE_POLICY_ATTRIBUTE not in plan.workspace_group.attributes
@@ -53,7 +55,7 @@ def test_suspended_or_expired_workspace_groups_hold_nobody(cardio: ValidWorkspac
     suspended = dataclasses.replace(cardio, spec=cardio.spec.model_copy(update={"suspended": True}))
     expired = dataclasses.replace(cardio, expired=True)
     for ws in (suspended, expired):
-        plan = render_identity_plan(ws, UID, "havre")
+        plan = render_identity_plan(ws, "havre")
         assert not plan.enabled
         assert all(g.members == () for g in plan.role_groups)
         assert render_group_file(ws) == ""
@@ -75,3 +77,17 @@ def test_member_policy_names_never_collide_with_another_workspace() -> None:
     member = {names.member_storage_policy(w, r.value) for w in ("a", "a-owner") for r in Role}
     assert not taken & member
     assert len(member) == 2 * len(Role)
+
+
+def test_a_withdrawn_or_pending_approval_holds_nobody() -> None:
+    spec = load_example("cardio")["spec"]
+    for approval in ({"decision": "Rejected", "by": "oidc:carla"}, None):
+        ws = validate_workspace("cardio", {**spec, "approval": approval}, NOW)
+        plan = render_identity_plan(ws, "havre")
+        assert not plan.enabled and plan.usernames == ()
+
+
+def test_an_unreadable_workspace_groups_hold_nobody_and_keep_their_uid() -> None:
+    plan = render_identity_lockdown("cardio", UID, "havre")
+    assert not plan.enabled and plan.usernames == ()
+    assert plan.workspace_group.attributes[WORKSPACE_UID_ATTRIBUTE] == (UID,)

@@ -8,8 +8,7 @@ from typing import Any
 
 from havre.api.model import Role
 from havre.pipeline.render.member_storage import USERNAME_KEY, render_member_policies
-from havre.pipeline.render.storage import render_storage_plan
-from havre.pipeline.render.storage_policy import DatasetLocation, render_storage_policy
+from havre.pipeline.render.objectstore_policy import DatasetLocation, render_objectstore_policy
 from havre.pipeline.validate import ValidWorkspace
 
 SNDS = DatasetLocation("havre-datasets", "snds/v1")
@@ -44,7 +43,7 @@ def test_datasets_are_read_only_and_follow_the_grants(cardio: ValidWorkspace) ->
     revoked = _by_role(cardio)[Role.ANALYST]
     assert not any("havre-datasets" in r for s in revoked["Statement"] for r in s["Resource"])
     # The same dataset statements as the workspace's own policy.
-    workspace = render_storage_policy("ws-cardio", [SNDS])["Statement"]
+    workspace = render_objectstore_policy("ws-cardio", [SNDS])["Statement"]
     member = [
         {k: v for k, v in s.items() if k != "Condition"} | _prefix_only(s)
         for s in granted["Statement"]
@@ -72,11 +71,7 @@ def test_roles_without_members_and_suspended_workspaces_have_no_policy(
     assert all(d is None for d in _by_role(suspended).values())
 
 
-def test_storage_plan_carries_member_policies_only_when_asked(cardio: ValidWorkspace) -> None:
-    assert render_storage_plan(cardio, (SNDS,), "s" * 40).member_policies == ()
-    plan = render_storage_plan(cardio, (SNDS,), "s" * 40, member_policies=True)
-    assert [p.name for p in plan.member_policies] == [
-        "havre-ws-cardio--owner",
-        "havre-ws-cardio--analyst",
-        "havre-ws-cardio--viewer",
-    ]
+def test_member_policies_record_the_workspace_uid(cardio: ValidWorkspace) -> None:
+    ws = dataclasses.replace(cardio, uid="u-1")
+    for policy in render_member_policies(ws, (SNDS,)):
+        assert policy.document is not None and policy.document["ID"] == "havre.io/workspace-uid=u-1"

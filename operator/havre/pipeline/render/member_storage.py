@@ -28,10 +28,11 @@ from typing import Any
 from havre.api import names
 from havre.api.model import Role
 from havre.pipeline.render.identity import access_holders
-from havre.pipeline.render.storage_policy import (
+from havre.pipeline.render.objectstore_policy import (
     POLICY_VERSION,
     DatasetLocation,
-    render_storage_policy,
+    owner_id,
+    render_objectstore_policy,
 )
 from havre.pipeline.validate import ValidWorkspace
 
@@ -60,13 +61,18 @@ def _read_only(statement: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_member_policy(
-    bucket: str, datasets: Iterable[DatasetLocation], role: Role, users: Iterable[str]
+    bucket: str,
+    datasets: Iterable[DatasetLocation],
+    role: Role,
+    users: Iterable[str],
+    owner: str = "",
 ) -> dict[str, Any]:
-    """The policy of ``role`` for exactly ``users`` (non-empty)."""
+    """The policy of ``role`` for exactly ``users`` (non-empty), recording the ``owner``
+    Workspace UID in its ``ID`` like the workspace's own policy."""
     allowed = sorted(set(users))
     if not allowed:
         raise ValueError("a member policy needs at least one user")
-    base = render_storage_policy(bucket, datasets)
+    base = render_objectstore_policy(bucket, datasets)
     statements = []
     for statement in copy.deepcopy(base["Statement"]):
         if role is Role.VIEWER and statement["Sid"] in _WORKSPACE_SIDS:
@@ -74,7 +80,8 @@ def render_member_policy(
         conditions = statement.setdefault("Condition", {})
         conditions.setdefault("StringEquals", {})[USERNAME_KEY] = allowed
         statements.append(statement)
-    return {"Version": POLICY_VERSION, "Statement": statements}
+    document: dict[str, Any] = {"Version": POLICY_VERSION, "Statement": statements}
+    return {"ID": owner_id(owner), **document} if owner else document
 
 
 def render_member_policies(
@@ -88,9 +95,17 @@ def render_member_policies(
         MemberPolicy(
             name=names.member_storage_policy(ws.name, role.value),
             role=role,
-            document=render_member_policy(bucket, datasets, role, holders[role])
+            document=render_member_policy(bucket, datasets, role, holders[role], ws.uid)
             if holders[role]
             else None,
         )
+        for role in Role
+    )
+
+
+def render_member_lockdown(workspace: str) -> tuple[MemberPolicy, ...]:
+    """Every role's policy removed: for a workspace whose spec cannot be read."""
+    return tuple(
+        MemberPolicy(names.member_storage_policy(workspace, role.value), role, None)
         for role in Role
     )
