@@ -9,10 +9,13 @@ server, MinIO and Trino.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +62,9 @@ def token(keycloak: dict[str, Any], user: str, client: str, password: str | None
         realm_name=keycloak["realm"],
         client_id=client,
         verify=keycloak["ca"],
-        timeout=10,
+        # Generous: a request given up and sent again while Keycloak still hashes the first
+        # one's password is a concurrent login, which its brute-force protection refuses.
+        timeout=90,
     )
     access: str = openid.token(user, password or keycloak["users"][user])["access_token"]
     return access
@@ -126,6 +131,20 @@ def kubectl_with_token(
         timeout=60,
         check=False,
     )
+
+
+@contextmanager
+def keycloak_frozen(paths: StackPaths) -> Iterator[None]:
+    """Keycloak stopped in place (SIGSTOP of its process group, SIGCONT after): it accepts
+    connections and answers nothing, the worst kind of outage for its clients, and it is
+    back at once, without a JVM's start."""
+    pid = stack.load("keycloak", paths).running_pid()
+    assert pid is not None, "Keycloak does not run"
+    os.killpg(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.killpg(pid, signal.SIGCONT)
 
 
 def ensure_minio_openid(paths: StackPaths) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import requests
 from keycloak import KeycloakAdmin, KeycloakConnectionError, KeycloakError
 
 from havre.external.identity import (
@@ -50,6 +51,12 @@ def translated(endpoint: str, action: str) -> Iterator[None]:
             ) from exc
         raise IdentityProviderRejected(
             f"identity provider {endpoint} refused a request while {action}: HTTP {status}"
+        ) from exc
+    except (requests.RequestException, OSError) as exc:
+        # A transport failure python-keycloak let through (its token refresh, a reset
+        # connection): still "no answer", never an unexpected crash of the reconcile.
+        raise IdentityProviderUnavailable(
+            f"identity provider {endpoint} unavailable while {action}: {type(exc).__name__}"
         ) from exc
 
 
