@@ -16,6 +16,7 @@ import pytest
 
 from havre.external.identity import IdentityProviderUnavailable
 from havre.external.minio import MinioStore
+from havre.kube.kinds import by_name
 from havre.pipeline.apply_identity import provision_identity, revoke_identity
 from havre.pipeline.identity_sync import IdentitySync
 from havre.pipeline.render.identity import render_identity_plan
@@ -51,6 +52,7 @@ from tests.integration.workspaces import (
 
 pytestmark = pytest.mark.integration
 ROLES = ("analyst", "owner", "viewer")
+CONFIG_MAP = by_name("ConfigMap")
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +180,7 @@ def test_group_of_another_workspace_uid_is_never_adopted(ident: IdentityStack) -
         plain.delete_group(stale)
 
 
-def test_withdrawn_approval_empties_the_groups_and_closes_every_path_but_keeps_data(
+def test_withdrawn_approval_empties_the_groups_closes_storage_and_trino_keeps_data(
     ident: IdentityStack, team: str
 ) -> None:
     a, ns = team, f"ws-{team}"
@@ -193,20 +195,37 @@ def test_withdrawn_approval_empties_the_groups_and_closes_every_path_but_keeps_d
         tree = group_tree(operator_identity(ident.keycloak), f"/{ROOT}/{a}")
         assert sorted(tree) == [f"/{ROOT}/{a}", *(f"/{ROOT}/{a}/{r}" for r in ROLES)]
         assert all(members == () for members in tree.values()), tree
-        wait_for(
-            "every path of the members to close",
-            lambda: (
-                not kubectl_reaches(ident, "alice", ns)
-                and denied(lambda: read(carol_s3, ns, "results/cohort.csv"))
-                and not bucket_reaches(ident, "alice", ns)
-            ),
-            timeout=REACT,
-        )
+        seen: dict[str, bool] = {}
+
+        def closed() -> bool:
+            seen["trino's group file"] = group_file(ident, a) == ""
+            seen["carol's issued credentials"] = denied(
+                lambda: read(carol_s3, ns, "results/cohort.csv")
+            )
+            seen["alice's new credentials"] = not bucket_reaches(ident, "alice", ns)
+            return all(seen.values())
+
+        try:
+            wait_for("the members' data paths to close", closed, timeout=REACT, interval=1)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; closed: {seen}") from None
         assert read(root_client(ident.minio), ns, "results/cohort.csv") == b"id\n1\n"
     finally:
         approve(ident.kubeconfig, a)
-    wait_for("access back", lambda: kubectl_reaches(ident, "alice", ns), timeout=REACT)
-    assert bucket_reaches(ident, "carol", ns)
+    wait_for(
+        "access back",
+        lambda: "carol" in group_file(ident, a) and bucket_reaches(ident, "carol", ns),
+        timeout=REACT,
+        interval=1,
+    )
+
+
+def group_file(ident: IdentityStack, workspace: str) -> str:
+    """Trino's group file as the workspace's ConfigMap holds it."""
+    found = ident.cluster.get(CONFIG_MAP, "trino-access", f"ws-{workspace}")
+    assert found is not None
+    text: str = found["data"]["group.txt"]
+    return text
 
 
 def test_keycloak_outage_is_reported_never_delays_removals_and_heals_by_itself(
