@@ -90,6 +90,7 @@ class FollowedTrino:
             root=self.state / "trino-rendered" / self.workspace,
             state=self.state,
             ports=[free_port() for _ in range(count)],
+            timeout=600,  # a JVM's start on a loaded 2-core machine
         )
         self.checksum = checksum
         self.rolls += 1

@@ -15,6 +15,7 @@ import textwrap
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import trino
@@ -36,7 +37,7 @@ from tests.integration.identity import (
     token,
 )
 from tests.integration.storage import denied, put, read, root_client
-from tests.integration.workspaces import apply, unique, wait_ready, workspace
+from tests.integration.workspaces import WORKSPACE, apply, unique, wait_ready, workspace
 from tests.integration.workspaces import dataset as dataset_manifest
 from tests.integration.workspaces import grant as grant_manifest
 
@@ -68,7 +69,6 @@ def spaces(ident: IdentityStack) -> Iterator[Spaces]:
     for ds in (granted, not_granted):
         put(root, DATASET_BUCKET, f"{ds}/part-0.csv", f"rows of {ds}\n".encode())
         apply(ident.kubeconfig, dataset_manifest(ds, DATASET_BUCKET, ds))
-    apply(ident.kubeconfig, grant_manifest(f"{a}-grant", a, granted))
     size = {"workers": 0, "cpu": "1", "memory": "2Gi", "storage": "1Gi"}
     apply(
         ident.kubeconfig,
@@ -78,6 +78,13 @@ def spaces(ident: IdentityStack) -> Iterator[Spaces]:
     for name in (a, b):
         wait_ready(ident.cluster, name, timeout=REACT)
         wait_for(f"{name}'s groups", identity_is(ident, name, "Synchronized"), timeout=REACT)
+    # A grant binds to the workspace it finds when made: after the workspace, never before.
+    apply(ident.kubeconfig, grant_manifest(f"{a}-grant", a, granted))
+    wait_for(
+        "the grant in force",
+        lambda: [g["dataset"] for g in _status(ident, a).get("grants", [])] == [granted],
+        timeout=REACT,
+    )
     put(root, f"ws-{b}", "private.csv", b"b's results")
     yield Spaces(a, b, granted, not_granted)
     for name in (a, b):
@@ -85,6 +92,12 @@ def spaces(ident: IdentityStack) -> Iterator[Spaces]:
     kubectl(ident.kubeconfig, "delete", "datasetgrant", f"{a}-grant", "--ignore-not-found")
     for ds in (granted, not_granted):
         kubectl(ident.kubeconfig, "delete", "dataset", ds, "--ignore-not-found")
+
+
+def _status(ident: IdentityStack, name: str) -> dict[str, Any]:
+    obj = ident.cluster.get(WORKSPACE, name)
+    status: dict[str, Any] = (obj or {}).get("status") or {}
+    return status
 
 
 def _trino_reaches(ident: IdentityStack, engine: FollowedTrino, user: str) -> bool:
@@ -129,7 +142,7 @@ def test_added_member_reaches_trino_storage_and_kubectl_and_loses_all_three_when
                 "storage (STS)": lambda: bucket_reaches(ident, "bob", ns),
                 "trino": lambda: _trino_reaches(ident, engine, "bob"),
             },
-            timeout=REACT + 300,  # Trino's start (the coordinator's roll) is in it
+            timeout=REACT + 600,  # Trino's start is in it
         )
         _rights_are_the_roles(ident, ns)
         _connect_recipe_works(ident, a, engine)
@@ -150,7 +163,7 @@ def test_added_member_reaches_trino_storage_and_kubectl_and_loses_all_three_when
                 ),
                 "trino": lambda: not _trino_reaches(ident, engine, "bob"),
             },
-            timeout=REACT + 300,
+            timeout=REACT + 600,
         )
         # The other members were never disturbed.
         assert kubectl_reaches(ident, "carol", ns)
