@@ -9,6 +9,7 @@ from pathlib import Path
 
 import kopf
 
+from havre.errors import HavreError
 from havre.external.catalogdb import CatalogDatabase
 from havre.external.minio import MinioStore
 from havre.external.objectstore import ObjectStore
@@ -16,6 +17,7 @@ from havre.external.postgres import PostgresCatalogs
 from havre.handlers import Context
 from havre.kube.cluster import Cluster
 from havre.main import register
+from havre.peering import ensure_peering, start_priority
 from havre.pipeline.reconcile import Platform
 from havre.settings import Settings, SettingsError, load_settings
 
@@ -55,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="havre-operator", description=__doc__)
     parser.add_argument("--kubeconfig", default=os.environ.get("KUBECONFIG"))
     parser.add_argument("--liveness", help="e.g. http://0.0.0.0:8080/healthz")
+    parser.add_argument(
+        "--peering",
+        metavar="NAME",
+        help="act only while no older replica with the same ClusterKopfPeering NAME is "
+        "alive (several replicas in a cluster); default: standalone",
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     try:
@@ -62,8 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"havre-operator: {exc}", file=sys.stderr)
         return 2
+    cluster = Cluster.from_kubeconfig(args.kubeconfig)
+    if args.peering:
+        try:
+            ensure_peering(cluster, args.peering)
+        except HavreError as exc:
+            print(f"havre-operator: peering {args.peering}: {exc.reason}: {exc}", file=sys.stderr)
+            return 1
     platform = Platform(
-        cluster=Cluster.from_kubeconfig(args.kubeconfig),
+        cluster=cluster,
         settings=settings,
         store=object_store(settings),
         catalogs=catalog_database(settings),
@@ -73,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     kopf.configure(verbose=args.verbose)
     kopf.run(
         clusterwide=True,
-        standalone=True,
+        standalone=not args.peering,
+        peering_name=args.peering,
+        priority=start_priority() if args.peering else 0,
         liveness_endpoint=args.liveness,
         memo=kopf.Memo(ctx=Context(platform=platform)),
     )

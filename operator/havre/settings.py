@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -114,6 +114,55 @@ class TrinoSettings(BaseModel):
     )
 
 
+class AccessSettings(BaseModel):
+    """How researchers outside the cluster reach their workspace's Trino: a route per
+    workspace with TLS passed through to Trino (which holds the certificate), or nothing
+    (``kubectl port-forward`` only)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    route: Literal["none", "tlsroute", "ingress"] = Field(
+        default="none",
+        description="none; tlsroute (Gateway API TLSRoute, passthrough); ingress (an "
+        "Ingress whose controller passes TLS through, e.g. through its annotations).",
+    )
+    hostname: str | None = Field(
+        default=None,
+        pattern=r"^(?:[a-z0-9-]|\{workspace\})+(?:\.(?:[a-z0-9-]|\{workspace\})+)+$",
+        description="Host name of a workspace's Trino, {workspace} replaced, e.g. "
+        "{workspace}.trino.havre.example; also put into its certificate.",
+    )
+    gateway: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9-]+/[a-z0-9.-]+$",
+        description="namespace/name of the Gateway a TLSRoute attaches to.",
+    )
+    gateway_listener: str | None = Field(
+        default=None, description="The Gateway listener (sectionName) for TLS passthrough."
+    )
+    ingress_class: str | None = Field(default=None, description="ingressClassName.")
+    ingress_annotations: dict[str, str] = Field(
+        default_factory=dict,
+        description="Annotations of each Ingress, e.g. the controller's TLS-passthrough one.",
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> AccessSettings:
+        if self.route != "none" and self.hostname is None:
+            raise ValueError(f"route {self.route} needs a hostname")
+        if self.hostname is not None and "{workspace}" not in self.hostname:
+            raise ValueError("hostname must contain {workspace}: each workspace has its own")
+        if self.route == "tlsroute" and self.gateway is None:
+            raise ValueError("route tlsroute needs gateway (namespace/name)")
+        return self
+
+    def host(self, workspace: str) -> str | None:
+        """The workspace's host name, or None without a route."""
+        if self.route == "none" or self.hostname is None:
+            return None
+        return self.hostname.replace("{workspace}", workspace)
+
+
 class Settings(BaseModel):
     """Everything the operator needs to know about the platform it runs on."""
 
@@ -130,6 +179,10 @@ class Settings(BaseModel):
     )
     trino: TrinoSettings | None = Field(
         default=None, description="Per-workspace Trino; no query engine without it."
+    )
+    access: AccessSettings = Field(
+        default_factory=AccessSettings,
+        description="Routes to each workspace's Trino from outside the cluster.",
     )
 
     @model_validator(mode="after")
@@ -188,6 +241,13 @@ _TRINO_ENV = {
     "HAVRE_TRINO_TLS_CA_SECRET": "tls_ca_secret",
     "HAVRE_TRINO_CERT_MANAGER_ISSUER": "cert_manager_issuer",
 }
+_ACCESS_ENV = {
+    "HAVRE_ACCESS_ROUTE": "route",
+    "HAVRE_ACCESS_HOSTNAME": "hostname",
+    "HAVRE_ACCESS_GATEWAY": "gateway",
+    "HAVRE_ACCESS_GATEWAY_LISTENER": "gateway_listener",
+    "HAVRE_ACCESS_INGRESS_CLASS": "ingress_class",
+}
 _ENDPOINT_ENV = {
     "HAVRE_OBJECT_STORE": "object_store",
     "HAVRE_CATALOG_DATABASE": "catalog_database",
@@ -237,6 +297,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         trino["extra_dns_names"] = [n for n in env["HAVRE_TRINO_EXTRA_DNS_NAMES"].split(",") if n]
     if trino:
         raw["trino"] = {**raw.get("trino", {}), **trino}
+    access = {key: env[var] for var, key in _ACCESS_ENV.items() if var in env}
+    if access:
+        raw["access"] = {**raw.get("access", {}), **access}
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

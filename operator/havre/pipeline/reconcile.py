@@ -17,6 +17,7 @@ from havre.errors import HavreError
 from havre.external.catalogdb import CatalogDatabase
 from havre.external.objectstore import ObjectStore
 from havre.kube.cluster import Cluster
+from havre.pipeline.access import apply_access_route
 from havre.pipeline.apply import ApplyReport, Owner, apply_workspace
 from havre.pipeline.catalog import apply_catalog
 from havre.pipeline.dereference import (
@@ -33,6 +34,7 @@ from havre.pipeline.query_engine import (
     trino_platform,
     workspace_certificate,
 )
+from havre.pipeline.render.access_route import external_url, render_access_route
 from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET, render_secret
 from havre.pipeline.render.storage import render_storage_plan, render_storage_secret
 from havre.pipeline.render.storage_policy import DatasetLocation
@@ -174,11 +176,16 @@ def _provision(
     ):
         return
 
+    owner = Owner(API_VERSION, "Workspace", ws.name, uid)
+    routes = (
+        render_access_route(ws, settings.access, settings.trino_port)
+        if settings.trino is not None
+        else []
+    )
+
     def apply_cluster() -> list[str]:
-        run.report = apply_workspace(
-            platform.cluster, Owner(API_VERSION, "Workspace", ws.name, uid), manifests
-        )
-        return []
+        run.report = apply_workspace(platform.cluster, owner, manifests)
+        return apply_access_route(platform.cluster, owner, settings.access, routes)
 
     namespace_ok = run.step(
         "Namespace",
@@ -257,6 +264,8 @@ def _add_query_engine(
         )
     )
     run.extra.setdefault("endpoints", {})["trino"] = endpoint(engine, ws.name)
+    if outside := external_url(settings.access, ws.name):
+        run.extra["endpoints"]["trinoExternal"] = outside
     return True
 
 
