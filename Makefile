@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 SRC    := $(wildcard operator/havre devstack/devstack tests bench)
 
-.PHONY: help bench crds venv lint format typecheck unit integration test stack-up stack-status stack-down demo clean
+.PHONY: help bench crds chart venv lint format typecheck unit integration test stack-up stack-status stack-down demo clean
 
 help:
 	@echo "make demo          the whole platform on this machine, ending with a researcher's query"
@@ -51,6 +51,13 @@ bench: $(STAMP)
 
 crds: $(STAMP)
 	$(PY) -m havre.api.crdgen crds
+	$(MAKE) chart
+
+# The chart's copy of crds/ (CRDs, personas, admission policies, operator rules); a unit
+# test fails when the copy differs from crds/.
+chart:
+	rm -f charts/havre/files/crds/*.yaml
+	cp crds/*.yaml charts/havre/files/crds/
 
 stack-up: $(STAMP)
 	$(PY) -m devstack up
