@@ -8,6 +8,7 @@ each file loses its ``$id`` and refers to ``_definitions.json`` beside it.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,7 +21,7 @@ _WHEEL_REF = "/api/_definitions.json#"
 
 def wheel_schemas() -> Path:
     """The strict schemas of ``KUBE_SCHEMA_VERSION`` inside the installed wheel."""
-    import kubernetes_validate  # noqa: PLC0415 - only the tool component needs it
+    import kubernetes_validate
 
     root = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
     folder = root / f"{KUBE_SCHEMA_VERSION}-local-strict"
