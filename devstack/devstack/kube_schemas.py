@@ -8,7 +8,6 @@ each file loses its ``$id`` and refers to ``_definitions.json`` beside it.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterable
 from pathlib import Path
