@@ -8,6 +8,7 @@ each file loses its ``$id`` and refers to ``_definitions.json`` beside it.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,9 +21,10 @@ _WHEEL_REF = "/api/_definitions.json#"
 
 def wheel_schemas() -> Path:
     """The strict schemas of ``KUBE_SCHEMA_VERSION`` inside the installed wheel."""
-    import kubernetes_validate
-
-    root = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("the kubernetes-validate package is not installed")
+    root = Path(spec.origin).parent / "kubernetes-json-schema"
     folder = root / f"{KUBE_SCHEMA_VERSION}-local-strict"
     if not folder.is_dir():
         raise FileNotFoundError(f"kubernetes-validate has no {folder.name} schemas")
