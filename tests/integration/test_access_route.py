@@ -14,6 +14,7 @@ from cryptography import x509
 from devstack.havre_setup import operator_environment
 from devstack.paths import StackPaths
 from havre.kube.kinds import KINDS, by_name
+from havre.pipeline.render.trino_workloads import TLS_SECRET
 from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, kubectl, wait_for
 from tests.integration.workspaces import apply, delete, unique, wait_ready, workspace
@@ -49,7 +50,7 @@ def routed_operator(
 
 
 def _certificate_names(kube: Kube, namespace: str) -> list[str]:
-    secret = kube.cluster.get(by_name("Secret"), "trino-tls", namespace)
+    secret = kube.cluster.get(by_name("Secret"), TLS_SECRET, namespace)
     assert secret is not None
     pem = base64.b64decode(secret["data"]["tls-combined.pem"])
     cert = x509.load_pem_x509_certificates(pem)[0]
