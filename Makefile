@@ -63,8 +63,9 @@ operator-requirements:
 # The chart's copy of crds/ (CRDs, personas, admission policies, operator rules); a unit
 # test fails when the copy differs from crds/.
 chart:
-	rm -f charts/havre/files/crds/*.yaml
+	rm -rf charts/havre/files/crds && mkdir -p charts/havre/files/crds
 	cp crds/*.yaml charts/havre/files/crds/
+	if [ -d crds/defaults ]; then cp -r crds/defaults charts/havre/files/crds/; fi
 
 stack-up: $(STAMP)
 	$(PY) -m devstack up

@@ -60,7 +60,7 @@ app.kubernetes.io/component: operator
 JSON list. The chart never edits these files: templates pick objects by kind. */}}
 {{- define "havre.sourceObjects" -}}
 {{- $objects := list -}}
-{{- range $path, $_ := .Files.Glob "files/crds/*.yaml" -}}
+{{- range $path, $_ := .Files.Glob "files/crds/{*.yaml,defaults/*.yaml}" -}}
 {{- range $doc := regexSplit "(?m)^---\\s*$" ($.Files.Get $path) -1 -}}
 {{- $obj := fromYaml $doc -}}
 {{- if hasKey $obj "Error" -}}
