@@ -332,3 +332,31 @@ def test_api_server_accepts_the_rendered_chart_in_a_server_side_dry_run(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("(server dry run)") == len(kept), result.stdout
+
+
+def test_monitoring_objects_carry_every_rule_and_dashboard_of_the_chart(
+    tools: ChartTools,
+) -> None:
+    rendered = documents(tools.template("havre", "-f", str(CHART / "ci" / "full-values.yaml")))
+    [rule] = [d for d in rendered if d["kind"] == "PrometheusRule"]
+    alerts = {r["alert"] for g in rule["spec"]["groups"] for r in g["rules"]}
+    shipped = {
+        r["alert"]
+        for path in (CHART / "files" / "rules").glob("*.yaml")
+        for g in yaml.safe_load(path.read_text())["groups"]
+        for r in g["rules"]
+    }
+    assert alerts == shipped and shipped
+    for g in rule["spec"]["groups"]:
+        for r in g["rules"]:
+            assert r["annotations"]["runbook_url"].startswith("https://havre.example.fr/docs/")
+    dashboards = [
+        d
+        for d in rendered
+        if d.get("metadata", {}).get("labels", {}).get("grafana_dashboard") == "1"
+    ]
+    names = {key for d in dashboards for key in d["data"]}
+    assert names == {p.name for p in (CHART / "files" / "dashboards").glob("*.json")}
+    [monitor] = [d for d in rendered if d["kind"] == "PodMonitor"]
+    [endpoint] = monitor["spec"]["podMetricsEndpoints"]
+    assert {"targetLabel": "job", "replacement": "havre-operator"} in endpoint["relabelings"]

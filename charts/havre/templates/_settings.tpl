@@ -14,7 +14,8 @@ credentials come from Secrets as environment variables, CA bundles as mounted fi
   "gateway_namespace" $v.access.gatewayNamespace
   "username_prefix" $v.operator.usernamePrefix
   "trino_port" (int $v.trino.port)
-  "repair_interval" $v.operator.repairInterval -}}
+  "repair_interval" $v.operator.repairInterval
+  "metrics" (dict "port" (int $v.monitoring.metricsPort)) -}}
 {{- if $v.objectStore.enabled -}}
 {{- $_ := set $s "object_store" (include "havre.endpoint" $v.objectStore.egress | fromJson) -}}
 {{- $storage := dict "url" $v.objectStore.url -}}
