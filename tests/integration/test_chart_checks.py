@@ -4,6 +4,7 @@ accepted by the real API server (server-side dry run)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -265,6 +266,8 @@ def test_two_releases_share_only_the_cluster_wide_api_objects(tools: ChartTools)
             "personas.create=false",
             "--set",
             "admissionPolicies.create=false",
+            "--set",
+            "sizeProfiles.create=false",
             namespace="havre",  # same namespace: even there, nothing clashes
         )
     )
@@ -306,7 +309,8 @@ def test_operator_cluster_role_holds_exactly_crds_rules_plus_peering(tools: Char
 
 @pytest.fixture(scope="module")
 def dry_run_namespace(kube: Kube) -> Iterator[str]:
-    name = "havre-chart-dry-run"
+    # A name of its own each run: a namespace of an earlier run may still be terminating.
+    name = f"havre-chart-dry-run-{secrets.token_hex(3)}"
     created = kubectl(kube.kubeconfig, "create", "namespace", name)
     assert created.returncode == 0, created.stderr
     yield name

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from havre.pipeline.query_engine import dns_names
 from havre.pipeline.render.access_route import external_url, render_access_route, route_kind
+from havre.pipeline.render.trino import dns_names
 from havre.pipeline.validate import ValidWorkspace
 from havre.settings import AccessSettings, Settings, SettingsError, load_settings
 from tests.unit.conftest import assert_golden

@@ -114,3 +114,16 @@ and, when it must outlive the release, helm.sh/resource-policy: keep. */}}
 {{- end -}}
 {{- toYaml $obj -}}
 {{- end -}}
+
+{{/* The rule for the kind of access route the operator renders (access.route), or nothing. */}}
+{{- define "havre.routeRule" -}}
+{{- if eq .Values.access.route "tlsroute" -}}
+apiGroups: ["gateway.networking.k8s.io"]
+resources: ["tlsroutes"]
+verbs: ["get", "list", "watch", "create", "patch", "delete"]
+{{- else if eq .Values.access.route "ingress" -}}
+apiGroups: ["networking.k8s.io"]
+resources: ["ingresses"]
+verbs: ["get", "list", "watch", "create", "patch", "delete"]
+{{- end -}}
+{{- end -}}

@@ -13,6 +13,7 @@ credentials come from Secrets as environment variables, CA bundles as mounted fi
 {{- $s := dict
   "gateway_namespace" $v.access.gatewayNamespace
   "username_prefix" $v.operator.usernamePrefix
+  "operator_service_account" (printf "%s/%s" .Release.Namespace (include "havre.serviceAccountName" .))
   "trino_port" (int $v.trino.port)
   "repair_interval" $v.operator.repairInterval
   "metrics" (dict "port" (int $v.monitoring.metricsPort)) -}}

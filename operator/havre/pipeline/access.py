@@ -14,8 +14,9 @@ from havre.api import names
 from havre.errors import HavreError
 from havre.kube.cluster import Cluster, KubeApiError
 from havre.kube.kinds import KINDS
-from havre.pipeline.apply import Owner, contains, selector, stamp
+from havre.pipeline.apply_cluster import contains, selector, stamp
 from havre.pipeline.render.access_route import route_kind
+from havre.pipeline.render.cluster import Owner
 from havre.settings import AccessSettings
 
 
