@@ -55,8 +55,7 @@ class Keycloak(Component):
 
     name = "keycloak"
     version = VERSION
-    # A first start creates the database; on a loaded machine it takes minutes.
-    ready_timeout = 420.0
+    ready_timeout = 420.0  # a JVM that imports a realm: minutes on a loaded 2-core machine
 
     @property
     def install(self) -> Path:

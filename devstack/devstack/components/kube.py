@@ -55,6 +55,8 @@ class Kube(Component):
     name: ClassVar[str] = "kube"
     version: ClassVar[str] = kubernetes_version()
     ready_timeout: ClassVar[float] = 120.0
+    #: kube-controller-manager's controllers (a Karmada hub runs only a few).
+    controllers: ClassVar[str] = "*"
 
     @cached_property
     def binary(self) -> Path:
@@ -131,6 +133,7 @@ class Kube(Component):
             f"--etcd-client-port={self.paths.port(ETCD_CLIENT_PORT)}",
             f"--etcd-peer-port={self.paths.port(ETCD_PEER_PORT)}",
             f"--controller-manager-port={self.paths.port(CONTROLLER_MANAGER_PORT)}",
+            f"--controllers={self.controllers}",
             f"--authentication-config={write_authentication_config(self.paths, self.oidc_config)}",
         ]
         return process.spawn(self.name, argv, state=self.paths.state, log=self.log, cwd=self.dir)
