@@ -37,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"havre-operator: {exc}", file=sys.stderr)
         return 2
+    if settings.federation is not None and settings.federation.role == "hub":
+        from havre.federation.main import run_hub
+
+        return run_hub(settings.federation, args.kubeconfig, args.liveness, args.verbose)
     cluster = Cluster.from_kubeconfig(args.kubeconfig)
     if args.peering:
         try:
