@@ -23,6 +23,7 @@ COMPONENTS: dict[str, str] = {
     "kube": "kube:Kube",
     "postgres": "postgres:Postgres",
     "minio": "minio:MinIO",
+    "audit": "audit:Audit",
     "keycloak": "keycloak:Keycloak",
     "trino": "trino:Trino",
     "prometheus": "prometheus:Prometheus",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import kopf
 
+from havre.audit.operator import decision_sender
 from havre.external.catalogdb import CatalogDatabase
 from havre.external.minio import MinioStore
 from havre.external.objectstore import ObjectStore
@@ -62,8 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"havre-operator: {exc}", file=sys.stderr)
         return 2
+    cluster = Cluster.from_kubeconfig(args.kubeconfig)
     platform = Platform(
-        cluster=Cluster.from_kubeconfig(args.kubeconfig),
+        cluster=cluster,
         settings=settings,
         store=object_store(settings),
         catalogs=catalog_database(settings),
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         clusterwide=True,
         standalone=True,
         liveness_endpoint=args.liveness,
-        memo=kopf.Memo(ctx=Context(platform=platform)),
+        memo=kopf.Memo(ctx=Context(platform=platform, audit=decision_sender(settings, cluster))),
     )
     return 0
 

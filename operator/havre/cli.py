@@ -23,6 +23,7 @@ from collections.abc import Mapping
 
 from havre.api import names
 from havre.api.model import NAME_PATTERN
+from havre.audit import cli as audit_cli
 from havre.datasets.publish import (
     DEFAULT_REGION,
     CatalogDatabase,
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--year", type=int, default=2023, help="year of care (default 2023)")
     sample.add_argument("--database", help="catalog database (default ds_<dataset>)")
     sample.add_argument("--region", default=DEFAULT_REGION, help="S3 signing region")
+    audit_cli.add_parser(groups)
     return parser
 
 
@@ -122,6 +124,12 @@ def publish_sample(args: argparse.Namespace, env: Mapping[str, str]) -> None:
 def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run ``havre``; 0 on success, 1 when publishing failed, 2 on a usage error."""
     args = _parser().parse_args(argv)
+    if args.group == "audit":
+        try:
+            return audit_cli.run(args, os.environ if env is None else env)
+        except ValueError as exc:
+            print(f"havre audit: {exc}", file=sys.stderr)
+            return 2
     try:
         if (args.group, args.action) == ("dataset", "publish-sample"):
             publish_sample(args, os.environ if env is None else env)

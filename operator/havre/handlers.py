@@ -18,6 +18,8 @@ from typing import Any, cast
 import kopf
 
 from havre.api.model import DeletionPolicy
+from havre.audit import operator as audit
+from havre.audit.sender import DecisionSender
 from havre.errors import HavreError
 from havre.kube.kinds import by_name
 from havre.pipeline.catalog import teardown_catalog
@@ -38,6 +40,8 @@ class Context:
 
     platform: Platform
     scheduler: Scheduler = field(default_factory=Scheduler)
+    #: Hands decision records to the audit trail (None: no trail configured).
+    audit: DecisionSender | None = None
     _locks: defaultdict[str, threading.Lock] = field(
         default_factory=lambda: defaultdict(threading.Lock)
     )
@@ -66,6 +70,7 @@ def refresh_workspace(ctx: Context, name: str, obj: dict[str, Any] | None = None
         _schedule_expiry(ctx, f"workspace/{name}", current, lambda: refresh_workspace(ctx, name))
         if outcome.status_changed:
             ctx.platform.cluster.patch_status(WORKSPACE, name, outcome.status)
+            audit.workspace_status(ctx.audit, current, outcome.status)
         _post(obj or current, outcome)
         return outcome
 
@@ -86,9 +91,19 @@ def _backoff(retry: int) -> float:
     return float(min(60, 2 ** min(retry, 6)))
 
 
-def reconcile(name: str, memo: kopf.Memo, retry: int, **_: Any) -> None:
+def reconcile(
+    name: str,
+    memo: kopf.Memo,
+    retry: int,
+    reason: str | None = None,
+    old: Any = None,
+    body: Any = None,
+    **_: Any,
+) -> None:
     """Create, update, resume and the repair timer: bring the workspace to its spec."""
     outcome = refresh_workspace(memo["ctx"], name)
+    if retry == 0 and body is not None:
+        audit.workspace_changed(memo["ctx"].audit, reason, old, body)
     if outcome is not None and outcome.retry:
         ready = next(c for c in outcome.status["conditions"] if c["type"] == "Ready")
         raise kopf.TemporaryError(f"{ready['reason']}: {ready['message']}", delay=_backoff(retry))
@@ -99,10 +114,14 @@ def repair(name: str, memo: kopf.Memo, **_: Any) -> None:
     refresh_workspace(memo["ctx"], name)
 
 
-def delete_workspace(name: str, spec: kopf.Spec, memo: kopf.Memo, retry: int, **_: Any) -> None:
+def delete_workspace(
+    name: str, spec: kopf.Spec, body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any
+) -> None:
     """Honour ``deletionPolicy`` outside the cluster; the namespace goes by garbage collection."""
     ctx: Context = memo["ctx"]
     ctx.scheduler.cancel(f"workspace/{name}")
+    if retry == 0:
+        audit.workspace_deleted(ctx.audit, body)
     policy = DeletionPolicy(spec.get("deletionPolicy", DeletionPolicy.RETAIN.value))
     platform = ctx.platform
     with ctx.lock(name):
@@ -140,14 +159,25 @@ def refresh_grant(ctx: Context, name: str) -> None:
     status = {**old, "observedGeneration": generation, "conditions": conditions_json(conditions)}
     if status != old:
         cluster.patch_status(GRANT, name, status)
+        audit.grant_status(ctx.audit, grant, status)
     _schedule_expiry(ctx, f"grant/{name}", grant, lambda: refresh_grant(ctx, name))
     if workspace:
         refresh_workspace(ctx, workspace)
 
 
-def reconcile_grant(name: str, memo: kopf.Memo, **_: Any) -> None:
+def reconcile_grant(
+    name: str,
+    memo: kopf.Memo,
+    retry: int = 0,
+    reason: str | None = None,
+    old: Any = None,
+    body: Any = None,
+    **_: Any,
+) -> None:
     """Create, update and resume of a DatasetGrant."""
     refresh_grant(memo["ctx"], name)
+    if retry == 0 and body is not None:
+        audit.grant_changed(memo["ctx"].audit, reason, old, body)
 
 
 def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
@@ -157,6 +187,7 @@ def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     workspace = body.get("spec", {}).get("workspace")
     if workspace:
         refresh_workspace(ctx, workspace)
+    audit.grant_deleted(ctx.audit, body)
 
 
 async def start_scheduler(memo: kopf.Memo, **_: Any) -> None:

@@ -51,3 +51,9 @@ def dataset_database(dataset: str) -> str:
     """PostgreSQL database holding a dataset's Iceberg catalog. Dataset names match the
     workspace ``NAME_PATTERN``, so the ``ds_`` prefix keeps them apart from ``ws_`` names."""
     return f"ds_{dataset.replace('-', '_')}"
+
+
+def trino_environment(workspace: str) -> str:
+    """``node.environment`` of the workspace's Trino: it travels in every query event, so
+    the audit receiver refuses one workspace's events sent with another's credential."""
+    return f"havre_{workspace.replace('-', '_')}"

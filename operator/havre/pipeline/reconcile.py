@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from havre.api import API_VERSION, names
+from havre.audit.credentials import workspace_credential
 from havre.errors import HavreError
 from havre.external.catalogdb import CatalogDatabase
 from havre.external.objectstore import ObjectStore
@@ -36,7 +37,12 @@ from havre.pipeline.query_engine import (
 from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET, render_secret
 from havre.pipeline.render.storage import render_storage_plan, render_storage_secret
 from havre.pipeline.render.storage_policy import DatasetLocation
-from havre.pipeline.render.trino_workloads import INTERNAL_SECRET, TLS_SECRET
+from havre.pipeline.render.trino_workloads import (
+    AUDIT_SECRET,
+    AUDIT_SECRET_KEY,
+    INTERNAL_SECRET,
+    TLS_SECRET,
+)
 from havre.pipeline.render.workspace import render_workspace
 from havre.pipeline.status import Check, conditions_json, merge_conditions, summary
 from havre.pipeline.storage import apply_storage
@@ -169,6 +175,9 @@ def _provision(
             )
         )
 
+    if settings.trino is not None and settings.audit is not None:
+        token = workspace_credential(settings.audit.key.get_secret_value(), uid)
+        manifests.append(render_secret(ws.name, AUDIT_SECRET, {AUDIT_SECRET_KEY: token}))
     if settings.trino is not None and not _add_query_engine(
         platform, ws, refs, now, manifests, run
     ):

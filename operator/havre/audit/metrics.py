@@ -1,0 +1,44 @@
+"""The audit trail's metrics (``havre_audit_*``), in prometheus-client's default registry.
+
+The receiver serves them on its metrics port; the operator's decision sender registers
+its own in the operator's process, where the operator's metrics endpoint serves them.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+RECORDS_WRITTEN = Counter(
+    "havre_audit_records_written_total", "Records written to the audit bucket.", ["kind"]
+)
+BATCHES_WRITTEN = Counter("havre_audit_batches_written_total", "Batches written.")
+WRITE_FAILURES = Counter(
+    "havre_audit_write_failures_total", "Batches the object store did not take (retried)."
+)
+REFUSED = Counter(
+    "havre_audit_requests_refused_total",
+    "Requests the receiver refused, by reason (a bad or foreign credential, a bad body).",
+    ["reason"],
+)
+PENDING = Gauge("havre_audit_pending_records", "Records accepted but not yet written.")
+LAST_WRITE = Gauge(
+    "havre_audit_last_write_timestamp_seconds", "When the last batch was written (Unix time)."
+)
+LAG = Histogram(
+    "havre_audit_receiver_lag_seconds",
+    "From the event (a query's end, a decision) to its record written in the bucket.",
+    buckets=(0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
+)
+DECISIONS_BUFFERED = Gauge(
+    "havre_audit_decisions_buffered", "Decision records the operator holds, not yet accepted."
+)
+DECISIONS_SENT = Counter(
+    "havre_audit_decisions_sent_total", "Decision records the receiver accepted."
+)
+DECISION_SEND_FAILURES = Counter(
+    "havre_audit_decision_send_failures_total", "Failed attempts to hand decisions over."
+)
+DECISIONS_DROPPED = Counter(
+    "havre_audit_decisions_dropped_total",
+    "Decision records dropped because the operator's buffer was full (oldest first).",
+)

@@ -1,0 +1,155 @@
+"""The audit receiver's HTTP API (HTTPS; aiohttp).
+
+- ``POST /v1/events``: one Trino query event, from a workspace's HTTP event listener.
+  The workspace is the one the credential names; an event whose ``context.environment``
+  is not that workspace's Trino environment is refused (403), so one workspace's events
+  cannot be written with another's credential.
+- ``POST /v1/decisions``: ``{"records": [...]}`` decision records, from the operator.
+- ``GET /healthz``: 200 while the batch writer runs.
+
+A request is answered 200 only once its records are in the bucket; 503 when the object
+store or the API server is unavailable (Trino's listener and the operator retry 5xx);
+401/403/400 for a bad credential, a foreign event, a bad body (never retried).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from havre.audit import metrics
+from havre.audit.credentials import Caller, verify_credential
+from havre.audit.directory import Directory
+from havre.audit.events import (
+    EventError,
+    Workspace,
+    created_record,
+    event_environment,
+    is_completed,
+    query_record,
+)
+from havre.audit.store import StoreError
+from havre.audit.writer import BatchWriter
+from havre.errors import HavreError
+
+log = logging.getLogger(__name__)
+MAX_BODY = 8 * 2**20
+WRITE_TIMEOUT = 25.0
+DECISION_FIELDS = frozenset({"kind", "time", "action"})
+
+
+@dataclass(frozen=True)
+class Receiver:
+    key: str
+    directory: Directory
+    writer: BatchWriter
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+
+
+def _refuse(status: int, reason: str, message: str) -> web.Response:
+    metrics.REFUSED.labels(reason).inc()
+    return web.json_response({"reason": reason, "message": message}, status=status)
+
+
+def _caller(receiver: Receiver, request: web.Request) -> Caller | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return verify_credential(receiver.key, token.strip())
+
+
+async def _body(request: web.Request) -> Any:
+    raw = await request.read()
+    return json.loads(raw)
+
+
+async def _write(receiver: Receiver, records: list[dict[str, Any]]) -> web.Response:
+    future = receiver.writer.submit(records)
+    try:
+        await asyncio.wait_for(asyncio.wrap_future(future), WRITE_TIMEOUT)
+    except StoreError as exc:
+        return web.json_response({"reason": exc.reason, "message": str(exc)}, status=503)
+    except TimeoutError:
+        return web.json_response({"reason": "AuditWriteTimeout"}, status=503)
+    return web.json_response({"written": len(records)})
+
+
+async def events(request: web.Request) -> web.Response:
+    receiver: Receiver = request.app["receiver"]
+    caller = _caller(receiver, request)
+    if caller is None or caller.kind != "workspace":
+        return _refuse(401, "BadCredential", "a workspace credential is required")
+    loop = asyncio.get_running_loop()
+    try:
+        ws: Workspace | None = await loop.run_in_executor(
+            None, receiver.directory.workspace, caller.uid
+        )
+    except HavreError as exc:
+        return web.json_response({"reason": exc.reason}, status=503)
+    if ws is None:
+        return _refuse(403, "UnknownWorkspace", "no Workspace has this credential's UID")
+    try:
+        event = await _body(request)
+        if not isinstance(event, dict):
+            raise EventError("the body is not a JSON object")
+        if event_environment(event) != ws.environment:
+            return _refuse(
+                403,
+                "ForeignWorkspace",
+                f"the event comes from Trino environment {event_environment(event)!r}, "
+                f"not from workspace {ws.name}'s",
+            )
+        now = receiver.clock()
+        if is_completed(event):
+            record = await loop.run_in_executor(
+                None, query_record, event, ws, receiver.directory.grant_in_force, now
+            )
+        else:
+            record = created_record(event, ws, now)
+    except HavreError as exc:
+        return web.json_response({"reason": exc.reason}, status=503)
+    except (EventError, ValueError) as exc:
+        return _refuse(400, "BadEvent", str(exc)[:500])
+    return await _write(receiver, [record])
+
+
+async def decisions(request: web.Request) -> web.Response:
+    receiver: Receiver = request.app["receiver"]
+    caller = _caller(receiver, request)
+    if caller is None or caller.kind != "operator":
+        return _refuse(401, "BadCredential", "the operator's credential is required")
+    try:
+        body = await _body(request)
+        records = body["records"]
+        if not isinstance(records, list) or not all(
+            isinstance(r, dict) and r.get("kind") == "decision" and r.keys() >= DECISION_FIELDS
+            for r in records
+        ):
+            raise ValueError("records must be decision records (kind, time, action)")
+    except (KeyError, TypeError, ValueError) as exc:
+        return _refuse(400, "BadDecision", str(exc)[:500])
+    recorded = receiver.clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return await _write(receiver, [{**r, "recorded": recorded} for r in records])
+
+
+async def healthz(request: web.Request) -> web.Response:
+    receiver: Receiver = request.app["receiver"]
+    alive = receiver.writer.alive()
+    return web.json_response({"ok": alive}, status=200 if alive else 503)
+
+
+def make_app(receiver: Receiver) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY)
+    app["receiver"] = receiver
+    app.router.add_post("/v1/events", events)
+    app.router.add_post("/v1/decisions", decisions)
+    app.router.add_get("/healthz", healthz)
+    return app
