@@ -9,6 +9,7 @@ objects); the product default is three years (docs/audit.md).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,7 +22,9 @@ from devstack.component import Component
 from devstack.components.kube import Kube
 from devstack.components.minio import MinIO
 from devstack.errors import ComponentError
+from devstack.havre_setup import kubectl
 from devstack.wait import wait_ready
+from havre.audit.admission import render_webhook
 from havre.audit.s3 import audit_client
 from havre.audit.store import AuditStore, StoreError, receiver_policy
 from havre.external.minio import MinioStore
@@ -104,9 +107,9 @@ class Audit(Component):
         }
 
     def start(self) -> int:
-        kubeconfig = Kube(self.paths).kubeconfig
-        argv = [sys.executable, "-m", "havre.audit", "--kubeconfig", str(kubeconfig)]
-        return process.spawn(
+        kube = Kube(self.paths)
+        argv = [sys.executable, "-m", "havre.audit", "--kubeconfig", str(kube.kubeconfig)]
+        pid = process.spawn(
             self.name,
             argv,
             state=self.paths.state,
@@ -114,6 +117,11 @@ class Audit(Component):
             env=self.environment(),
             cwd=Path(self.dir),
         )
+        # The API server shows the receiver who changes Havre's objects (admission.py).
+        wait_ready(kube.name, kube.probe, timeout=kube.ready_timeout, log=kube.log)
+        webhook = render_webhook(self.ca.cert_path.read_text(), url=self.url)
+        kubectl(str(kube.kubeconfig), "apply", "-f", "-", stdin=json.dumps(webhook))
+        return pid
 
     def probe(self) -> bool:
         resp = requests.get(f"{self.url}/healthz", verify=str(self.ca.cert_path), timeout=2)

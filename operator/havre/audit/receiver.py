@@ -15,16 +15,18 @@ store or the API server is unavailable (Trino's listener and the operator retry 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from havre.audit import metrics
+from havre.audit.admission import Observations, allow, observe
 from havre.audit.credentials import Caller, verify_credential
 from havre.audit.directory import Directory
 from havre.audit.events import (
@@ -33,6 +35,7 @@ from havre.audit.events import (
     created_record,
     event_environment,
     is_completed,
+    iso,
     query_record,
 )
 from havre.audit.store import StoreError
@@ -42,6 +45,8 @@ from havre.errors import HavreError
 log = logging.getLogger(__name__)
 MAX_BODY = 8 * 2**20
 WRITE_TIMEOUT = 25.0
+#: The API server waits at most 5 s for the webhook; answer before it gives up.
+ADMISSION_WAIT = 3.0
 DECISION_FIELDS = frozenset({"kind", "time", "action"})
 
 
@@ -50,6 +55,7 @@ class Receiver:
     key: str
     directory: Directory
     writer: BatchWriter
+    observations: Observations = field(default_factory=Observations)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
 
@@ -136,8 +142,28 @@ async def decisions(request: web.Request) -> web.Response:
             raise ValueError("records must be decision records (kind, time, action)")
     except (KeyError, TypeError, ValueError) as exc:
         return _refuse(400, "BadDecision", str(exc)[:500])
-    recorded = receiver.clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return await _write(receiver, [{**r, "recorded": recorded} for r in records])
+    recorded = iso(receiver.clock())
+    attributed = [receiver.observations.attribute(r) for r in records]
+    return await _write(receiver, [{**r, "recorded": recorded} for r in attributed])
+
+
+async def admission(request: web.Request) -> web.Response:
+    """The API server's admission request for a Havre object: observed, always allowed.
+    The request is written as a ``request`` record before the answer (bounded wait)."""
+    receiver: Receiver = request.app["receiver"]
+    try:
+        review = await _body(request)
+        if not isinstance(review, dict):
+            raise ValueError("not an AdmissionReview")
+    except ValueError as exc:
+        return _refuse(400, "BadAdmissionReview", str(exc)[:200])
+    observation = observe(review, receiver.clock())
+    if observation is not None:
+        receiver.observations.add(observation)
+        future = receiver.writer.submit([observation.record])
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.wrap_future(future), ADMISSION_WAIT)
+    return web.json_response(allow(review))
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -151,5 +177,6 @@ def make_app(receiver: Receiver) -> web.Application:
     app["receiver"] = receiver
     app.router.add_post("/v1/events", events)
     app.router.add_post("/v1/decisions", decisions)
+    app.router.add_post("/v1/admission", admission)
     app.router.add_get("/healthz", healthz)
     return app

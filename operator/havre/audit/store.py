@@ -13,6 +13,7 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import urllib3
 from minio import Minio
@@ -109,8 +110,8 @@ class AuditStore:
             raise
         return True
 
-    def read(self, key: str) -> bytes:
-        response = self.client.get_object(self.bucket, key)
+    def read(self, key: str, version_id: str | None = None) -> bytes:
+        response = self.client.get_object(self.bucket, key, version_id=version_id)
         try:
             return bytes(response.read())
         finally:
@@ -135,20 +136,28 @@ class AuditStore:
         except (MinioException, OSError, urllib3.exceptions.HTTPError) as exc:
             raise StoreError(f"cannot write {key}: {type(exc).__name__}: {exc}") from exc
 
-    def batches(self) -> Iterator[tuple[str, bytes]]:
-        """Every batch in sequence order, with its bytes."""
-        for obj in self.client.list_objects(self.bucket, prefix=PREFIX):
-            name = obj.object_name or ""
-            if sequence_of(name) is not None:
-                yield name, self.read(name)
-
-    def overwritten(self) -> list[str]:
-        """Batch keys holding more than one version (someone PUT over a batch)."""
-        counts: dict[str, int] = {}
+    def _versions(self) -> dict[str, list[Any]]:
+        versions: dict[str, list[Any]] = {}
         for obj in self.client.list_objects(self.bucket, prefix=PREFIX, include_version=True):
             name = obj.object_name or ""
-            counts[name] = counts.get(name, 0) + 1
-        return sorted(name for name, n in counts.items() if n > 1)
+            if sequence_of(name) is not None:
+                versions.setdefault(name, []).append(obj)
+        return versions
+
+    def batches(self) -> Iterator[tuple[str, bytes]]:
+        """Every batch in sequence order, as first written: a later version or a delete
+        marker (which object lock cannot refuse) never replaces what the receiver wrote."""
+        for name, versions in sorted(self._versions().items()):
+            originals = [v for v in versions if not v.is_delete_marker]
+            if not originals:
+                continue
+            first = min(originals, key=lambda v: v.last_modified)
+            yield name, self.read(name, first.version_id)
+
+    def written_over(self) -> list[str]:
+        """Batch keys with a later version or a delete marker: someone tried to replace
+        or hide a batch (its original is still there, and is what is read)."""
+        return sorted(name for name, versions in self._versions().items() if len(versions) > 1)
 
 
 def receiver_policy(bucket: str) -> dict[str, object]:

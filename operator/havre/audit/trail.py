@@ -108,8 +108,11 @@ class Verification:
 
 def verify_chain(batches: Iterable[tuple[str, bytes]]) -> Verification:
     """Walk ``(key, bytes)`` in key order from batch 0: each batch must parse, carry its
-    own sequence, and name the previous batch's hash. Stops at the first mismatch."""
-    previous, count, records, expected = GENESIS, 0, 0, 0
+    own sequence, and name the previous batch's hash. Stops at the first mismatch and
+    names the batch whose bytes are not what was chained (when batch k names another hash
+    for batch k-1, batch k-1 is the one that changed). The last batch is covered once the
+    next one is written."""
+    previous, count, records, expected, previous_key = GENESIS, 0, 0, 0, ""
     for key, data in batches:
         sequence = sequence_of(key)
         if sequence is None:
@@ -128,14 +131,14 @@ def verify_chain(batches: Iterable[tuple[str, bytes]]) -> Verification:
             )
         if batch.header.get("previous") != previous:
             return Verification(
-                count,
+                count - 1,
                 records,
                 previous,
-                key,
-                f"previous hash {batch.header.get('previous')} != {previous} (batch "
-                f"{sequence - 1} was changed, or this one was)",
+                previous_key or key,
+                f"its SHA-256 is {previous}, but the next batch ({key}) chained "
+                f"{batch.header.get('previous')}: it was changed after it was written",
             )
-        previous = digest(data)
+        previous, previous_key = digest(data), key
         count += 1
         records += len(batch.records)
         expected += 1
