@@ -78,7 +78,10 @@ class AuditStore:
 
     def _exists_after(self, sequence: int) -> bool:
         start = batch_key(sequence) if sequence >= 0 else PREFIX
-        found = self.client.list_objects(self.bucket, prefix=PREFIX, start_after=start)
+        # With versions: a key hidden by a delete marker still holds its batch.
+        found = self.client.list_objects(
+            self.bucket, prefix=PREFIX, start_after=start, include_version=True
+        )
         return any(sequence_of(obj.object_name or "") is not None for obj in found)
 
     def tail(self) -> Tail | None:
@@ -97,18 +100,26 @@ class AuditStore:
                 else:
                     high = middle
             last = low
-            return Tail(last, digest(self.read(batch_key(last))))
+            return Tail(last, digest(self.original(batch_key(last))))
         except (MinioException, OSError, urllib3.exceptions.HTTPError) as exc:
             raise StoreError(f"cannot read the trail's tail: {type(exc).__name__}") from exc
 
     def _exists(self, sequence: int) -> bool:
-        try:
-            self.client.stat_object(self.bucket, batch_key(sequence))
-        except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject"):
-                return False
-            raise
-        return True
+        key = batch_key(sequence)
+        found = self.client.list_objects(self.bucket, prefix=key, include_version=True)
+        return any(obj.object_name == key for obj in found)
+
+    def original(self, key: str) -> bytes:
+        """The first version written under ``key`` (what the receiver wrote)."""
+        versions = [
+            v
+            for v in self.client.list_objects(self.bucket, prefix=key, include_version=True)
+            if v.object_name == key and not v.is_delete_marker
+        ]
+        if not versions:
+            raise StoreError(f"{key} has no version left", reason="AuditBatchMissing")
+        first = min(versions, key=lambda v: v.last_modified)
+        return self.read(key, first.version_id)
 
     def read(self, key: str, version_id: str | None = None) -> bytes:
         response = self.client.get_object(self.bucket, key, version_id=version_id)
