@@ -45,7 +45,9 @@ def _case(alert: str, at: str, labels: dict[str, str]) -> dict[str, Any]:
 
 def test_alert_rules_use_exported_metrics_and_fire(stack_paths: StackPaths, tmp_path: Path) -> None:
     exported = {
-        m.describe()[0].name for m in vars(metrics).values() if isinstance(m, MetricWrapperBase)
+        next(iter(m.describe())).name
+        for m in vars(metrics).values()
+        if isinstance(m, MetricWrapperBase)
     }
     exprs = " ".join(r["expr"] for r in yaml.safe_load(RULES.read_text())["groups"][0]["rules"])
     used = {n.removesuffix("_total") for n in re.findall(r"havre_audit_\w+", exprs)}
