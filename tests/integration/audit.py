@@ -85,6 +85,8 @@ def start_workspace_trino(kube: Kube, workspace: str, paths: StackPaths) -> Loca
         root=paths.state / "trino-rendered" / workspace,
         state=paths.state,
         ports=[free_port()],
+        # A loaded machine (CI runs everything on 2 cores) can take minutes to start a JVM.
+        timeout=600,
     )
 
 
