@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,6 +59,7 @@ class Run:
     during_outage: tuple[str, ...]
     steward: str
     uids: dict[str, str]
+    trino_logs: tuple[Path, ...]
 
 
 def _engine_ready(kube: Kube, name: str) -> dict[str, Any] | None:
@@ -88,6 +90,16 @@ def _bind(kube: Kube, name: str, role: str, user: str) -> None:
 
 def _query_records(minio: dict[str, Any], bucket: str, ids: set[str]) -> list[dict[str, Any]]:
     return [r for r in trail(minio, bucket) if r["kind"] == "query" and r["queryId"] in ids]
+
+
+def _wait_recorded(minio: dict[str, Any], bucket: str, sent: list[Sent]) -> None:
+    ids = {s.query_id for s in sent}
+    wait_for(
+        f"the records of {len(ids)} queries in the trail",
+        lambda: len({r["queryId"] for r in _query_records(minio, bucket, ids)}) == len(ids),
+        timeout=120,
+        interval=2,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -140,8 +152,10 @@ def run(
     }
     sent: list[Sent] = []
     during: list[str] = []
+    logs: list[Path] = []
     try:
         local = start_workspace_trino(kube, a, stack_paths)
+        logs += [stack_paths.state / "logs" / f"{n.name}.log" for n in local.nodes]
         try:
 
             def q(person: str, sql: str, ds: str | None = None) -> None:
@@ -160,40 +174,36 @@ def run(
             q("carol", "INSERT INTO workspace.results.cohort VALUES ('x')")
             q("bob", "SELECT * FROM workspace.results.missing")
             q(outsider, "SELECT 1")
+            # Trino keeps unsent events in memory: let them arrive before it stops.
+            _wait_recorded(minio, audit["bucket"], sent)
         finally:
             local.stop()
+        # The receiver stops; B's Trino starts and is queried meanwhile (its events wait
+        # in the listener, retried) and the receiver comes back after 30 s.
+        stack.load("audit", stack_paths).stop()
+        stopped = time.monotonic()
         local = start_workspace_trino(kube, b, stack_paths)
+        logs += [stack_paths.state / "logs" / f"{n.name}.log" for n in local.nodes]
         try:
 
             def qb(person: str, sql: str, ds: str | None = None) -> None:
                 basis = BASIS_B if ds else None
                 sent.append(run_query(local, keycloak, passwords, b, person, sql, ds, basis))
+                during.append(sent[-1].query_id)
 
             qb("carol", f"SELECT count(*) FROM {table}", published.name)
             qb("alice", "CREATE SCHEMA workspace.notes")
             qb("bob", f"SELECT count(*) FROM {table}")
-            # The receiver stops: queries meanwhile wait in Trino's listener, retried.
-            receiver = stack.load("audit", stack_paths)
-            receiver.stop()
-            stopped = time.monotonic()
             qb("alice", f"SELECT count(*) FROM {table} WHERE ben_sex_cod = 1", published.name)
             qb("carol", "SELECT count(*) FROM workspace.notes.nothing")
-            during.extend(s.query_id for s in sent[-2:])
             time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
             stack.up(stack_paths, ["audit"])
-            ids = {s.query_id for s in sent}
-            wait_for(
-                "every query's record in the trail",
-                lambda: (
-                    len({r["queryId"] for r in _query_records(minio, audit["bucket"], ids)})
-                    == len(ids)
-                ),
-                timeout=90,
-                interval=2,
-            )
+            _wait_recorded(minio, audit["bucket"], sent)
         finally:
             local.stop()
-        yield Run(a, b, catalog, published.name, tuple(sent), tuple(during), steward, uids)
+        yield Run(
+            a, b, catalog, published.name, tuple(sent), tuple(during), steward, uids, tuple(logs)
+        )
     finally:
         for ws in (a, b):
             kubectl(kube.kubeconfig, "delete", "workspace", ws, "--wait=false")
@@ -383,3 +393,12 @@ def test_grant_and_membership_decisions_name_who_made_them(
     assert {r["legalBasis"] for r in grants} == {BASIS_A, BASIS_B}
     (added,) = [r for r in found if r["action"] == "member-added"]
     assert (added["member"], added["role"], added["by"]) == ("dave", "viewer", f"{PREFIX}alice")
+
+
+def test_the_audit_credential_never_reaches_trino_logs(run: Run, audit: dict[str, Any]) -> None:
+    assert run.trino_logs
+    for ws, log in zip((run.a, run.b), run.trino_logs, strict=True):
+        token = workspace_credential(audit["key"], run.uids[ws])
+        text = log.read_text()
+        assert "http-event-listener" in text or "event listener" in text.lower(), log
+        assert token not in text and token.rsplit(".", 1)[1] not in text, log

@@ -133,8 +133,12 @@ def render_node_properties(ws: ValidWorkspace) -> str:
 
 
 def render_log_properties() -> str:
-    """``log.properties``: INFO for Trino; nothing there logs query results or secrets."""
-    return properties({"io.trino": "INFO"})
+    """``log.properties``: INFO for Trino; nothing there logs query results or secrets.
+
+    The configuration dump at start (logger ``Bootstrap``) is kept to warnings: Trino 476
+    prints ``http-event-listener.connect-http-headers`` unredacted, with the resolved
+    audit credential in it."""
+    return properties({"io.trino": "INFO", "Bootstrap": "WARN"})
 
 
 def _common_server(ws: ValidWorkspace, platform: TrinoPlatform) -> dict[str, str]:
