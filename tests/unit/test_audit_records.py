@@ -144,3 +144,12 @@ def test_an_update_of_metadata_only_is_not_a_request_to_record() -> None:
     obj = workspace([])
     review = {"request": {"operation": "UPDATE", "object": obj, "oldObject": obj, "uid": "r"}}
     assert observe(review, NOW) is None
+
+
+def test_the_same_decision_sent_twice_carries_the_same_id() -> None:
+    old = workspace([])
+    new = workspace([{"user": "dave", "role": "viewer"}])
+    (first,) = workspace_decisions(old["spec"], new, NOW)
+    (again,) = workspace_decisions(old["spec"], new, NOW + dt.timedelta(seconds=3))
+    other = workspace_decisions(old["spec"], workspace([{"user": "erin", "role": "viewer"}]), NOW)
+    assert first["decisionId"] == again["decisionId"] != other[0]["decisionId"]

@@ -15,6 +15,8 @@ Pure: from a Workspace's or DatasetGrant's spec before and after a change to the
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,7 +55,16 @@ def decision(
         "via": _manager(meta),
     }
     record.update({k: v for k, v in fields.items() if v is not None})
+    record["decisionId"] = decision_id(record)
     return record
+
+
+def decision_id(record: Mapping[str, Any]) -> str:
+    """The same decision, sent twice (two operators during a rolling update, a retried
+    handler), has the same id: the receiver writes it once."""
+    obj = record.get("object") or {}
+    key = [obj.get("uid"), obj.get("generation"), record.get("action"), record.get("member")]
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
 
 
 def _manager(meta: Mapping[str, Any]) -> str | None:

@@ -4,7 +4,10 @@
   The workspace is the one the credential names; an event whose ``context.environment``
   is not that workspace's Trino environment is refused (403), so one workspace's events
   cannot be written with another's credential.
-- ``POST /v1/decisions``: ``{"records": [...]}`` decision records, from the operator.
+- ``POST /v1/decisions``: ``{"records": [...]}`` decision records, from the operator;
+  ``by`` is filled from the admission request observed for the same object (admission.py).
+- ``POST /v1/admission``: the API server's AdmissionReview for a Havre object: written as
+  a ``request`` record, always allowed.
 - ``GET /healthz``: 200 while the batch writer runs.
 
 A request is answered 200 only once its records are in the bucket; 503 when the object
@@ -15,10 +18,12 @@ store or the API server is unavailable (Trino's listener and the operator retry 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import json
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,12 +55,36 @@ ADMISSION_WAIT = 3.0
 DECISION_FIELDS = frozenset({"kind", "time", "action"})
 
 
+class RecentIds:
+    """Decision ids already written (the latest ``limit``), so a decision sent twice is
+    written once. An id is remembered only once its record is in the bucket: a failed
+    write leaves the retry free to write it."""
+
+    def __init__(self, limit: int = 10000) -> None:
+        self._ids: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self.limit = limit
+
+    def seen(self, key: str) -> bool:
+        with self._lock:
+            return bool(key) and key in self._ids
+
+    def remember(self, keys: list[str]) -> None:
+        with self._lock:
+            for key in keys:
+                if key:
+                    self._ids[key] = None
+            while len(self._ids) > self.limit:
+                self._ids.popitem(last=False)
+
+
 @dataclass(frozen=True)
 class Receiver:
     key: str
     directory: Directory
     writer: BatchWriter
     observations: Observations = field(default_factory=Observations)
+    recent: RecentIds = field(default_factory=RecentIds)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
 
@@ -143,8 +172,12 @@ async def decisions(request: web.Request) -> web.Response:
     except (KeyError, TypeError, ValueError) as exc:
         return _refuse(400, "BadDecision", str(exc)[:500])
     recorded = iso(receiver.clock())
-    attributed = [receiver.observations.attribute(r) for r in records]
-    return await _write(receiver, [{**r, "recorded": recorded} for r in attributed])
+    fresh = [r for r in records if not receiver.recent.seen(str(r.get("decisionId") or ""))]
+    attributed = [receiver.observations.attribute(r) for r in fresh]
+    response = await _write(receiver, [{**r, "recorded": recorded} for r in attributed])
+    if response.status == 200:
+        receiver.recent.remember([str(r.get("decisionId") or "") for r in fresh])
+    return response
 
 
 async def admission(request: web.Request) -> web.Response:
