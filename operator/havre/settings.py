@@ -176,6 +176,31 @@ class AuditSettings(BaseModel):
         return (self.operator_url or self.receiver_url).rstrip("/")
 
 
+class MetricsSettings(BaseModel):
+    """The operator's Prometheus endpoint (``/metrics``), beside the ``--liveness`` one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(default=True, description="Serve /metrics at all.")
+    address: str = Field(
+        default="0.0.0.0",  # noqa: S104 - in a pod, Prometheus scrapes the pod's address
+        description="Listen address; 127.0.0.1 when only a local Prometheus scrapes.",
+    )
+    port: int = Field(default=8081, ge=1, le=65535, description="Listen port of /metrics.")
+    usage_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between two reads of bucket usage from the object store "
+        "(one admin call for all buckets; the store itself updates it about once a minute).",
+    )
+
+    @field_validator("address")
+    @classmethod
+    def _valid_address(cls, value: str) -> str:
+        ipaddress.ip_address(value)
+        return value
+
+
 class Settings(BaseModel):
     """Everything the operator needs to know about the platform it runs on."""
 
@@ -198,6 +223,9 @@ class Settings(BaseModel):
     )
     audit_receiver: Endpoint | None = Field(
         default=None, description="The audit receiver, as Trino pods reach it (egress)."
+    )
+    metrics: MetricsSettings = Field(
+        default_factory=MetricsSettings, description="The operator's Prometheus metrics."
     )
 
     @model_validator(mode="after")
@@ -271,6 +299,12 @@ _AUDIT_ENV = {
     "HAVRE_AUDIT_TLS_KEY_FILE": "tls_key_file",
     "HAVRE_AUDIT_METRICS_PORT": "metrics_port",
 }
+_METRICS_ENV = {
+    "HAVRE_METRICS_ENABLED": "enabled",
+    "HAVRE_METRICS_ADDRESS": "address",
+    "HAVRE_METRICS_PORT": "port",
+    "HAVRE_METRICS_USAGE_INTERVAL": "usage_interval",
+}
 _ENDPOINT_ENV = {
     "HAVRE_AUDIT_RECEIVER": "audit_receiver",
     "HAVRE_OBJECT_STORE": "object_store",
@@ -324,6 +358,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     audit = {key: env[var] for var, key in _AUDIT_ENV.items() if var in env}
     if audit:
         raw["audit"] = {**raw.get("audit", {}), **audit}
+    metrics = {key: env[var] for var, key in _METRICS_ENV.items() if var in env}
+    if metrics:
+        raw["metrics"] = {**raw.get("metrics", {}), **metrics}
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from devstack import stack
+from devstack.components.prometheus import operator_metrics_port
 from devstack.havre_setup import install_api, operator_environment
 from devstack.paths import StackPaths
 from havre.external.catalogdb import CatalogDatabase
@@ -92,10 +93,12 @@ def operator(
     stack_paths: StackPaths,
 ) -> Iterator[OperatorProcess]:
     """The operator against the local API server, object store, catalog database, with
-    Trino rendered for each workspace and the audit trail on."""
+    Trino rendered for each workspace, the audit trail on, and its /metrics where the
+    stack's Prometheus scrapes."""
     env = operator_environment(
         {"minio": minio, "postgres": postgres, "keycloak": keycloak, "audit": audit}
     )
+    env["HAVRE_METRICS_PORT"] = str(operator_metrics_port(stack_paths.port_offset))
     proc = OperatorProcess(kube.kubeconfig, stack_paths.state / "logs" / "operator.log", env)
     proc.start()
     yield proc
