@@ -21,6 +21,7 @@ from devstack import process
 from devstack.component import Component
 from devstack.components.kube import Kube
 from devstack.components.minio import MinIO
+from devstack.components.prometheus import Prometheus
 from devstack.errors import ComponentError
 from devstack.havre_setup import kubectl
 from devstack.wait import wait_ready
@@ -121,7 +122,17 @@ class Audit(Component):
         wait_ready(kube.name, kube.probe, timeout=kube.ready_timeout, log=kube.log)
         webhook = render_webhook(self.ca.cert_path.read_text(), url=self.url)
         kubectl(str(kube.kubeconfig), "apply", "-f", "-", stdin=json.dumps(webhook))
+        self._scrape_target()
         return pid
+
+    def _scrape_target(self) -> None:
+        """The stack's Prometheus scrapes the receiver as job ``havre-audit`` (file_sd)."""
+        targets = Prometheus(self.paths).targets_dir
+        targets.mkdir(parents=True, exist_ok=True)
+        entry = [{"targets": [f"127.0.0.1:{self.metrics_port}"], "labels": {"job": "havre-audit"}}]
+        scratch = targets / ".havre-audit.json.tmp"
+        scratch.write_text(json.dumps(entry))
+        scratch.replace(targets / "havre-audit.json")
 
     def probe(self) -> bool:
         resp = requests.get(f"{self.url}/healthz", verify=str(self.ca.cert_path), timeout=2)

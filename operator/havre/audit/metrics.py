@@ -1,12 +1,16 @@
-"""The audit trail's metrics (``havre_audit_*``), in prometheus-client's default registry.
+"""The audit trail's metrics (``havre_audit_*``).
 
-The receiver serves them on its metrics port; the operator's decision sender registers
-its own in the operator's process, where the operator's metrics endpoint serves them.
+The receiver's are in prometheus-client's default registry, served on the receiver's
+metrics port (scrape job ``havre-audit``). The operator's decision sender's are on the
+operator's own registry (``havre.metrics.definitions.REGISTRY``), served with the
+operator's metrics (job ``havre-operator``).
 """
 
 from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
+
+from havre.metrics.definitions import REGISTRY as OPERATOR
 
 RECORDS_WRITTEN = Counter(
     "havre_audit_records_written_total", "Records written to the audit bucket.", ["kind"]
@@ -30,15 +34,20 @@ LAG = Histogram(
     buckets=(0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
 )
 DECISIONS_BUFFERED = Gauge(
-    "havre_audit_decisions_buffered", "Decision records the operator holds, not yet accepted."
+    "havre_audit_decisions_buffered",
+    "Decision records the operator holds, not yet accepted.",
+    registry=OPERATOR,
 )
 DECISIONS_SENT = Counter(
-    "havre_audit_decisions_sent_total", "Decision records the receiver accepted."
+    "havre_audit_decisions_sent_total", "Decision records the receiver accepted.", registry=OPERATOR
 )
 DECISION_SEND_FAILURES = Counter(
-    "havre_audit_decision_send_failures_total", "Failed attempts to hand decisions over."
+    "havre_audit_decision_send_failures_total",
+    "Failed attempts to hand decisions over.",
+    registry=OPERATOR,
 )
 DECISIONS_DROPPED = Counter(
     "havre_audit_decisions_dropped_total",
     "Decision records dropped because the operator's buffer was full (oldest first).",
+    registry=OPERATOR,
 )

@@ -205,7 +205,20 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": alive}, status=200 if alive else 503)
 
 
+#: Every reason a request is refused for, exported at 0 from the start (alerts need series).
+REFUSAL_REASONS = (
+    "BadCredential",
+    "UnknownWorkspace",
+    "ForeignWorkspace",
+    "BadEvent",
+    "BadDecision",
+    "BadAdmissionReview",
+)
+
+
 def make_app(receiver: Receiver) -> web.Application:
+    for reason in REFUSAL_REASONS:
+        metrics.REFUSED.labels(reason)
     app = web.Application(client_max_size=MAX_BODY)
     app["receiver"] = receiver
     app.router.add_post("/v1/events", events)
