@@ -17,6 +17,7 @@ import time
 from aiohttp import web
 from prometheus_client import start_http_server
 
+from havre.audit import metrics
 from havre.audit.directory import Directory
 from havre.audit.receiver import Receiver, make_app
 from havre.audit.s3 import audit_client
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     writer = BatchWriter(store)
     writer.start()
     if audit.metrics_port:
-        start_http_server(audit.metrics_port)
+        start_http_server(audit.metrics_port, registry=metrics.RECEIVER)
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(audit.tls_cert_file, audit.tls_key_file)
     receiver = Receiver(
