@@ -75,30 +75,27 @@ def start_operator(paths: StackPaths, kubeconfig: str, env: dict[str, str]) -> N
 
 def publish_sample(components: dict[str, Any]) -> None:
     """The steward's part: bucket, catalog database, then the havre CLI."""
-    from minio import Minio
-    from minio.credentials.providers import StaticProvider
-
+    from devstack.s3_clients import s3_client
     from havre import cli
     from havre.external.postgres import PostgresCatalogs
 
     minio, pg = components["minio"], components["postgres"]
-    client = Minio(
-        minio["endpoint"],
-        credentials=StaticProvider(minio["access_key"], minio["secret_key"]),
-        secure=False,
-    )
+    client = s3_client(minio)
     if not client.bucket_exists(BUCKET):
         client.make_bucket(BUCKET)
-    catalogs = PostgresCatalogs(pg["host"], pg["port"], pg["user"], pg["password"])
+    catalogs = PostgresCatalogs(pg["host"], pg["port"], pg["user"], pg["password"], **pg["tls"])
     catalogs.ensure_dataset(DATASET)
     env = {
         "HAVRE_STORAGE_URL": minio["url"],
         "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
         "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
+        "HAVRE_STORAGE_CA_FILE": minio["ca"],
         "PGHOST": pg["host"],
         "PGPORT": str(pg["port"]),
         "PGUSER": pg["user"],
         "PGPASSWORD": pg["password"],
+        "PGSSLMODE": "verify-full",
+        "PGSSLROOTCERT": pg["ca"],
     }
     argv = ["dataset", "publish-sample", "--dataset", DATASET, "--bucket", BUCKET]
     argv += ["--prefix", PREFIX, "--namespace", NAMESPACE, "--rows", "2000", "--seed", "2026"]
@@ -135,8 +132,13 @@ def main() -> int:
         say(f"Data steward publishes the synthetic SNDS sample as dataset {DATASET}")
         publish_sample(components)
         examples = REPO_ROOT / "workspaces" / "examples"
-        for example in ("snds-sample.yaml", "cardio.yaml", "cardio-snds-grant.yaml"):
+        for example in ("snds-sample.yaml", "cardio.yaml"):
             print(kubectl(kubeconfig, "apply", "-f", str(examples / example)).strip())
+        say("The platform admin approves the request (a workspace is a request until then)")
+        approval = '{"spec":{"approval":{"decision":"Approved","by":"havre-admin"}}}'
+        print(kubectl(kubeconfig, "patch", "workspace", "cardio", "--type=merge", "-p", approval))
+        # A grant never opens data to a workspace created after it: the grant comes last.
+        print(kubectl(kubeconfig, "apply", "-f", str(examples / "cardio-snds-grant.yaml")).strip())
         say("The operator provisions workspace cardio")
         started = time.monotonic()
         obj = wait_workspace(kubeconfig, "cardio")

@@ -169,8 +169,15 @@ def _materialise(
     if "projected" in volume:
         for source in volume["projected"]["sources"]:
             config_map = by_kind["ConfigMap"][source["configMap"]["name"]]
+            binary = config_map.get("binaryData", {})
             for item in source["configMap"]["items"]:
-                write_private(target / item["path"], config_map["data"][item["key"]])
+                path = target / item["path"]
+                if item["key"] in binary:  # e.g. the Java trust store
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(base64.b64decode(binary[item["key"]]))
+                    path.chmod(0o600)
+                else:
+                    write_private(path, config_map["data"][item["key"]])
         return
     if "secret" in volume:
         secret = volume["secret"]["secretName"]

@@ -1,4 +1,8 @@
-"""``havre``: the command line of a Havre platform's people, beginning with the data steward.
+"""``havre``: the command line of a Havre platform's people: the data steward, the approver,
+the admin.
+
+``havre workspace requests|approve|reject`` are an approver's (``havre.cli_workspace``);
+``havre retained list|release|purge`` an admin's (``havre.cli_retained``).
 
     havre dataset publish-sample --dataset NAME --bucket B --prefix P --namespace snds \\
         --rows N --seed S
@@ -9,8 +13,9 @@ Trino catalog with ``iceberg.catalog.type=jdbc`` reads them. The bucket and the 
 must exist. Secrets never go on the command line (other users of the machine see it):
 
 - object store: ``HAVRE_STORAGE_URL``, ``HAVRE_STORAGE_ACCESS_KEY``,
-  ``HAVRE_STORAGE_SECRET_KEY`` (the operator's names);
-- catalog database: ``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGPASSWORD`` (libpq's names).
+  ``HAVRE_STORAGE_SECRET_KEY``, ``HAVRE_STORAGE_CA_FILE`` (the operator's names);
+- catalog database: ``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGPASSWORD``, and ``PGSSLMODE``
+  (default ``verify-full``), ``PGSSLROOTCERT`` (the platform CA) — libpq's names.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ import re
 import sys
 from collections.abc import Mapping
 
+from havre import cli_retained
 from havre.api import names
 from havre.api.model import NAME_PATTERN
 from havre.audit import cli as audit_cli
+from havre.cli_workspace import CommandError, add_workspace_commands, run_workspace_command
 from havre.datasets.publish import (
     DEFAULT_REGION,
     CatalogDatabase,
@@ -33,10 +40,13 @@ from havre.datasets.publish import (
     publish_tables,
 )
 from havre.datasets.snds import generate_sample
+from havre.errors import HavreError
+from havre.retained import RetainedError
+from havre.settings import SettingsError
 
 _STORAGE = ("HAVRE_STORAGE_URL", "HAVRE_STORAGE_ACCESS_KEY", "HAVRE_STORAGE_SECRET_KEY")
 _DATABASE = ("PGHOST", "PGUSER", "PGPASSWORD")
-_DESCRIPTION = "The command line of a Havre platform's people, beginning with the data steward."
+_DESCRIPTION = "The command line of a Havre platform's people: data stewards and approvers."
 
 
 class UsageError(ValueError):
@@ -63,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--year", type=int, default=2023, help="year of care (default 2023)")
     sample.add_argument("--database", help="catalog database (default ds_<dataset>)")
     sample.add_argument("--region", default=DEFAULT_REGION, help="S3 signing region")
+    add_workspace_commands(groups)
+    cli_retained.add_parser(groups)
     audit_cli.add_parser(groups)
     return parser
 
@@ -89,12 +101,15 @@ def _connections(
         database=args.database or names.dataset_database(args.dataset),
         user=env["PGUSER"],
         password=env["PGPASSWORD"],
+        sslmode=env.get("PGSSLMODE") or "verify-full",
+        sslrootcert=env.get("PGSSLROOTCERT") or None,
     )
     store = S3Access(
         endpoint_url=url,
         access_key=env["HAVRE_STORAGE_ACCESS_KEY"],
         secret_key=env["HAVRE_STORAGE_SECRET_KEY"],
         region=args.region,
+        ca_file=env.get("HAVRE_STORAGE_CA_FILE") or None,
     )
     return database, store
 
@@ -122,23 +137,35 @@ def publish_sample(args: argparse.Namespace, env: Mapping[str, str]) -> None:
 
 
 def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    """Run ``havre``; 0 on success, 1 when publishing failed, 2 on a usage error."""
+    """Run ``havre``; 0 on success, 1 when publishing or the API server failed, 2 on a
+    usage error."""
     args = _parser().parse_args(argv)
+    environ = os.environ if env is None else env
     if args.group == "audit":
         try:
-            return audit_cli.run(args, os.environ if env is None else env)
+            return audit_cli.run(args, environ)
         except ValueError as exc:
             print(f"havre audit: {exc}", file=sys.stderr)
             return 2
     try:
         if (args.group, args.action) == ("dataset", "publish-sample"):
-            publish_sample(args, os.environ if env is None else env)
-    except UsageError as exc:
+            publish_sample(args, environ)
+        elif args.group == "workspace":
+            print(run_workspace_command(args))
+        elif args.group == "retained":
+            return cli_retained.run(args, environ)
+    except CommandError as exc:
+        print(f"havre: {exc}", file=sys.stderr)
+        return 1
+    except (UsageError, RetainedError, SettingsError) as exc:
         print(f"havre: {exc}", file=sys.stderr)
         return 2
     except PublishError as exc:
         print(f"havre: {exc.reason}: {exc}", file=sys.stderr)
         return 2 if exc.reason == "InvalidSpec" else 1
+    except HavreError as exc:
+        print(f"havre: {exc.reason}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -102,7 +102,7 @@ def workload(
     wait_ready(kube.cluster, main, timeout=90)
     wait_ready(kube.cluster, paused, timeout=90)
     key = f"results/{unique('table')}.csv"
-    client = wait_for("main's credentials", lambda: workspace_client(kube.cluster, main))
+    client = wait_for("main's credentials", lambda: workspace_client(kube.cluster, main, minio))
     put(client, f"ws-{main}", key, b"patients,count\nI50,12\n" * (int(0.92 * 2**20) // 22))
     for kind, expires in (("soon", _at(7 * 86400)), ("short", _at(15)), ("gone", _at(86400))):
         apply(kube.kubeconfig, grant_manifest(grants[kind], main, ds, expires))
@@ -171,6 +171,10 @@ def scraped(workload: Workload) -> Workload:
         ("a reconcile error", 'havre_reconcile_errors_total{reason="OwnerRoleConflict"}'),
     ]:
         prom.wait(what, promql, timeout=120)
+    # increase() and rate() need two samples of a series in their window: a counter first
+    # seen at 1 has only one until the next scrape
+    for counter in ("havre_revocations_total", "havre_drift_repairs_total"):
+        prom.wait(f"two samples of {counter}", f"count_over_time({counter}[1h]) > 1")
     # rates over one minute need two samples of every series: a few scrapes more
     prom.wait(
         "a rate of errors", 'rate(havre_reconcile_errors_total{reason="OwnerRoleConflict"}[1m]) > 0'

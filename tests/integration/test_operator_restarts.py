@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from havre.kube.kinds import by_name
-from havre.pipeline.apply import CLUSTER_KINDS, NAMESPACED_KINDS
+from havre.pipeline.apply_cluster import CLUSTER_KINDS, NAMESPACED_KINDS
 from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, kubectl, wait_for
 from tests.integration.workspaces import (
@@ -64,8 +64,9 @@ def test_killed_operator_converges_on_twenty_ready_workspaces_without_duplicates
         kinds = sorted(k for k, _ in objects)
         # quota, limits, 4 policies, 1 service account, 3 roles, 3 bindings, owner access
         assert kinds.count("NetworkPolicy") == 4, objects
-        assert kinds.count("RoleBinding") == 3, objects
-        assert kinds.count("Role") == 3, objects
+        # three members' bindings and the operator's own; no Role (static ClusterRoles)
+        assert kinds.count("RoleBinding") == 4, objects
+        assert kinds.count("Role") == 0, objects
         assert (kinds.count("ClusterRole"), kinds.count("ClusterRoleBinding")) == (1, 1)
     for name in names:
         delete(kube.kubeconfig, name)

@@ -19,7 +19,8 @@ from devstack.paths import StackPaths
 from havre.api import names
 from havre.api.model import Member, Role
 from havre.kube.cluster import Cluster
-from havre.pipeline.render.trino_workloads import CHECKSUM_ANNOTATION, render_trino
+from havre.pipeline.render.trino_internal import internal_bearer_token
+from havre.pipeline.render.trino_workloads import CHECKSUM_ANNOTATION, INTERNAL_DIR, render_trino
 from tests.integration.conftest import Platform
 from tests.integration.helpers import wait_for
 from tests.integration.trino_workspace import (
@@ -178,32 +179,54 @@ def test_rendered_pods_pass_restricted_pod_security(running: RunningWorkspace) -
         wait_for(f"{component} pod", lambda: _pods(running.cluster, namespace, component))  # noqa: B023
 
 
-def test_member_change_rolls_the_coordinator_and_not_the_workers(
+def test_member_change_restarts_nothing_and_the_coordinator_rereads_its_groups(
     running: RunningWorkspace,
 ) -> None:
     namespace = names.namespace(running.ws.name)
-    members = (*running.ws.members, Member(user="dave", role=Role.VIEWER))
+    outsider = running.outsider
+    members = (*running.ws.members, Member(user=outsider, role=Role.VIEWER))
     changed = render_trino(
         dataclasses.replace(running.ws, members=members),
         [running.dataset],
         running.platform,
     )
     live = {o["metadata"]["name"]: o for o in running.objects if o["kind"] == "Deployment"}
+    group_file = ""
     for manifest in changed:
         if manifest["kind"] == "Deployment":
             old = live[manifest["metadata"]["name"]]["spec"]["template"]["metadata"]
             new = manifest["spec"]["template"]["metadata"]
-            rolled = (
-                old["annotations"][CHECKSUM_ANNOTATION] != new["annotations"][CHECKSUM_ANNOTATION]
-            )
-            assert rolled == manifest["metadata"]["name"].endswith("coordinator")
+            checksums = {m["annotations"][CHECKSUM_ANNOTATION] for m in (old, new)}
+            assert len(checksums) == 1, manifest["metadata"]["name"]
+        if manifest["metadata"]["name"] == "trino-access":
+            group_file = manifest["data"]["group.txt"]
         running.cluster.apply(manifest)
-    # A new pod template makes the controller-manager start a second ReplicaSet.
+    assert outsider in group_file
+    # No new pod template: the controller-manager starts no second ReplicaSet.
+    for component in ("coordinator", "worker"):
+        assert len(_replica_sets(running.cluster, namespace, component)) == 1
+    # The running coordinator re-reads the group file (file.refresh-period): the new file,
+    # as the kubelet would project it, lets the new member in without a restart.
+    coordinator = running.trino.nodes[0]
+    (path,) = coordinator.root.rglob("group.txt")
+    before = refused(running, outsider, "SELECT count(*) FROM system.runtime.nodes")
+    assert DENIED in before
+    path.write_text(group_file)
     wait_for(
-        "a second coordinator ReplicaSet",
-        lambda: len(_replica_sets(running.cluster, namespace, "coordinator")) == 2,
+        "the coordinator to read the new group file",
+        lambda: _answers(running, outsider),
+        timeout=30,
+        interval=1,
     )
-    assert len(_replica_sets(running.cluster, namespace, "worker")) == 1
+    assert coordinator.pid == running.trino.nodes[0].pid
+
+
+def _answers(running: RunningWorkspace, user: str) -> bool:
+    try:
+        query(running, user, "SELECT count(*) FROM system.runtime.nodes")
+    except Exception:
+        return False
+    return True
 
 
 def _replica_sets(cluster: Cluster, namespace: str, component: str) -> list[dict[str, Any]]:
@@ -222,17 +245,29 @@ def test_worker_pre_stop_hook_starts_a_graceful_shutdown(running: RunningWorkspa
     deployment = next(o for o in running.objects if o["metadata"]["name"] == "trino-worker")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     command = list(container["lifecycle"]["preStop"]["exec"]["command"])
-    # The hook as rendered; only the port is the local one.
+    # The hook as rendered; only the port and the mounted header file are the local ones.
     command[-1] = command[-1].replace(f":{running.platform.port}/", f":{worker.port}/")
+    local_mount = worker.root / "volumes" / "internal"
+    command = [arg.replace(f"@{INTERNAL_DIR}/", f"@{local_mount}/") for arg in command]
     state_url = f"https://127.0.0.1:{worker.port}/v1/info/state"
-    stranger = requests.put(
+    # No user header opens it, not even the user the hook once named.
+    for user in ("alice", "havre-shutdown", "admin"):
+        stranger = requests.put(
+            state_url,
+            json="SHUTTING_DOWN",
+            headers={"X-Trino-User": user},
+            verify=False,  # noqa: S501 - the worker's internally derived certificate, on loopback
+            timeout=10,
+        )
+        assert stranger.status_code == 403, user
+    forged = requests.put(
         state_url,
         json="SHUTTING_DOWN",
-        headers={"X-Trino-User": "alice"},
-        verify=False,  # noqa: S501 - the worker's internally derived certificate, on loopback
+        headers={"X-Trino-Internal-Bearer": internal_bearer_token("guessed", "havre-shutdown")},
+        verify=False,  # noqa: S501 - as above
         timeout=10,
     )
-    assert stranger.status_code == 403
+    assert forged.status_code in (401, 403)
     subprocess.run(command, check=True, capture_output=True, timeout=30)
     state = requests.get(state_url, verify=False, timeout=10)  # noqa: S501 - as above
     assert state.json() == "SHUTTING_DOWN"

@@ -27,8 +27,8 @@ from havre.api import names
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name, kind_of
 from havre.pipeline.render.namespace import render_namespace
+from havre.pipeline.render.objectstore_policy import DatasetLocation
 from havre.pipeline.render.rbac import render_service_accounts
-from havre.pipeline.render.storage_policy import DatasetLocation
 from havre.pipeline.render.trino_access import GrantedCatalog
 from havre.pipeline.render.trino_config import TrinoPlatform
 from havre.pipeline.render.trino_workloads import render_trino
@@ -43,6 +43,7 @@ SPEC = {
     "members": [{"user": "bob", "role": "analyst"}, {"user": "carol", "role": "viewer"}],
     "size": {"workers": 1, "cpu": "1", "memory": "2Gi"},
     "expires": "2099-01-01T00:00:00Z",
+    "approval": {"decision": "Approved", "by": "havre-admin"},
 }
 
 

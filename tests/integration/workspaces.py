@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from typing import Any
 
@@ -25,12 +26,26 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
+#: The admin kubeconfig's user (the local API server's client certificate), who approves.
+ADMIN = "havre-admin"
+#: An approval by the admin, as an approver adds it to a request.
+APPROVAL = {"decision": "Approved", "by": ADMIN}
+
+
 def workspace(name: str, **spec: Any) -> dict[str, Any]:
-    """The cardio example under another name, with ``spec`` fields replaced."""
+    """The cardio example under another name, approved, with ``spec`` fields replaced."""
     obj = copy.deepcopy(example())
     obj["metadata"] = {"name": name}
+    obj["spec"]["approval"] = dict(APPROVAL)
     obj["spec"].update(spec)
     return obj
+
+
+def approve(kubeconfig: str, name: str) -> None:
+    """Approve the request ``name`` as the admin."""
+    patch = json.dumps({"spec": {"approval": APPROVAL}})
+    result = kubectl(kubeconfig, "patch", "workspace", name, "--type=merge", "-p", patch)
+    assert result.returncode == 0, result.stderr
 
 
 def apply(kubeconfig: str, obj: dict[str, Any], as_user: str | None = None) -> None:
@@ -69,7 +84,9 @@ def delete(kubeconfig: str, name: str) -> None:
     kubectl(kubeconfig, "delete", "workspace", name, "--ignore-not-found", "--wait=false")
 
 
-def dataset(name: str, bucket: str, prefix: str, namespace: str = "snds") -> dict[str, Any]:
+def dataset(
+    name: str, bucket: str, prefix: str, namespace: str = "snds", steward: str = "sam"
+) -> dict[str, Any]:
     """A Dataset as a data steward publishes it."""
     return {
         "apiVersion": "havre.io/v1alpha1",
@@ -80,7 +97,7 @@ def dataset(name: str, bucket: str, prefix: str, namespace: str = "snds") -> dic
             "bucket": bucket,
             "prefix": prefix,
             "icebergNamespace": namespace,
-            "steward": "sam",
+            "steward": steward,
         },
     }
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 
+from havre.audit.credentials import Caller, verify_credential
+from havre.pipeline.render.audit import render_audit_secret
 from havre.pipeline.render.trino_config import (
     render_coordinator_config,
     render_event_listener_properties,
@@ -59,3 +62,19 @@ def test_each_workspace_trino_has_its_own_environment(cardio: ValidWorkspace) ->
     }
     node = parse_properties(maps["trino-coordinator-config"]["data"]["node.properties"])
     assert node["node.environment"] == "havre_cardio"
+
+
+def test_the_audit_secret_holds_the_credential_of_this_workspace_uid(
+    cardio: ValidWorkspace,
+) -> None:
+    key = "k" * 48
+    cardio = dataclasses.replace(cardio, uid="11111111-0000-4000-8000-000000000001")
+    secret = render_audit_secret(cardio, key)
+    assert (secret["metadata"]["name"], secret["metadata"]["namespace"]) == (
+        AUDIT_SECRET,
+        "ws-cardio",
+    )
+    token = base64.b64decode(secret["data"]["token"]).decode()
+    assert verify_credential(key, token) == Caller("workspace", cardio.uid)
+    namesake = dataclasses.replace(cardio, uid="22222222-0000-4000-8000-000000000002")
+    assert render_audit_secret(namesake, key)["data"] != secret["data"]

@@ -3,10 +3,12 @@ workspace, Secrets only referenced, and a checksum that rolls exactly the pods i
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from typing import Any
 
 from havre.api.model import Member, Role
+from havre.pipeline.render.trino_truststore import java_truststore
 from havre.pipeline.render.trino_workloads import (
     CHECKSUM_ANNOTATION,
     render_trino,
@@ -14,7 +16,7 @@ from havre.pipeline.render.trino_workloads import (
 )
 from havre.pipeline.validate import ValidWorkspace
 from tests.unit.conftest import assert_golden
-from tests.unit.trino_fixtures import COHORT, PLATFORM, SNDS
+from tests.unit.trino_fixtures import COHORT, PLATFORM, SNDS, TEST_CA
 
 
 def by_name(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -77,7 +79,12 @@ def test_only_the_coordinator_holds_the_tls_key(cardio: ValidWorkspace) -> None:
         name: {v["secret"]["secretName"] for v in pod(objects, name)["volumes"] if "secret" in v}
         for name in ("trino-coordinator", "trino-worker")
     }
-    assert secrets == {"trino-coordinator": {"havre-trino-tls"}, "trino-worker": set()}
+    assert secrets == {
+        "trino-coordinator": {"havre-trino-tls"},
+        "trino-worker": {"havre-trino-internal"},
+    }
+    (internal,) = [v for v in pod(objects, "trino-worker")["volumes"] if v["name"] == "internal"]
+    assert internal["secret"]["items"] == [{"key": "shutdown-header", "path": "shutdown-header"}]
 
 
 def test_credentials_come_from_secrets_never_from_config_maps(cardio: ValidWorkspace) -> None:
@@ -105,7 +112,7 @@ def test_workers_drain_before_they_stop(cardio: ValidWorkspace) -> None:
 def test_every_config_map_key_is_mounted(cardio: ValidWorkspace) -> None:
     objects = render_trino(cardio, [SNDS], PLATFORM)
     data = {
-        cm["metadata"]["name"]: cm["data"]
+        cm["metadata"]["name"]: {**cm["data"], **cm.get("binaryData", {})}
         for cm in render_trino_config_maps(cardio, [SNDS], PLATFORM)
     }
     mounted: dict[str, set[str]] = {}
@@ -117,12 +124,16 @@ def test_every_config_map_key_is_mounted(cardio: ValidWorkspace) -> None:
     assert mounted == {name: set(files) for name, files in data.items()}
 
 
-def test_member_change_rolls_the_coordinator_only(cardio: ValidWorkspace) -> None:
+def test_member_change_rewrites_the_group_file_and_rolls_no_pod(cardio: ValidWorkspace) -> None:
     before = render_trino(cardio, [SNDS], PLATFORM)
     members = (*cardio.members, Member(user="dave", role=Role.ANALYST))
     after = render_trino(dataclasses.replace(cardio, members=members), [SNDS], PLATFORM)
-    assert checksum(before, "trino-coordinator") != checksum(after, "trino-coordinator")
-    assert checksum(before, "trino-worker") == checksum(after, "trino-worker")
+    groups = [
+        o["data"]["group.txt"] for o in (*before, *after) if o["metadata"]["name"] == "trino-access"
+    ]
+    assert groups[0] != groups[1] and "dave" in groups[1]
+    for name in ("trino-coordinator", "trino-worker"):
+        assert checksum(before, name) == checksum(after, name)
 
 
 def test_new_grant_rolls_every_node(cardio: ValidWorkspace) -> None:
@@ -146,3 +157,13 @@ def test_discovery_service_resolves_to_the_coordinator_pod(cardio: ValidWorkspac
             "app.kubernetes.io/name": "trino",
             "app.kubernetes.io/component": "coordinator",
         }
+
+
+def test_with_a_platform_ca_the_jvm_trusts_it_for_the_object_store(cardio: ValidWorkspace) -> None:
+    maps = {m["metadata"]["name"]: m for m in render_trino_config_maps(cardio, [], PLATFORM)}
+    trust = maps["trino-trust"]
+    store = base64.b64decode(trust["binaryData"]["truststore.jks"])
+    assert store == java_truststore(TEST_CA)
+    jvm = maps["trino-worker-config"]["data"]["jvm.config"].splitlines()
+    assert "-Djavax.net.ssl.trustStore=/etc/trino/trust/truststore.jks" in jvm
+    assert "-Djavax.net.ssl.trustStoreType=JKS" in jvm

@@ -31,7 +31,7 @@ from havre.audit.store import AuditStore, StoreError, receiver_policy
 from havre.external.minio import MinioStore
 from havre.settings import StorageSettings
 
-BASE_PORT = 25443
+BASE_PORT = 25543
 METRICS_BASE_PORT = 25102
 BUCKET = "havre-audit"
 RETENTION_DAYS = 1

@@ -68,6 +68,7 @@ DECISION_SEND_FAILURES = Counter(
 )
 DECISIONS_DROPPED = Counter(
     "havre_audit_decisions_dropped_total",
-    "Decision records dropped because the operator's buffer was full (oldest first).",
+    "Decision records dropped: the operator's buffer was full (oldest first), the receiver "
+    "refused them, or they could not be queued.",
     registry=OPERATOR,
 )

@@ -1,5 +1,6 @@
-"""Where the operator's handlers hand decisions to the trail: one call per place a
-decision is applied, each a no-op when no audit trail is configured."""
+"""The operator's decision sender, built from the settings, and the Warning Event it posts
+when its full buffer drops a decision. Which decisions are recorded, and where, is the
+pipeline's (``pipeline/apply_audit.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from havre.audit import decisions
 from havre.audit.sender import DecisionSender
 from havre.errors import HavreError
 from havre.kube.cluster import Cluster
@@ -61,61 +61,3 @@ def decision_sender(settings: Settings, cluster: Cluster) -> DecisionSender | No
     )
     sender.start()
     return sender
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def workspace_changed(
-    sender: DecisionSender | None, reason: str | None, old: Any, body: Mapping[str, Any]
-) -> None:
-    """A Workspace was created or its spec changed (kopf's create/update)."""
-    if sender is None or reason not in ("create", "update"):
-        return
-    before = old if reason == "update" and isinstance(old, Mapping) else None
-    sender.record(*decisions.workspace_decisions(before, body, _now()))
-
-
-def _became(old_status: Mapping[str, Any], new_status: Mapping[str, Any], type_: str) -> bool:
-    def reason(status: Mapping[str, Any]) -> str | None:
-        for cond in status.get("conditions") or []:
-            if cond.get("type") == type_:
-                return str(cond.get("reason"))
-        return None
-
-    return reason(new_status) == "Expired" and reason(old_status) != "Expired"
-
-
-def workspace_status(
-    sender: DecisionSender | None, obj: Mapping[str, Any], new_status: Mapping[str, Any]
-) -> None:
-    """The reconcile's new status: the workspace's authorisation has just ended."""
-    if sender is not None and _became(obj.get("status") or {}, new_status, "Access"):
-        sender.record(decisions.workspace_expired(obj, _now()))
-
-
-def workspace_deleted(sender: DecisionSender | None, body: Mapping[str, Any]) -> None:
-    if sender is not None:
-        sender.record(decisions.workspace_deleted(body, _now()))
-
-
-def grant_changed(
-    sender: DecisionSender | None, reason: str | None, old: Any, body: Mapping[str, Any]
-) -> None:
-    if sender is None or reason not in ("create", "update"):
-        return
-    before = old if reason == "update" and isinstance(old, Mapping) else None
-    sender.record(*decisions.grant_decisions(before, body, _now()))
-
-
-def grant_status(
-    sender: DecisionSender | None, obj: Mapping[str, Any], new_status: Mapping[str, Any]
-) -> None:
-    if sender is not None and _became(obj.get("status") or {}, new_status, "Active"):
-        sender.record(decisions.grant_expired(obj, _now()))
-
-
-def grant_deleted(sender: DecisionSender | None, body: Mapping[str, Any]) -> None:
-    if sender is not None:
-        sender.record(decisions.grant_revoked(body, _now()))

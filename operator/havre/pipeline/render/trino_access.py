@@ -43,9 +43,8 @@ WORKSPACE_CATALOG = "workspace"
 #: The same tables, through a connector that refuses every write and procedure.
 WORKSPACE_READONLY_CATALOG = "workspace_readonly"
 #: Catalog names Trino or Havre already use; a dataset catalog may not take them.
-RESERVED_CATALOGS = frozenset(
-    {WORKSPACE_CATALOG, WORKSPACE_READONLY_CATALOG, "system", "information_schema"}
-)
+RESERVED_CATALOGS = names.RESERVED_CATALOGS
+assert {WORKSPACE_CATALOG, WORKSPACE_READONLY_CATALOG} <= RESERVED_CATALOGS
 CATALOG_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 DATABASE_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
 DATASET_PATTERN = r"^[a-z]([a-z0-9]|-[a-z0-9]){0,39}$"
@@ -92,9 +91,7 @@ class GrantedCatalog:
     def for_dataset(cls, dataset: str, bucket: str, prefix: str) -> GrantedCatalog:
         """The catalog of a granted Dataset: named after it with ``_`` for ``-`` (dataset
         names hold no ``_``, so no two collide), reading the database its publisher wrote."""
-        return cls(
-            dataset.replace("-", "_"), dataset, names.dataset_database(dataset), bucket, prefix
-        )
+        return cls(names.catalog(dataset), dataset, names.dataset_database(dataset), bucket, prefix)
 
 
 def group_name(role: Role) -> str:
@@ -166,7 +163,9 @@ def render_group_file(ws: ValidWorkspace) -> str:
     return "".join(lines)
 
 
-def render_worker_access_rules(shutdown_user: str) -> dict[str, Any]:
-    """Rules of a worker: only ``shutdown_user`` may change the node's state (the preStop
-    hook's graceful shutdown); queries never reach a worker's access control."""
-    return {"system_information": [{"user": re.escape(shutdown_user), "allow": ["write"]}]}
+def render_worker_access_rules() -> dict[str, Any]:
+    """Rules of a worker: no user may read or change the node's state. A worker has no sign-in
+    of its own (a user there is whatever an ``X-Trino-User`` header says), so its graceful
+    shutdown is an internal request instead, which skips these rules (trino_internal.py);
+    queries never reach a worker's access control."""
+    return {"system_information": [{"user": ".*", "allow": []}]}
