@@ -93,7 +93,10 @@ def start_workspace_trino(kube: Kube, workspace: str, paths: StackPaths) -> Loca
 def trail_store(minio: dict[str, Any], bucket: str) -> AuditStore:
     """The audit bucket, read with the platform admin's credentials."""
     storage = StorageSettings(
-        url=minio["url"], access_key=minio["access_key"], secret_key=minio["secret_key"]
+        url=minio["url"],
+        access_key=minio["access_key"],
+        secret_key=minio["secret_key"],
+        ca_file=minio["ca"],
     )
     return AuditStore(audit_client(storage), bucket, retention_days=1)
 

@@ -21,13 +21,13 @@ from typing import Any
 
 import pytest
 import requests
-from minio import Minio
 from minio.commonconfig import COMPLIANCE
 from minio.error import S3Error
 from minio.retention import Retention
 
 from devstack import stack
 from devstack.paths import StackPaths
+from devstack.s3_clients import s3_client
 from havre import cli as havre_cli
 from havre.api import names
 from havre.audit.credentials import workspace_credential
@@ -306,7 +306,7 @@ def test_audit_objects_cannot_be_deleted_or_rewritten_while_retention_holds(
         "admin": (minio["access_key"], minio["secret_key"]),
     }
     for who, (access, secret) in credentials.items():
-        client = Minio(minio["endpoint"], access, secret, secure=False)
+        client = s3_client(minio, access, secret)
         versions = list(client.list_objects(bucket, prefix=key, include_version=True))
         original = min(versions, key=lambda v: v.last_modified)
         before = client.get_object(bucket, key, version_id=original.version_id).read()
@@ -332,6 +332,7 @@ def _havre_audit(
         "HAVRE_STORAGE_URL": minio["url"],
         "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
         "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
+        "HAVRE_STORAGE_CA_FILE": minio["ca"],
     }
     code = havre_cli.main(["audit", *args], env)
     return code, capsys.readouterr().out

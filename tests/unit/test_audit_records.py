@@ -153,3 +153,14 @@ def test_the_same_decision_sent_twice_carries_the_same_id() -> None:
     (again,) = workspace_decisions(old["spec"], new, NOW + dt.timedelta(seconds=3))
     other = workspace_decisions(old["spec"], workspace([{"user": "erin", "role": "viewer"}]), NOW)
     assert first["decisionId"] == again["decisionId"] != other[0]["decisionId"]
+
+
+def test_a_request_first_seen_after_its_approval_is_attributed_to_its_creation() -> None:
+    body = {
+        "kind": "Workspace",
+        "metadata": {"name": "cardio", "uid": WS.uid, "generation": 2},
+        "spec": {"owner": "rita", "approval": {"decision": "Approved", "by": "oidc:carla"}},
+    }
+    requested, approved = workspace_decisions(None, body, NOW)
+    assert (requested["action"], requested["object"]["generation"]) == ("workspace-requested", 1)
+    assert (approved["action"], approved["object"]["generation"]) == ("workspace-approved", 2)

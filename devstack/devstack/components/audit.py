@@ -68,7 +68,10 @@ class Audit(Component):
 
     def _storage(self, minio: MinIO, access_key: str, secret_key: str) -> StorageSettings:
         return StorageSettings(
-            url=minio.url, access_key=access_key, secret_key=SecretStr(secret_key)
+            url=minio.url,
+            access_key=access_key,
+            secret_key=SecretStr(secret_key),
+            ca_file=str(minio.ca.cert_path),
         )
 
     def _prepare_storage(self) -> tuple[str, str]:
@@ -82,7 +85,13 @@ class Audit(Component):
             AuditStore(audit_client(admin), BUCKET, RETENTION_DAYS).ensure_bucket()
         except StoreError as exc:
             raise ComponentError(self.name, f"{exc.reason}: {exc}", self.log) from exc
-        store = MinioStore(admin.endpoint, admin.access_key, root["secret_key"], secure=False)
+        store = MinioStore(
+            admin.endpoint,
+            admin.access_key,
+            root["secret_key"],
+            secure=admin.secure,
+            ca_file=admin.ca_file,
+        )
         secret = self.creds.get("audit_receiver_minio_secret", 40)
         store.ensure_policy(RECEIVER_USER, receiver_policy(BUCKET))
         store.ensure_user(RECEIVER_USER, secret)
@@ -97,6 +106,7 @@ class Audit(Component):
             "HAVRE_STORAGE_URL": MinIO(self.paths).url,
             "HAVRE_STORAGE_ACCESS_KEY": access_key,
             "HAVRE_STORAGE_SECRET_KEY": secret_key,
+            "HAVRE_STORAGE_CA_FILE": str(self.ca.cert_path),
             "HAVRE_AUDIT_RECEIVER_URL": self.url,
             "HAVRE_AUDIT_KEY": self.key,
             "HAVRE_AUDIT_BUCKET": BUCKET,

@@ -32,9 +32,11 @@ def decision(
     *,
     by: str | None = None,
     attribution: str = "admission",
+    generation: int | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
-    """One decision record about ``obj`` (a Workspace or DatasetGrant as read)."""
+    """One decision record about ``obj`` (a Workspace or DatasetGrant as read);
+    ``generation``: the one the decision was made at, when not the object's current one."""
     meta = obj.get("metadata", {})
     spec = obj.get("spec", {})
     record: dict[str, Any] = {
@@ -45,7 +47,7 @@ def decision(
             "kind": obj.get("kind"),
             "name": meta.get("name"),
             "uid": meta.get("uid"),
-            "generation": meta.get("generation"),
+            "generation": generation or meta.get("generation"),
         },
         "workspace": spec.get("workspace")
         if obj.get("kind") == "DatasetGrant"
@@ -95,6 +97,9 @@ def workspace_decisions(
                 "workspace-requested",
                 obj,
                 at,
+                # Created at generation 1, even when first seen after later changes: the
+                # requester is the CREATE's user, not the approver's who changed it since.
+                generation=1,
                 owner=spec.get("owner"),
                 title=spec.get("title"),
                 expires=spec.get("expires"),
@@ -173,7 +178,12 @@ def grant_decisions(
     if old is None:
         return [
             decision(
-                "grant-created", obj, at, grant=obj["metadata"].get("name"), **_grant_fields(obj)
+                "grant-created",
+                obj,
+                at,
+                generation=1,
+                grant=obj["metadata"].get("name"),
+                **_grant_fields(obj),
             )
         ]
     if obj.get("spec", {}).get("expires") != old.get("expires"):

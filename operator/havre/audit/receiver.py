@@ -56,8 +56,9 @@ DECISION_FIELDS = frozenset({"kind", "time", "action"})
 
 
 class RecentIds:
-    """Decision ids already written (the latest ``limit``), so a decision sent twice is
-    written once. An id is remembered only once its record is in the bucket: a failed
+    """Keys of records already written (the latest ``limit``), so a decision or a query
+    event sent twice (a retry after a 503 whose write landed late, two operators) is
+    written once. A key is remembered only once its record is in the bucket: a failed
     write leaves the retry free to write it."""
 
     def __init__(self, limit: int = 10000) -> None:
@@ -106,10 +107,31 @@ async def _body(request: web.Request) -> Any:
     return json.loads(raw)
 
 
+def record_key(record: dict[str, Any]) -> str:
+    """What makes a record the same one sent again ("" for records never deduplicated)."""
+    if record.get("kind") == "decision":
+        return str(record.get("decisionId") or "")
+    if record.get("kind") in ("query", "query-created") and record.get("queryId"):
+        return f"{record['kind']}:{record.get('workspaceUid')}:{record['queryId']}"
+    return ""
+
+
 async def _write(receiver: Receiver, records: list[dict[str, Any]]) -> web.Response:
-    future = receiver.writer.submit(records)
+    """Write the records not already written; answer once they are in the bucket. A
+    caller that stops waiting (timeout) does not stop the write: once it lands, its
+    keys are remembered, and the caller's retry is not written twice."""
+    fresh = [r for r in records if not receiver.recent.seen(record_key(r))]
+    if not fresh:
+        return web.json_response({"written": 0})
+    future = receiver.writer.submit(fresh)
+    keys = [record_key(r) for r in fresh]
+    future.add_done_callback(
+        lambda f: (
+            receiver.recent.remember(keys) if not f.cancelled() and f.exception() is None else None
+        )
+    )
     try:
-        await asyncio.wait_for(asyncio.wrap_future(future), WRITE_TIMEOUT)
+        await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), WRITE_TIMEOUT)
     except StoreError as exc:
         return web.json_response({"reason": exc.reason, "message": str(exc)}, status=503)
     except TimeoutError:
@@ -172,12 +194,8 @@ async def decisions(request: web.Request) -> web.Response:
     except (KeyError, TypeError, ValueError) as exc:
         return _refuse(400, "BadDecision", str(exc)[:500])
     recorded = iso(receiver.clock())
-    fresh = [r for r in records if not receiver.recent.seen(str(r.get("decisionId") or ""))]
-    attributed = [receiver.observations.attribute(r) for r in fresh]
-    response = await _write(receiver, [{**r, "recorded": recorded} for r in attributed])
-    if response.status == 200:
-        receiver.recent.remember([str(r.get("decisionId") or "") for r in fresh])
-    return response
+    attributed = [receiver.observations.attribute(r) for r in records]
+    return await _write(receiver, [{**r, "recorded": recorded} for r in attributed])
 
 
 async def admission(request: web.Request) -> web.Response:
@@ -195,7 +213,8 @@ async def admission(request: web.Request) -> web.Response:
         receiver.observations.add(observation)
         future = receiver.writer.submit([observation.record])
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.wrap_future(future), ADMISSION_WAIT)
+            # Shielded: the API server's deadline must not cancel the write itself.
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), ADMISSION_WAIT)
     return web.json_response(allow(review))
 
 

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,15 @@ log = logging.getLogger(__name__)
 class _Pending:
     records: Sequence[dict[str, Any]]
     done: Future[None]
+
+    def settle(self, error: BaseException | None) -> None:
+        """Tell the caller; one who stopped waiting (cancelled) is not told, and that must
+        never stop the writer."""
+        with contextlib.suppress(InvalidStateError):
+            if error is None:
+                self.done.set_result(None)
+            else:
+                self.done.set_exception(error)
 
 
 class BatchWriter:
@@ -102,19 +111,22 @@ class BatchWriter:
             if not taken:
                 return
             records = [r for item in taken for r in item.records]
+            error: BaseException | None = None
             try:
                 self._write(records)
             except StoreError as exc:
-                metrics.WRITE_FAILURES.inc()
                 log.warning("audit batch not written (%s): %s", exc.reason, exc)
-                self._synced = False
-                for item in taken:
-                    item.done.set_exception(exc)
-            else:
-                for item in taken:
-                    item.done.set_result(None)
+                error = exc
+            except Exception as exc:  # the writer thread must outlive any one batch
+                log.exception("audit batch not written")
+                error = StoreError(f"{type(exc).__name__}: {exc}", "AuditWriteFailed")
             finally:
                 metrics.PENDING.dec(len(records))
+            if error is not None:
+                metrics.WRITE_FAILURES.inc()
+                self._synced = False  # re-read the tail: the write may have landed
+            for item in taken:
+                item.settle(error)
 
     def _write(self, records: list[dict[str, Any]]) -> None:
         if not self._synced:
