@@ -52,7 +52,7 @@ class Keycloak(Component):
 
     name = "keycloak"
     version = VERSION
-    ready_timeout = 180.0
+    ready_timeout = 420.0  # a JVM that imports a realm: minutes on a loaded 2-core machine
 
     @property
     def install(self) -> Path:
