@@ -17,8 +17,7 @@ from havre.audit.report import render_table
 from tests.integration.audit import trail
 from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, kubectl, wait_for
-from tests.integration.workspaces import delete, unique
-from tests.integration.workspaces import workspace as workspace_manifest
+from tests.integration.workspaces import delete, request, unique
 
 pytestmark = pytest.mark.integration
 PREFIX = "oidc:"
@@ -67,9 +66,8 @@ def test_requests_approvals_and_rejections_are_in_the_trail_with_who_asked(
     approved, rejected = unique("aud-ok"), unique("aud-no")
     try:
         for name in (approved, rejected):
-            request = workspace_manifest(name, owner=researcher, members=[])
-            request["spec"].pop("approval")
-            _as(kube, researcher, "create", "-f", "-", stdin=json.dumps(request))
+            asked = request(name, owner=researcher, members=[])
+            _as(kube, researcher, "create", "-f", "-", stdin=json.dumps(asked))
         _decide(kube, approver, approved, "Approved", suspended=True)
         _decide(kube, approver, rejected, "Rejected")
         # Withdrawn later: a removal of access, recorded as a rejection of the same object.
