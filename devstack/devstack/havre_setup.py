@@ -58,9 +58,19 @@ def install_api(kubeconfig: str, state: Path) -> None:
 
 def operator_environment(components: dict[str, Any]) -> dict[str, str]:
     """The operator's settings for this stack. Trino's certificates also name localhost,
-    where the tests and the demo start the rendered Trino."""
+    where the tests and the demo start the rendered Trino. With the ``audit`` component,
+    workspaces' Trino and the operator send records to its receiver (docs/audit.md)."""
     minio, postgres, keycloak = components["minio"], components["postgres"], components["keycloak"]
-    return {
+    audit = components.get("audit")
+    extra = {}
+    if audit is not None:
+        extra = {
+            "HAVRE_AUDIT_RECEIVER_URL": audit["url"],
+            "HAVRE_AUDIT_KEY": audit["key"],
+            "HAVRE_AUDIT_CA_FILE": audit["ca"],
+            "HAVRE_AUDIT_BUCKET": audit["bucket"],
+        }
+    return extra | {
         "HAVRE_STORAGE_URL": minio["url"],
         "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
         "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],

@@ -23,11 +23,17 @@ from typing import Any, cast
 import kopf
 
 from havre.api.model import DeletionPolicy
+from havre.audit import decisions
 from havre.errors import HavreError
 from havre.federation.member import member_provider
 from havre.indexes import ConfirmingCatalogue, KopfCatalogue
 from havre.kube.kinds import by_name
 from havre.metrics import observe
+from havre.pipeline.apply_audit import (
+    SpecChange,
+    grant_decisions,
+    record_decisions,
+)
 from havre.pipeline.apply_catalogdb import teardown_catalogdb
 from havre.pipeline.apply_objectstore import teardown_objectstore
 from havre.pipeline.dataset_reconcile import DatasetOutcome, reconcile_dataset
@@ -75,13 +81,14 @@ def _post(obj: dict[str, Any], events: list[Event]) -> None:
 
 
 @observe.reconciles("Workspace")
-def refresh_workspace(ctx: Context, name: str) -> Outcome | None:
-    """Reconcile one workspace now and write its status if it changed."""
+def refresh_workspace(ctx: Context, name: str, change: SpecChange | None = None) -> Outcome | None:
+    """Reconcile one workspace now and write its status if it changed; ``change``: the
+    spec change that woke it (its decisions go to the audit trail)."""
     with ctx.lock(f"workspace/{name}"):
         current = ctx.platform.cluster.get(WORKSPACE, name)
         if current is None or current["metadata"].get("deletionTimestamp"):
             return None
-        outcome = reconcile_workspace(ctx.platform, current, ctx.catalogue, _now())
+        outcome = reconcile_workspace(ctx.platform, current, ctx.catalogue, _now(), change)
         observe.workspace_reconciled(current, outcome.status, outcome.retry)
         _schedule_expiry(ctx, f"workspace/{name}", current, lambda: refresh_workspace(ctx, name))
         if outcome.patch is not None:
@@ -106,9 +113,16 @@ def _backoff(retry: int) -> float:
     return float(min(60, 2 ** min(retry, 6)))
 
 
-def reconcile(name: str, memo: kopf.Memo, retry: int, **_: Any) -> None:
+def reconcile(
+    name: str,
+    memo: kopf.Memo,
+    retry: int,
+    reason: str | None = None,
+    old: Any = None,
+    **_: Any,
+) -> None:
     """Update and the repair timer: bring the workspace to its spec."""
-    outcome = refresh_workspace(memo["ctx"], name)
+    outcome = refresh_workspace(memo["ctx"], name, SpecChange.from_kopf(reason, old))
     if outcome is not None and outcome.retry:
         ready = next(c for c in outcome.status["conditions"] if c["type"] == "Ready")
         raise kopf.TemporaryError(f"{ready['reason']}: {ready['message']}", delay=_backoff(retry))
@@ -119,7 +133,7 @@ def create_workspace(name: str, memo: kopf.Memo, retry: int, reason: str, **kwar
     they stand (on resume they reconcile themselves)."""
     ctx: Context = memo["ctx"]
     try:
-        reconcile(name=name, memo=memo, retry=retry, **kwargs)
+        reconcile(name=name, memo=memo, retry=retry, reason=reason, **kwargs)
     finally:
         if reason != "resume":
             _refresh_grants(ctx, ctx.catalogue.grants_of_workspace(name))
@@ -138,7 +152,13 @@ async def repair(name: str, memo: kopf.Memo, **_: Any) -> None:
 
 
 def delete_workspace(
-    name: str, uid: str, spec: kopf.Spec, memo: kopf.Memo, retry: int, **_: Any
+    name: str,
+    uid: str,
+    spec: kopf.Spec,
+    body: kopf.Body,
+    memo: kopf.Memo,
+    retry: int,
+    **_: Any,
 ) -> None:
     """Honour ``deletionPolicy`` outside the cluster (only on this workspace's own
     resources); the namespace goes by garbage collection. Its grants then say so.
@@ -161,11 +181,15 @@ def delete_workspace(
         steps.append(lambda: teardown_catalogdb(catalogs, name, uid, policy))
     failures: list[HavreError] = []
     with ctx.lock(f"workspace/{name}"):
-        for step in steps:
-            try:
-                step()
-            except HavreError as exc:
-                failures.append(exc)
+        try:
+            for step in steps:
+                try:
+                    step()
+                except HavreError as exc:
+                    failures.append(exc)
+        finally:
+            if retry == 0:  # the deletion is decided once, whatever the teardown's fate
+                record_decisions(platform.audit, [decisions.workspace_deleted(body, _now())])
     if failures:
         first = failures[0]
         raise kopf.TemporaryError(f"{first.reason}: {first}", delay=_backoff(retry)) from first
@@ -187,7 +211,9 @@ def _refresh_grants(ctx: Context, grants: tuple[Any, ...]) -> None:
 
 
 @observe.reconciles("DatasetGrant")
-def refresh_grant(ctx: Context, name: str, *, wake: bool = True) -> None:
+def refresh_grant(
+    ctx: Context, name: str, *, wake: bool = True, change: SpecChange | None = None
+) -> None:
     """Report a grant's state, schedule its end, and bring its workspace and its dataset
     in line (``wake``)."""
     cluster = ctx.platform.cluster
@@ -202,8 +228,15 @@ def refresh_grant(ctx: Context, name: str, *, wake: bool = True) -> None:
         if outcome.patch is not None:
             cluster.patch_status(GRANT, name, outcome.patch)
         _schedule_expiry(ctx, f"grant/{name}", grant, lambda: refresh_grant(ctx, name))
-    if wake and outcome.record.workspace:
-        refresh_workspace(ctx, outcome.record.workspace)
+    try:
+        if wake and outcome.record.workspace:
+            refresh_workspace(ctx, outcome.record.workspace)
+    finally:
+        # After the workspace applied it, whatever became of that: queuing cannot wait.
+        record_decisions(
+            ctx.platform.audit,
+            grant_decisions(change, grant, grant.get("status") or {}, outcome.status, _now()),
+        )
     if wake and outcome.record.dataset:
         _wake(
             f"dataset {outcome.record.dataset}",
@@ -211,9 +244,11 @@ def refresh_grant(ctx: Context, name: str, *, wake: bool = True) -> None:
         )
 
 
-def reconcile_grant_handler(name: str, memo: kopf.Memo, **_: Any) -> None:
+def reconcile_grant_handler(
+    name: str, memo: kopf.Memo, reason: str | None = None, old: Any = None, **_: Any
+) -> None:
     """Create, update and resume of a DatasetGrant."""
-    refresh_grant(memo["ctx"], name)
+    refresh_grant(memo["ctx"], name, change=SpecChange.from_kopf(reason, old))
 
 
 def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
@@ -221,9 +256,13 @@ def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     ctx: Context = memo["ctx"]
     ctx.scheduler.cancel(f"grant/{name}")
     spec = body.get("spec", {})
-    if spec.get("workspace"):
-        refresh_workspace(ctx, spec["workspace"])
-        observe.grant_deleted(body)
+    try:
+        if spec.get("workspace"):
+            refresh_workspace(ctx, spec["workspace"])
+            observe.grant_deleted(body)
+    finally:
+        # After the workspace withdrew the access; queuing never holds the revocation up.
+        record_decisions(ctx.platform.audit, [decisions.grant_revoked(body, _now())])
     if spec.get("dataset"):
         _wake(f"dataset {spec['dataset']}", lambda: refresh_dataset(ctx, spec["dataset"]))
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from havre.pipeline.apply import Applied, apply_desired
+from havre.pipeline.apply_audit import SpecChange, record_decisions, workspace_decisions
 from havre.pipeline.dereference import dereference
 from havre.pipeline.events import Event, workspace_events
 from havre.pipeline.platform import Platform as Platform
@@ -58,9 +59,14 @@ class Outcome:
 
 
 def reconcile_workspace(
-    platform: Platform, body: Mapping[str, Any], catalogue: Catalogue, now: dt.datetime
+    platform: Platform,
+    body: Mapping[str, Any],
+    catalogue: Catalogue,
+    now: dt.datetime,
+    change: SpecChange | None = None,
 ) -> Outcome:
-    """Run the five steps on one Workspace object as read from the API server."""
+    """Run the five steps on one Workspace object as read from the API server.
+    ``change``: the spec change that woke it, if any (its decisions go to the trail)."""
     refs = dereference(platform, body, catalogue, now)
     validated = validate(refs, now)
     desired = render_desired(validated, refs.material, platform.settings, platform.trino_ca_bundle)
@@ -73,6 +79,11 @@ def reconcile_workspace(
         desired,
         applied,
         now,
+    )
+    # After the writes, never before them: queuing on the trail cannot fail nor wait.
+    record_decisions(
+        platform.audit,
+        workspace_decisions(change, body, refs.workspace.status, status.status, now),
     )
     return Outcome(
         status=status.status,
