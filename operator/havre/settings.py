@@ -191,6 +191,55 @@ class IdentitySettings(BaseModel):
     timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds per request.")
 
 
+class AccessSettings(BaseModel):
+    """How researchers outside the cluster reach their workspace's Trino: a route per
+    workspace with TLS passed through to Trino (which holds the certificate), or nothing
+    (``kubectl port-forward`` only)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    route: Literal["none", "tlsroute", "ingress"] = Field(
+        default="none",
+        description="none; tlsroute (Gateway API TLSRoute, passthrough); ingress (an "
+        "Ingress whose controller passes TLS through, e.g. through its annotations).",
+    )
+    hostname: str | None = Field(
+        default=None,
+        pattern=r"^(?:[a-z0-9-]|\{workspace\})+(?:\.(?:[a-z0-9-]|\{workspace\})+)+$",
+        description="Host name of a workspace's Trino, {workspace} replaced, e.g. "
+        "{workspace}.trino.havre.example; also put into its certificate.",
+    )
+    gateway: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9-]+/[a-z0-9.-]+$",
+        description="namespace/name of the Gateway a TLSRoute attaches to.",
+    )
+    gateway_listener: str | None = Field(
+        default=None, description="The Gateway listener (sectionName) for TLS passthrough."
+    )
+    ingress_class: str | None = Field(default=None, description="ingressClassName.")
+    ingress_annotations: dict[str, str] = Field(
+        default_factory=dict,
+        description="Annotations of each Ingress, e.g. the controller's TLS-passthrough one.",
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> AccessSettings:
+        if self.route != "none" and self.hostname is None:
+            raise ValueError(f"route {self.route} needs a hostname")
+        if self.hostname is not None and "{workspace}" not in self.hostname:
+            raise ValueError("hostname must contain {workspace}: each workspace has its own")
+        if self.route == "tlsroute" and self.gateway is None:
+            raise ValueError("route tlsroute needs gateway (namespace/name)")
+        return self
+
+    def host(self, workspace: str) -> str | None:
+        """The workspace's host name, or None without a route."""
+        if self.route == "none" or self.hostname is None:
+            return None
+        return self.hostname.replace("{workspace}", workspace)
+
+
 class MetricsSettings(BaseModel):
     """The operator's Prometheus endpoint (``/metrics``), beside the ``--liveness`` one."""
 
@@ -235,6 +284,10 @@ class Settings(BaseModel):
     )
     identity: IdentitySettings | None = Field(
         default=None, description="Keycloak groups of each workspace; none without it."
+    )
+    access: AccessSettings = Field(
+        default_factory=AccessSettings,
+        description="Routes to each workspace's Trino from outside the cluster.",
     )
     metrics: MetricsSettings = Field(
         default_factory=MetricsSettings, description="The operator's Prometheus metrics."
@@ -317,6 +370,13 @@ _IDENTITY_ENV = {
     "HAVRE_IDENTITY_GROUP_ROOT": "group_root",
     "HAVRE_IDENTITY_RESYNC_SECONDS": "resync_seconds",
 }
+_ACCESS_ENV = {
+    "HAVRE_ACCESS_ROUTE": "route",
+    "HAVRE_ACCESS_HOSTNAME": "hostname",
+    "HAVRE_ACCESS_GATEWAY": "gateway",
+    "HAVRE_ACCESS_GATEWAY_LISTENER": "gateway_listener",
+    "HAVRE_ACCESS_INGRESS_CLASS": "ingress_class",
+}
 _METRICS_ENV = {
     "HAVRE_METRICS_ENABLED": "enabled",
     "HAVRE_METRICS_ADDRESS": "address",
@@ -389,6 +449,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     identity = {key: env[var] for var, key in _IDENTITY_ENV.items() if var in env}
     if identity:
         raw["identity"] = {**raw.get("identity", {}), **identity}
+
+    access = {key: env[var] for var, key in _ACCESS_ENV.items() if var in env}
+    if access:
+        raw["access"] = {**raw.get("access", {}), **access}
     metrics = {key: env[var] for var, key in _METRICS_ENV.items() if var in env}
     if metrics:
         raw["metrics"] = {**raw.get("metrics", {}), **metrics}

@@ -93,10 +93,17 @@ def free_port() -> int:
 class OperatorProcess:
     """The real operator (``python -m havre``) as a child process of the test session."""
 
-    def __init__(self, kubeconfig: str, log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kubeconfig: str,
+        log: Path,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.kubeconfig = kubeconfig
         self.log = log
         self.env = env or {}
+        self.args = args  # more command-line options, e.g. ("--peering", NAME)
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = free_port()
         # /metrics on loopback, on the port the caller names or a free one (several
@@ -122,6 +129,7 @@ class OperatorProcess:
                 "havre",
                 "--liveness",
                 f"http://127.0.0.1:{self.port}/healthz",
+                *self.args,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
