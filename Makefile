@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 SRC    := $(wildcard operator/havre devstack/devstack tests bench dashboards)
 
-.PHONY: help bench crds chart dashboards operator-requirements venv lint format typecheck unit integration test stack-up stack-status stack-down demo clean federation-up federation-status federation-down
+.PHONY: help bench crds dashboards venv lint format typecheck unit integration test stack-up stack-status stack-down demo clean federation-up federation-status federation-down chart operator-requirements
 
 help:
 	@echo "make demo          the whole platform on this machine, ending with a researcher's query"

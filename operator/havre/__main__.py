@@ -8,7 +8,13 @@ import sys
 
 import kopf
 
-from havre.clients import bucket_usage, catalog_database, object_store, trino_ca_bundle
+from havre.clients import (
+    bucket_usage,
+    catalog_database,
+    identity_provider,
+    object_store,
+    trino_ca_bundle,
+)
 from havre.errors import HavreError
 from havre.handlers import Context
 from havre.kube.cluster import Cluster
@@ -16,6 +22,7 @@ from havre.main import register
 from havre.metrics.instrument import instrument
 from havre.metrics.server import MetricsUnavailable, start_metrics
 from havre.peering import ensure_peering, start_priority
+from havre.pipeline.identity_sync import IdentitySync
 from havre.pipeline.reconcile import Platform
 from havre.settings import SettingsError, load_settings
 
@@ -49,10 +56,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"havre-operator: peering {args.peering}: {exc.reason}: {exc}", file=sys.stderr)
             return 1
     # Each external client is wrapped to be timed and counted (havre_external_*).
-    store, catalogs, usage = (
+    store, catalogs, usage, idp = (
         object_store(settings),
         catalog_database(settings),
         bucket_usage(settings),
+        identity_provider(settings),
     )
     platform = Platform(
         cluster=instrument(cluster, "kubernetes"),
@@ -60,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         store=instrument(store, "object_store") if store is not None else None,
         catalogs=instrument(catalogs, "catalog_database") if catalogs is not None else None,
         trino_ca_bundle=trino_ca_bundle(settings),
+        identity=(
+            IdentitySync(instrument(idp, "identity_provider"), settings.identity.resync_seconds)
+            if idp is not None and settings.identity is not None
+            else None
+        ),
     )
     ctx = Context(platform=platform)
     metrics = None
