@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).parents[2]
@@ -162,3 +163,14 @@ class OperatorProcess:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def running_operator(request: pytest.FixtureRequest) -> OperatorProcess | None:
+    """The session's operator if an earlier module started it, without starting it (it
+    needs Keycloak): a module that runs operators of its own stops it meanwhile."""
+    definitions = request._fixturemanager.getfixturedefs("operator", request.node)
+    for definition in definitions or ():
+        cached = definition.cached_result
+        if cached is not None and isinstance(cached[0], OperatorProcess):
+            return cached[0]
+    return None

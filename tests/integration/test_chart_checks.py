@@ -195,6 +195,16 @@ def test_example_objects_pass_the_schemas_generated_from_the_crds(
             id="tlsroute-without-gateway",
         ),
         pytest.param(
+            [
+                "--set",
+                "identityProvider.groups.enabled=true",
+                "--set",
+                "identityProvider.groups.url=http://id.example",
+            ],
+            "at '/identityProvider/groups/url': 'http://id.example' does not match pattern",
+            id="identity-groups-over-plain-http",
+        ),
+        pytest.param(
             ["--set", "access.route=httproute"],
             "at '/access/route': value must be one of 'none', 'tlsroute', 'ingress'",
             id="unknown-route",
@@ -222,8 +232,11 @@ def test_operator_accepts_the_settings_the_chart_renders(tools: ChartTools, tmp_
             "HAVRE_STORAGE_SECRET_KEY": "secret",
             "HAVRE_CATALOG_USER": "havre",
             "HAVRE_CATALOG_PASSWORD": "secret",
+            "HAVRE_IDENTITY_CLIENT_SECRET": "secret",
         }
     )
+    assert settings.identity is not None and settings.identity.url == "https://id.example.fr"
+    assert settings.operator_service_account == "havre/havre"
     assert settings.access.route == "tlsroute"
     assert settings.access.host("cardio") == "cardio.trino.havre.example.fr"
     assert settings.object_store is not None and settings.object_store.port == 443

@@ -29,6 +29,7 @@ from tests.integration.conftest import Kube, Platform
 from tests.integration.helpers import (
     OperatorProcess,
     kubectl,
+    running_operator,
     service_account_kubeconfig,
     wait_for,
 )
@@ -123,17 +124,6 @@ def _provisioned(obj: dict[str, Any]) -> bool:
     return obj.get("status", {}).get("observedGeneration") == obj["metadata"]["generation"] and all(
         (condition(obj, kind) or {}).get("status") == "True" for kind in PROVISIONED
     )
-
-
-def running_operator(request: pytest.FixtureRequest) -> OperatorProcess | None:
-    """The session's operator if an earlier module started it, without starting it (it
-    needs Keycloak, which this module does not)."""
-    definitions = request._fixturemanager.getfixturedefs("operator", request.node)
-    for definition in definitions or ():
-        cached = definition.cached_result
-        if cached is not None and isinstance(cached[0], OperatorProcess):
-            return cached[0]
-    return None
 
 
 @pytest.fixture(scope="module")

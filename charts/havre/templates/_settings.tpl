@@ -33,6 +33,15 @@ credentials come from Secrets as environment variables, CA bundles as mounted fi
 {{- end -}}
 {{- $_ := set $s "catalog" $catalog -}}
 {{- end -}}
+{{- with $v.identityProvider.groups -}}
+{{- if .enabled -}}
+{{- $identity := dict "url" .url "realm" .realm "client_id" .clientId "group_root" .groupRoot -}}
+{{- if $v.identityProvider.caBundle.configMap -}}
+{{- $_ := set $identity "ca_file" (include "havre.caPath" "identity-provider") -}}
+{{- end -}}
+{{- $_ := set $s "identity" $identity -}}
+{{- end -}}
+{{- end -}}
 {{- if $v.identityProvider.egress -}}
 {{- $_ := set $s "identity_provider" (include "havre.endpoint" $v.identityProvider.egress | fromJson) -}}
 {{- end -}}
