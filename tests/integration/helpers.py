@@ -108,6 +108,8 @@ class OperatorProcess:
             **os.environ,
             "KUBECONFIG": self.kubeconfig,
             "HAVRE_REPAIR_INTERVAL": "2",
+            # audits as often as it checks: drift tests see repairs within their timeouts
+            "HAVRE_AUDIT_INTERVAL": "2",
             "HAVRE_METRICS_ADDRESS": "127.0.0.1",
             "HAVRE_METRICS_PORT": str(self.metrics_port),
             "HAVRE_METRICS_USAGE_INTERVAL": "2",
