@@ -47,7 +47,7 @@ test: lint typecheck
 	$(BIN)/pytest tests/unit tests/integration
 
 bench: $(STAMP)
-	$(PY) -m bench.reconcile
+	$(PY) -m bench
 
 crds: $(STAMP)
 	$(PY) -m havre.api.crdgen crds
