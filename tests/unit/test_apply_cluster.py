@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ def api() -> Iterator[FakeApiServer]:
         yield server
 
 
-def _plan(**spec: object) -> ClusterPlan:
+def _plan(**spec: Any) -> ClusterPlan:
     ws = validate_workspace("cardio", workspace_body(**spec)["spec"], NOW)
     plan = render_desired(replace(ws, uid=UID), prepare_material({}), SETTINGS).cluster
     assert plan is not None
