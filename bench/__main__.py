@@ -99,6 +99,7 @@ def bench_platform(trino: bool) -> Iterator[harness.Target]:
     running; everything stopped and removed afterwards."""
     offset = int(os.environ.get("HAVRE_PORT_OFFSET", "0")) + 40
     state = Path(tempfile.mkdtemp(prefix="havre-bench-"))
+    state.chmod(0o755)  # PostgreSQL runs as its own user and must traverse it
     paths = StackPaths(state=state, port_offset=offset)
     operator = None
     try:

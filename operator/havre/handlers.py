@@ -10,6 +10,7 @@ the workspaces it names (from the indexes), nothing else.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import functools
 import logging
@@ -144,7 +145,9 @@ async def repair(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     if ctx.ledger.unchanged(body, ctx.catalogue, _now()):
         return
     loop = asyncio.get_running_loop()
-    outcome = await loop.run_in_executor(ctx.repairs, refresh_workspace, ctx, name)
+    # kopf's context (its settings, which posting events reads) goes along to the thread.
+    context = contextvars.copy_context()
+    outcome = await loop.run_in_executor(ctx.repairs, context.run, refresh_workspace, ctx, name)
     if outcome is not None and outcome.applied.report is not None:
         report = outcome.applied.report
         observe.drift_repaired(report.applied, report.deleted, outcome.external_changes)
@@ -268,7 +271,7 @@ def _wake_dataset_grants(ctx: Context, dataset: str) -> None:
         _wake(f"workspace {workspace}", functools.partial(refresh_workspace, ctx, workspace))
 
 
-def access_changed(type: str | None, labels: kopf.Labels, memo: kopf.Memo, **_: Any) -> None:
+async def access_changed(type: str | None, labels: kopf.Labels, memo: kopf.Memo, **_: Any) -> None:
     """A watched object that carries access (a workspace's namespace, RoleBinding or
     ClusterRoleBinding) changed or went: the next repair tick of its workspace reconciles
     in full instead of trusting the ledger. The initial listing (``type`` None) is not a

@@ -135,6 +135,7 @@ def settled(kubeconfig: str) -> Window | None:
     return window if window.writes == 0 else None
 
 
+@pytest.mark.timeout(1500)  # includes the module's setup: 50 workspaces on a loaded machine
 def test_an_idle_minute_of_fifty_workspaces_makes_no_write_and_under_one_read_each(
     quiet: Quiet,
 ) -> None:
@@ -156,6 +157,7 @@ def test_an_idle_minute_of_fifty_workspaces_makes_no_write_and_under_one_read_ea
     assert ready_count(quiet.kubeconfig, quiet.names) == COUNT
 
 
+@pytest.mark.timeout(1500)  # includes the module's teardown: deleting every workspace
 def test_the_benchmark_harness_runs_each_measure_once_at_a_tiny_size(
     quiet: Quiet, minio: dict[str, Any], tmp_path: Path
 ) -> None:
