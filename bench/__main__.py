@@ -123,6 +123,10 @@ def bench_platform(trino: bool) -> Iterator[harness.Target]:
         if operator is not None:
             operator.stop()
         stack.down(paths)
+        kept = RESULTS / "logs"  # the operator's log, for a look at what took the time
+        kept.mkdir(parents=True, exist_ok=True)
+        if (state / "operator.log").exists():
+            shutil.copy(state / "operator.log", kept / f"operator-{state.name}.log")
         shutil.rmtree(state, ignore_errors=True)
 
 
