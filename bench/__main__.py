@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     for suite in args.suites.split(","):
         data = {"suite": suite, "machine": machine(), "trino_rendered": args.trino}
         data.update(SUITES[suite](args))
+        data["load_average_at_end"] = os.getloadavg()
         path = harness.write_result(args.results, suite, data)
         print(f"{suite}: {path}", flush=True)
     return 0
