@@ -110,7 +110,8 @@ def bench_platform(trino: bool) -> Iterator[harness.Target]:
         kubeconfig = str(components["kube"]["kubeconfig"])
         install_api(kubeconfig, state)
         env = operator_env(components, trino)
-        operator = OperatorProcess(kubeconfig, state / "operator.log", env)
+        # a shared machine can take minutes to import and start the operator
+        operator = OperatorProcess(kubeconfig, state / "operator.log", env, startup_timeout=600)
         operator.start()
         yield harness.Target(
             kubeconfig,

@@ -93,8 +93,15 @@ def free_port() -> int:
 class OperatorProcess:
     """The real operator (``python -m havre``) as a child process of the test session."""
 
-    def __init__(self, kubeconfig: str, log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kubeconfig: str,
+        log: Path,
+        env: dict[str, str] | None = None,
+        startup_timeout: float = 60.0,
+    ) -> None:
         self.kubeconfig = kubeconfig
+        self.startup_timeout = startup_timeout
         self.log = log
         self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -131,7 +138,7 @@ class OperatorProcess:
             cwd=ROOT,
         )
         out.close()
-        wait_for("the operator's liveness endpoint", self._live, timeout=60)
+        wait_for("the operator's liveness endpoint", self._live, timeout=self.startup_timeout)
 
     def _live(self) -> bool:
         assert self.proc is not None
