@@ -174,34 +174,47 @@ def idle(target: Target, count: int, window: float) -> dict[str, Any]:
 _WRITES = ("POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY")
 
 
-def scale(target: Target, count: int, idle_window: float) -> dict[str, Any]:
-    """``count`` workspaces applied at once: time until all are Ready, what it cost, then
-    what an idle period costs."""
+def scale(
+    target: Target, count: int, idle_window: float, timeout: float | None = None
+) -> dict[str, Any]:
+    """``count`` workspaces applied at once: time until all are Ready (with the curve of
+    how many were Ready when), what it cost, then what an idle period costs. Past
+    ``timeout`` the figures so far are returned, marked incomplete, with no idle period."""
     assert target.operator.proc is not None
     pid = target.operator.proc.pid
     run = unique("s")
     wanted = {f"{run}-{i:04d}" for i in range(count)}
     before, calls0 = scrape(target.kubeconfig), external_calls(target.operator)
-    started = time.perf_counter()
+    cpu0, started = operator_cpu(pid), time.perf_counter()
     _apply(target.kubeconfig, [workspace(n, deletionPolicy=DELETE) for n in sorted(wanted)])
-    wait_for(
-        f"{count} workspaces Ready",
-        lambda: wanted <= _ready_names(target.cluster),
-        timeout=300 + 3 * count,
-        interval=2,
-    )
-    elapsed = time.perf_counter() - started
+    curve: list[tuple[float, int]] = []
+    deadline = started + (timeout if timeout is not None else 600 + 10 * count)
+    while True:
+        ready = len(wanted & _ready_names(target.cluster))
+        elapsed = time.perf_counter() - started
+        if not curve or curve[-1][1] != ready:
+            curve.append((round(elapsed, 1), ready))
+        if ready == count or time.perf_counter() > deadline:
+            break
+        time.sleep(2)
+    cpu = operator_cpu(pid) - cpu0
     spent = Window.between(before, scrape(target.kubeconfig))
     calls = external_calls(target.operator) - calls0
-    return {
+    result: dict[str, Any] = {
         "workspaces": count,
+        "complete": ready == count,
+        "ready": ready,
         "all_ready_s": elapsed,
+        "ready_curve": curve,
         **operator_memory(pid),
+        "operator_cpu_s_per_workspace": cpu / max(ready, 1),
         "requests_per_workspace": (spent.reads + spent.writes) / count,
         "writes_per_workspace": spent.writes / count,
         "operator_calls_per_workspace": {k: v / count for k, v in calls.items()},
-        "idle": idle(target, count, idle_window),
     }
+    if ready == count:
+        result["idle"] = idle(target, count, idle_window)
+    return result
 
 
 def _grant_until(target: Target, ws: str, ds: str, ends: dt.datetime | None) -> str:
