@@ -10,6 +10,7 @@ the workspaces it names (from the indexes), nothing else.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import functools
 import logging
@@ -35,10 +36,12 @@ from havre.pipeline.apply_audit import (
     record_decisions,
 )
 from havre.pipeline.apply_catalogdb import teardown_catalogdb
+from havre.pipeline.apply_cluster import INSTANCE
 from havre.pipeline.apply_objectstore import teardown_objectstore
 from havre.pipeline.dataset_reconcile import DatasetOutcome, reconcile_dataset
 from havre.pipeline.events import Event
 from havre.pipeline.grant_reconcile import reconcile_grant
+from havre.pipeline.ledger import Ledger
 from havre.pipeline.reconcile import Outcome, Platform, reconcile_workspace
 from havre.scheduler import Scheduler
 
@@ -65,6 +68,11 @@ class Context:
     _locks: defaultdict[str, threading.Lock] = field(
         default_factory=lambda: defaultdict(threading.Lock)
     )
+    #: The last clean full reconcile of each workspace: an idle repair tick costs nothing.
+    ledger: Ledger = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ledger = Ledger(self.platform.settings.audit_interval)
 
     def lock(self, key: str) -> threading.Lock:
         return self._locks[key]
@@ -93,6 +101,10 @@ def refresh_workspace(ctx: Context, name: str, change: SpecChange | None = None)
         _schedule_expiry(ctx, f"workspace/{name}", current, lambda: refresh_workspace(ctx, name))
         if outcome.patch is not None:
             ctx.platform.cluster.patch_status(WORKSPACE, name, outcome.patch)
+        if outcome.clean and outcome.refs is not None and outcome.validated is not None:
+            ctx.ledger.record(outcome.refs, outcome.validated)
+        else:
+            ctx.ledger.forget(name)
         _post(current, outcome.events)
         return outcome
 
@@ -139,13 +151,18 @@ def create_workspace(name: str, memo: kopf.Memo, retry: int, reason: str, **kwar
             _refresh_grants(ctx, ctx.catalogue.grants_of_workspace(name))
 
 
-async def repair(name: str, memo: kopf.Memo, **_: Any) -> None:
-    """Timer: the same reconcile, on threads of its own (the event handlers' threads stay
-    free for what a change asks, revocations first); it writes only where something
-    drifted."""
+async def repair(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Timer: nothing when the ledger says the inputs are as the last clean run left them
+    and no audit is due (no request at all); else the same reconcile, on threads of its own
+    (the event handlers' threads stay free for what a change asks, revocations first); it
+    writes only where something drifted."""
     ctx: Context = memo["ctx"]
+    if ctx.ledger.unchanged(body, ctx.catalogue, _now()):
+        return
     loop = asyncio.get_running_loop()
-    outcome = await loop.run_in_executor(ctx.repairs, refresh_workspace, ctx, name)
+    # kopf's context (its settings, which posting events reads) goes along to the thread.
+    context = contextvars.copy_context()
+    outcome = await loop.run_in_executor(ctx.repairs, context.run, refresh_workspace, ctx, name)
     if outcome is not None and outcome.applied.report is not None:
         report = outcome.applied.report
         observe.drift_repaired(report.applied, report.deleted, outcome.external_changes)
@@ -167,6 +184,7 @@ def delete_workspace(
     access in place."""
     ctx: Context = memo["ctx"]
     ctx.scheduler.cancel(f"workspace/{name}")
+    ctx.ledger.forget(name)
     policy = DeletionPolicy(spec.get("deletionPolicy", DeletionPolicy.RETAIN.value))
     platform = ctx.platform
     steps: list[Callable[[], object]] = []
@@ -307,6 +325,16 @@ def _wake_dataset_grants(ctx: Context, dataset: str) -> None:
     _refresh_grants(ctx, grants)
     for workspace in sorted({g.workspace for g in grants if g.workspace}):
         _wake(f"workspace {workspace}", functools.partial(refresh_workspace, ctx, workspace))
+
+
+async def access_changed(type: str | None, labels: kopf.Labels, memo: kopf.Memo, **_: Any) -> None:
+    """A watched object that carries access (a workspace's namespace, RoleBinding or
+    ClusterRoleBinding) changed or went: the next repair tick of its workspace reconciles
+    in full instead of trusting the ledger. The initial listing (``type`` None) is not a
+    change."""
+    workspace = labels.get(INSTANCE)
+    if type is not None and workspace:
+        memo["ctx"].ledger.forget(workspace)
 
 
 async def start(memo: kopf.Memo, **kwargs: Any) -> None:

@@ -389,7 +389,16 @@ class Settings(BaseModel):
     )
     trino_port: int = Field(default=8443, ge=1, le=65535)
     repair_interval: float = Field(
-        default=60.0, gt=0, description="Seconds between drift checks of each workspace."
+        default=60.0,
+        gt=0,
+        description="Seconds between the idle checks of each workspace: in memory, no "
+        "request; a workspace whose inputs changed is reconciled.",
+    )
+    audit_interval: float = Field(
+        default=1800.0,
+        gt=0,
+        description="Mean seconds between full reconciles of an unchanged workspace (every "
+        "object listed, the object store and the catalog database read), jittered by 20 %.",
     )
     namespace_quota_headroom_cpu: str = Field(default="1", description="CPU beyond Trino's.")
     namespace_quota_headroom_memory: str = Field(default="2Gi", description="Memory beyond.")
@@ -401,6 +410,7 @@ _ENV = {
     "HAVRE_OPERATOR_SERVICE_ACCOUNT": "operator_service_account",
     "HAVRE_TRINO_PORT": "trino_port",
     "HAVRE_REPAIR_INTERVAL": "repair_interval",
+    "HAVRE_AUDIT_INTERVAL": "audit_interval",
 }
 _STORAGE_ENV = {
     "HAVRE_STORAGE_URL": "url",

@@ -100,8 +100,10 @@ class OperatorProcess:
         log: Path,
         env: dict[str, str] | None = None,
         args: tuple[str, ...] = (),
+        startup_timeout: float = 60.0,
     ) -> None:
         self.kubeconfig = kubeconfig
+        self.startup_timeout = startup_timeout
         self.log = log
         self.env = env or {}
         self.args = args  # more command-line options, e.g. ("--peering", NAME)
@@ -116,6 +118,8 @@ class OperatorProcess:
             **os.environ,
             "KUBECONFIG": self.kubeconfig,
             "HAVRE_REPAIR_INTERVAL": "2",
+            # audits as often as it checks: drift tests see repairs within their timeouts
+            "HAVRE_AUDIT_INTERVAL": "2",
             "HAVRE_METRICS_ADDRESS": "127.0.0.1",
             "HAVRE_METRICS_PORT": str(self.metrics_port),
             "HAVRE_METRICS_USAGE_INTERVAL": "2",
@@ -138,7 +142,7 @@ class OperatorProcess:
             cwd=ROOT,
         )
         out.close()
-        wait_for("the operator's liveness endpoint", self._live, timeout=60)
+        wait_for("the operator's liveness endpoint", self._live, timeout=self.startup_timeout)
 
     def _live(self) -> bool:
         assert self.proc is not None

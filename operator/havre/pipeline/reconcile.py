@@ -17,7 +17,7 @@ from typing import Any
 
 from havre.pipeline.apply import Applied, apply_desired
 from havre.pipeline.apply_audit import SpecChange, record_decisions, workspace_decisions
-from havre.pipeline.dereference import dereference
+from havre.pipeline.dereference import Refs, dereference
 from havre.pipeline.events import Event, workspace_events
 from havre.pipeline.platform import Platform as Platform
 from havre.pipeline.records import Catalogue
@@ -39,6 +39,7 @@ class Outcome:
     applied: Applied = field(default_factory=Applied)
     validated: ValidWorkspace | InvalidWorkspace | None = None
     desired: Desired | None = None
+    refs: Refs | None = None
 
     @property
     def status_changed(self) -> bool:
@@ -56,6 +57,19 @@ class Outcome:
         systems = self.applied.systems
         kinds = [k for k in ("Storage", "Catalog", "Identity") if k in systems]
         return [c for kind in kinds for c in systems[kind].changes]
+
+    @property
+    def clean(self) -> bool:
+        """Whether every system answered and nothing is left to retry: then a repair tick
+        may trust this run until the inputs change (``ledger.py``)."""
+        report = self.applied.report
+        return (
+            not self.retry
+            and self.refs is not None
+            and self.refs.material.readable
+            and all(r.error is None for r in self.applied.systems.values())
+            and (report is None or not report.failed)
+        )
 
 
 def reconcile_workspace(
@@ -95,4 +109,5 @@ def reconcile_workspace(
         applied=applied,
         validated=validated,
         desired=desired,
+        refs=refs,
     )
