@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 SRC    := $(wildcard operator/havre devstack/devstack tests bench dashboards)
 
-.PHONY: help bench crds dashboards venv lint format typecheck unit integration test stack-up stack-status stack-down demo clean
+.PHONY: help bench crds dashboards venv lint format typecheck unit integration test stack-up stack-status stack-down demo clean federation-up federation-status federation-down
 
 help:
 	@echo "make demo          the whole platform on this machine, ending with a researcher's query"
@@ -14,6 +14,7 @@ help:
 	@echo "make stack-up      start the local platform (Kubernetes, MinIO, PostgreSQL, Keycloak, Trino, Prometheus, helm)"
 	@echo "make stack-status  show what runs and whether it answers"
 	@echo "make stack-down    stop every process of the local platform"
+	@echo "make federation-up a Karmada hub and two member clusters (docs/federation.md)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +65,15 @@ stack-status: $(STAMP)
 
 stack-down: $(STAMP)
 	$(PY) -m devstack down
+
+federation-up: $(STAMP)
+	$(PY) -m devstack.federation up
+
+federation-status: $(STAMP)
+	$(PY) -m devstack.federation status
+
+federation-down: $(STAMP)
+	$(PY) -m devstack.federation down
 
 demo: $(STAMP)
 	$(PY) -m devstack.demo

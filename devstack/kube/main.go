@@ -39,6 +39,7 @@ type options struct {
 	etcdClientPort int
 	etcdPeerPort   int
 	cmPort         int
+	controllers    string
 }
 
 func main() {
@@ -49,6 +50,7 @@ func main() {
 	fs.IntVar(&o.etcdClientPort, "etcd-client-port", 12379, "etcd client port")
 	fs.IntVar(&o.etcdPeerPort, "etcd-peer-port", 12380, "etcd peer port")
 	fs.IntVar(&o.cmPort, "controller-manager-port", 16457, "kube-controller-manager secure port")
+	fs.StringVar(&o.controllers, "controllers", "*", "kube-controller-manager controllers to run (a Karmada hub needs only a few)")
 	_ = fs.Parse(os.Args[1:])
 	if o.dataDir == "" {
 		fmt.Fprintln(os.Stderr, "havre-kube: --data-dir is required")
@@ -217,7 +219,7 @@ func controllerManagerArgs(dataDir string, p *pki, o options) []string {
 		"--bind-address=127.0.0.1",
 		fmt.Sprintf("--secure-port=%d", o.cmPort),
 		"--cert-dir=" + filepath.Join(p.dir, "controller-manager"),
-		"--controllers=*",
+		"--controllers=" + o.controllers,
 		"--use-service-account-credentials=true",
 		"--root-ca-file=" + p.path("ca.pem"),
 		"--service-account-private-key-file=" + p.path("sa-key.pem"),

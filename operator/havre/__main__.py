@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"havre-operator: {exc}", file=sys.stderr)
         return 2
+    if settings.federation is not None and settings.federation.role == "hub":
+        from havre.federation.main import run_hub
+
+        return run_hub(settings.federation, args.kubeconfig, args.liveness, args.verbose)
     # Each external client is wrapped to be timed and counted (havre_external_*).
     store, catalogs, usage = (
         object_store(settings),

@@ -25,6 +25,7 @@ import kopf
 from havre.api.model import DeletionPolicy
 from havre.audit import decisions
 from havre.errors import HavreError
+from havre.federation.member import member_provider
 from havre.indexes import ConfirmingCatalogue, KopfCatalogue
 from havre.kube.kinds import by_name
 from havre.metrics import observe
@@ -205,7 +206,8 @@ def refresh_grant(
         if grant is None or grant["metadata"].get("deletionTimestamp"):
             return
         confirming = ConfirmingCatalogue(ctx.catalogue, ctx.platform.cluster)
-        outcome = reconcile_grant(grant, confirming, _now())
+        provider = member_provider(ctx.platform.settings)
+        outcome = reconcile_grant(grant, confirming, _now(), provider)
         observe.grant_reconciled(grant, outcome.status)
         if outcome.patch is not None:
             cluster.patch_status(GRANT, name, outcome.patch)

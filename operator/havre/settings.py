@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -187,6 +187,38 @@ class AuditSettings(BaseModel):
         return (self.operator_url or self.receiver_url).rstrip("/")
 
 
+class FederationSettings(BaseModel):
+    """Federation (docs/federation.md): this operator's part in a federated platform."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Literal["hub", "member"] = Field(
+        default="member",
+        description="hub: run on the Karmada hub, placing workspaces on members; member: "
+        "run on a member cluster (the ordinary reconcile).",
+    )
+    provider: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+        description="A member's provider (its havre.io/provider label on the hub).",
+    )
+    resync_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between the hub's periodic checks of every object (events drive "
+        "it otherwise).",
+    )
+    webhook_port: int | None = Field(
+        default=None, ge=1, le=65535, description="Hub: port of the grant admission webhook."
+    )
+    webhook_host: str = Field(
+        default="127.0.0.1", description="Hub: address the webhook listens on and is called at."
+    )
+    webhook_cert_file: str | None = Field(default=None, description="Hub: webhook certificate.")
+    webhook_key_file: str | None = Field(default=None, description="Hub: its private key.")
+    webhook_ca_file: str | None = Field(default=None, description="Hub: CA the API server trusts.")
+
+
 class MetricsSettings(BaseModel):
     """The operator's Prometheus endpoint (``/metrics``), beside the ``--liveness`` one."""
 
@@ -237,6 +269,9 @@ class Settings(BaseModel):
     )
     metrics: MetricsSettings = Field(
         default_factory=MetricsSettings, description="The operator's Prometheus metrics."
+    )
+    federation: FederationSettings | None = Field(
+        default=None, description="Federation role; absent: a single cluster."
     )
 
     @model_validator(mode="after")
@@ -324,6 +359,16 @@ _METRICS_ENV = {
     "HAVRE_METRICS_PORT": "port",
     "HAVRE_METRICS_USAGE_INTERVAL": "usage_interval",
 }
+_FEDERATION_ENV = {
+    "HAVRE_FEDERATION_ROLE": "role",
+    "HAVRE_FEDERATION_PROVIDER": "provider",
+    "HAVRE_FEDERATION_RESYNC_INTERVAL": "resync_interval",
+    "HAVRE_FEDERATION_WEBHOOK_PORT": "webhook_port",
+    "HAVRE_FEDERATION_WEBHOOK_HOST": "webhook_host",
+    "HAVRE_FEDERATION_WEBHOOK_CERT_FILE": "webhook_cert_file",
+    "HAVRE_FEDERATION_WEBHOOK_KEY_FILE": "webhook_key_file",
+    "HAVRE_FEDERATION_WEBHOOK_CA_FILE": "webhook_ca_file",
+}
 _ENDPOINT_ENV = {
     "HAVRE_AUDIT_RECEIVER": "audit_receiver",
     "HAVRE_OBJECT_STORE": "object_store",
@@ -377,6 +422,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     audit = {key: env[var] for var, key in _AUDIT_ENV.items() if var in env}
     if audit:
         raw["audit"] = {**raw.get("audit", {}), **audit}
+    federation = {key: env[var] for var, key in _FEDERATION_ENV.items() if var in env}
+    if federation:
+        raw["federation"] = {**raw.get("federation", {}), **federation}
     metrics = {key: env[var] for var, key in _METRICS_ENV.items() if var in env}
     if metrics:
         raw["metrics"] = {**raw.get("metrics", {}), **metrics}

@@ -41,6 +41,25 @@ def test_unknown_setting_in_file_is_refused(tmp_path: Path) -> None:
         load_settings({"HAVRE_CONFIG": str(config)})
 
 
+def test_federation_role_and_webhook_from_environment() -> None:
+    settings = load_settings(
+        {
+            "HAVRE_FEDERATION_ROLE": "hub",
+            "HAVRE_FEDERATION_WEBHOOK_PORT": "9443",
+            "HAVRE_FEDERATION_RESYNC_INTERVAL": "2",
+        }
+    )
+    assert settings.federation is not None
+    assert (settings.federation.role, settings.federation.webhook_port) == ("hub", 9443)
+    assert settings.federation.resync_interval == 2
+    assert load_settings({}).federation is None
+
+
+def test_unknown_federation_role_is_named() -> None:
+    with pytest.raises(SettingsError, match=r"federation.role"):
+        load_settings({"HAVRE_FEDERATION_ROLE": "satellite"})
+
+
 def test_tls_to_the_catalog_database_is_verified_unless_lowered() -> None:
     catalog = {
         "HAVRE_CATALOG_HOST": "pg.example",

@@ -54,6 +54,8 @@ class Kube(Component):
     name: ClassVar[str] = "kube"
     version: ClassVar[str] = kubernetes_version()
     ready_timeout: ClassVar[float] = 120.0
+    #: kube-controller-manager's controllers (a Karmada hub runs only a few).
+    controllers: ClassVar[str] = "*"
 
     @cached_property
     def binary(self) -> Path:
@@ -125,6 +127,7 @@ class Kube(Component):
             f"--etcd-client-port={self.paths.port(ETCD_CLIENT_PORT)}",
             f"--etcd-peer-port={self.paths.port(ETCD_PEER_PORT)}",
             f"--controller-manager-port={self.paths.port(CONTROLLER_MANAGER_PORT)}",
+            f"--controllers={self.controllers}",
         ]
         return process.spawn(self.name, argv, state=self.paths.state, log=self.log, cwd=self.dir)
 

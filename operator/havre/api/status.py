@@ -51,6 +51,9 @@ class WorkspaceStatus(_Status):
     namespace: str | None = Field(default=None, description="The workspace's namespace.")
     endpoints: Endpoints | None = Field(default=None, description="Where to connect.")
     grants: list[ActiveGrant] = Field(default_factory=list, description="Datasets readable now.")
+    member: str | None = Field(
+        default=None, description="Federation (hub only): the member cluster running it."
+    )
 
 
 class GrantStatus(_Status):
