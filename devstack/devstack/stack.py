@@ -22,9 +22,10 @@ from devstack.wait import wait_ready
 COMPONENTS: dict[str, str] = {
     "kube": "kube:Kube",
     "postgres": "postgres:Postgres",
+    # Keycloak before MinIO: MinIO trusts the realm for STS when Keycloak runs as it starts.
+    "keycloak": "keycloak:Keycloak",
     "minio": "minio:MinIO",
     "audit": "audit:Audit",
-    "keycloak": "keycloak:Keycloak",
     "trino": "trino:Trino",
     "prometheus": "prometheus:Prometheus",
     "helm": "helm:Helm",
@@ -123,6 +124,8 @@ def up(paths: StackPaths, only: Sequence[str] | None = None) -> UpResult:
                 raise ComponentError(
                     ",".join(e.component for e in errors), "\n".join(str(e) for e in errors)
                 )
+        for comp in components:
+            comp.configure()
     except BaseException:
         for comp in components:
             if comp.name in result.started:

@@ -9,12 +9,19 @@ import sys
 import kopf
 
 from havre.audit.operator import decision_sender
-from havre.clients import bucket_usage, catalog_database, object_store, trino_ca_bundle
+from havre.clients import (
+    bucket_usage,
+    catalog_database,
+    identity_provider,
+    object_store,
+    trino_ca_bundle,
+)
 from havre.handlers import Context
 from havre.kube.cluster import Cluster
 from havre.main import register
 from havre.metrics.instrument import instrument
 from havre.metrics.server import MetricsUnavailable, start_metrics
+from havre.pipeline.identity_sync import IdentitySync
 from havre.pipeline.reconcile import Platform
 from havre.settings import SettingsError, load_settings
 
@@ -35,10 +42,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_hub(settings.federation, args.kubeconfig, args.liveness, args.verbose)
     # Each external client is wrapped to be timed and counted (havre_external_*).
-    store, catalogs, usage = (
+    store, catalogs, usage, idp = (
         object_store(settings),
         catalog_database(settings),
         bucket_usage(settings),
+        identity_provider(settings),
     )
     cluster = instrument(Cluster.from_kubeconfig(args.kubeconfig), "kubernetes")
     platform = Platform(
@@ -48,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         catalogs=instrument(catalogs, "catalog_database") if catalogs is not None else None,
         trino_ca_bundle=trino_ca_bundle(settings),
         audit=decision_sender(settings, cluster),
+        identity=(
+            IdentitySync(instrument(idp, "identity_provider"), settings.identity.resync_seconds)
+            if idp is not None and settings.identity is not None
+            else None
+        ),
     )
     ctx = Context(platform=platform)
     metrics = None

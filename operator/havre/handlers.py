@@ -161,22 +161,36 @@ def delete_workspace(
     **_: Any,
 ) -> None:
     """Honour ``deletionPolicy`` outside the cluster (only on this workspace's own
-    resources); the namespace goes by garbage collection. Its grants then say so."""
+    resources); the namespace goes by garbage collection. Its grants then say so.
+
+    Each system is taken down on its own: one that fails (retried) never keeps another's
+    access in place."""
     ctx: Context = memo["ctx"]
     ctx.scheduler.cancel(f"workspace/{name}")
     policy = DeletionPolicy(spec.get("deletionPolicy", DeletionPolicy.RETAIN.value))
     platform = ctx.platform
+    steps: list[Callable[[], object]] = []
+    if (identity := platform.identity_provider) is not None:
+        assert platform.settings.identity is not None
+        root = platform.settings.identity.group_root
+        steps.append(lambda: identity.teardown(root, name, uid))
+    if (store := platform.object_store) is not None:
+        members = identity is not None
+        steps.append(lambda: teardown_objectstore(store, name, uid, policy, members))
+    if (catalogs := platform.catalog_database) is not None:
+        steps.append(lambda: teardown_catalogdb(catalogs, name, uid, policy))
+    failures: list[HavreError] = []
     with ctx.lock(f"workspace/{name}"):
-        try:
-            if platform.object_store is not None:
-                teardown_objectstore(platform.object_store, name, uid, policy)
-            if platform.catalog_database is not None:
-                teardown_catalogdb(platform.catalog_database, name, uid, policy)
-        except HavreError as exc:
-            raise kopf.TemporaryError(f"{exc.reason}: {exc}", delay=_backoff(retry)) from exc
-        finally:
-            if retry == 0:  # the deletion is decided once, whatever the teardown's fate
-                record_decisions(platform.audit, [decisions.workspace_deleted(body, _now())])
+        for step in steps:
+            try:
+                step()
+            except HavreError as exc:
+                failures.append(exc)
+    if retry == 0:  # the deletion is decided once, whatever the teardown's fate
+        record_decisions(platform.audit, [decisions.workspace_deleted(body, _now())])
+    if failures:
+        first = failures[0]
+        raise kopf.TemporaryError(f"{first.reason}: {first}", delay=_backoff(retry)) from first
     _refresh_grants(ctx, ctx.catalogue.grants_of_workspace(name))
 
 

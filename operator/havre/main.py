@@ -59,7 +59,11 @@ def register(havre_settings: Settings) -> None:
         initial_delay=havre_settings.repair_interval,
         idle=None,
     )(handlers.repair)
-    # A finalizer only where external state exists: bucket, policy, catalog database.
-    if havre_settings.storage is not None or havre_settings.catalog is not None:
+    # A finalizer only where external state exists: bucket, policy, catalog database, groups.
+    if (
+        havre_settings.storage is not None
+        or havre_settings.catalog is not None
+        or havre_settings.identity is not None
+    ):
         kopf.on.delete(*workspaces)(handlers.delete_workspace)
         kopf.on.delete(*grants)(handlers.delete_grant)

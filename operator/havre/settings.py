@@ -219,6 +219,40 @@ class FederationSettings(BaseModel):
     webhook_ca_file: str | None = Field(default=None, description="Hub: CA the API server trusts.")
 
 
+class IdentitySettings(BaseModel):
+    """How the operator keeps each workspace's groups in the identity provider (Keycloak).
+
+    The operator signs in as a confidential client with a service account (the realm's
+    ``havre-operator`` client made by ``havre realm setup``), never as a realm admin, and
+    only over verified HTTPS.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(
+        description="Keycloak base URL (HTTPS), e.g. https://id.example; realms live under it.",
+        pattern=r"^https://[^/\s]+(/[^\s]*)?$",
+    )
+    realm: str = Field(default="havre", pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    client_id: str = Field(default="havre-operator", min_length=1, max_length=255)
+    client_secret: SecretStr = Field(description="The client's secret (never logged).")
+    ca_file: str | None = Field(
+        default=None, description="PEM CA bundle that signs Keycloak's certificate."
+    )
+    group_root: str = Field(
+        default="havre",
+        pattern=r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$",
+        description="Top-level group under which each workspace gets /<root>/<ws>/<role>.",
+    )
+    resync_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long a workspace's groups, once in sync, are trusted before Keycloak "
+        "is read again to repair drift; a change of members is applied at once.",
+    )
+    timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds per request.")
+
+
 class MetricsSettings(BaseModel):
     """The operator's Prometheus endpoint (``/metrics``), beside the ``--liveness`` one."""
 
@@ -267,6 +301,9 @@ class Settings(BaseModel):
     audit_receiver: Endpoint | None = Field(
         default=None, description="The audit receiver, as Trino pods reach it (egress)."
     )
+    identity: IdentitySettings | None = Field(
+        default=None, description="Keycloak groups of each workspace; none without it."
+    )
     metrics: MetricsSettings = Field(
         default_factory=MetricsSettings, description="The operator's Prometheus metrics."
     )
@@ -287,7 +324,8 @@ class Settings(BaseModel):
     )
     username_prefix: str = Field(
         default="oidc:",
-        description="Prefix the API server gives OIDC usernames (--oidc-username-prefix).",
+        description="Prefix the API server gives OIDC usernames (claimMappings.username.prefix "
+        "of its AuthenticationConfiguration); RoleBindings name <prefix><user>.",
         max_length=64,
     )
     operator_service_account: str = Field(
@@ -352,6 +390,15 @@ _AUDIT_ENV = {
     "HAVRE_AUDIT_TLS_CERT_FILE": "tls_cert_file",
     "HAVRE_AUDIT_TLS_KEY_FILE": "tls_key_file",
     "HAVRE_AUDIT_METRICS_PORT": "metrics_port",
+}
+_IDENTITY_ENV = {
+    "HAVRE_IDENTITY_URL": "url",
+    "HAVRE_IDENTITY_REALM": "realm",
+    "HAVRE_IDENTITY_CLIENT_ID": "client_id",
+    "HAVRE_IDENTITY_CLIENT_SECRET": "client_secret",
+    "HAVRE_IDENTITY_CA_FILE": "ca_file",
+    "HAVRE_IDENTITY_GROUP_ROOT": "group_root",
+    "HAVRE_IDENTITY_RESYNC_SECONDS": "resync_seconds",
 }
 _METRICS_ENV = {
     "HAVRE_METRICS_ENABLED": "enabled",
@@ -425,6 +472,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     federation = {key: env[var] for var, key in _FEDERATION_ENV.items() if var in env}
     if federation:
         raw["federation"] = {**raw.get("federation", {}), **federation}
+
+    identity = {key: env[var] for var, key in _IDENTITY_ENV.items() if var in env}
+    if identity:
+        raw["identity"] = {**raw.get("identity", {}), **identity}
     metrics = {key: env[var] for var, key in _METRICS_ENV.items() if var in env}
     if metrics:
         raw["metrics"] = {**raw.get("metrics", {}), **metrics}

@@ -24,6 +24,7 @@ from havre.external.catalogdb import CatalogDatabase
 from havre.kube.cluster import Cluster
 from tests.integration.catalogdb import ADMINS, Harness, admin_catalogs
 from tests.integration.helpers import OperatorProcess
+from tests.integration.identity import IdentityStack, ensure_minio_openid
 
 Platform = Callable[[str], dict[str, Any]]
 
@@ -106,6 +107,26 @@ def operator(
     proc.start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture(scope="session")
+def identity_stack(
+    kube: Kube,
+    platform: Platform,
+    keycloak: dict[str, Any],
+    operator: OperatorProcess,
+    stack_paths: StackPaths,
+) -> IdentityStack:
+    """Keycloak, the operator, and MinIO trusting the realm (restarted if it started first)."""
+    minio = ensure_minio_openid(stack_paths)
+    return IdentityStack(
+        kube=platform("kube"),
+        keycloak=keycloak,
+        minio=minio,
+        cluster=kube.cluster,
+        kubeconfig=kube.kubeconfig,
+        paths=stack_paths,
+    )
 
 
 # Catalog database clients, once per kind of admin (superuser, least-privileged).

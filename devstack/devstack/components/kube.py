@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from devstack import process
 from devstack.component import Component
+from devstack.components.kube_oidc import write_authentication_config
 from devstack.errors import ComponentError
 from devstack.paths import REPO_ROOT, cache_root
 
@@ -87,6 +88,11 @@ class Kube(Component):
         return self.data / "pki" / "ca.pem"
 
     @property
+    def oidc_config(self) -> Path:
+        """The API server's AuthenticationConfiguration (people's Keycloak tokens)."""
+        return self.dir / "authentication-config.yaml"
+
+    @property
     def kubeconfig(self) -> Path:
         """A kubeconfig with cluster-admin rights (group system:masters)."""
         return self.data / "admin.kubeconfig"
@@ -128,6 +134,7 @@ class Kube(Component):
             f"--etcd-peer-port={self.paths.port(ETCD_PEER_PORT)}",
             f"--controller-manager-port={self.paths.port(CONTROLLER_MANAGER_PORT)}",
             f"--controllers={self.controllers}",
+            f"--authentication-config={write_authentication_config(self.paths, self.oidc_config)}",
         ]
         return process.spawn(self.name, argv, state=self.paths.state, log=self.log, cwd=self.dir)
 
@@ -161,4 +168,5 @@ class Kube(Component):
             "server": self.server,
             "ca": str(self.ca_path),
             "etcd": f"https://127.0.0.1:{self.paths.port(ETCD_CLIENT_PORT)}",
+            "authentication_config": str(self.oidc_config),
         }

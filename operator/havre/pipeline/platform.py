@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from havre.external.catalogdb import CatalogDatabase
 from havre.external.objectstore import ObjectStore
 from havre.kube.cluster import Cluster
+from havre.pipeline.identity_sync import IdentitySync
 from havre.settings import Settings
 
 
@@ -29,6 +30,8 @@ class Platform:
     catalogs: CatalogDatabase | None = None
     #: PEM CAs each workspace's Trino trusts (from settings.trino.ca_bundle_file).
     trino_ca_bundle: str | None = None
+    #: The identity provider's groups (None when the settings name no identity provider).
+    identity: IdentitySync | None = None
     #: The audit trail's decision log (None: no trail configured).
     audit: DecisionLog | None = None
 
@@ -40,3 +43,7 @@ class Platform:
     @property
     def catalog_database(self) -> CatalogDatabase | None:
         return self.catalogs if self.settings.catalog is not None else None
+
+    @property
+    def identity_provider(self) -> IdentitySync | None:
+        return self.identity if self.settings.identity is not None else None
