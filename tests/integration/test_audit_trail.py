@@ -127,7 +127,11 @@ def run(
     catalog = published.name.replace("-", "_")
     table = f"{catalog}.snds.ir_ben_r"
     _bind(kube, f"test-audit-{steward}", "havre-data-steward", steward)
-    apply(kube.kubeconfig, dataset(published.name, target.bucket, target.prefix, target.namespace))
+    # The steward who grants it is the dataset's own (admission checks it).
+    published_as = dataset(
+        published.name, target.bucket, target.prefix, target.namespace, steward=steward
+    )
+    apply(kube.kubeconfig, published_as)
     members_a = [{"user": "bob", "role": "analyst"}, {"user": "carol", "role": "viewer"}]
     apply(kube.kubeconfig, workspace_manifest(a, owner="alice", members=members_a, size=SIZE))
     apply(
