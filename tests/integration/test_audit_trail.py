@@ -144,11 +144,20 @@ def run(
         manifest = grant(f"{ws}-snds", ws, published.name) | {}
         manifest["spec"] = {**manifest["spec"], "legalBasis": basis}
         _as(kube, steward, "apply", "-f", "-", stdin=json.dumps(manifest))
-    # The owner adds a member (a membership decision the trail must attribute to alice).
-    patch = {"spec": {"members": [*members_a, {"user": "dave", "role": "viewer"}]}}
-    _as(kube, "alice", "patch", "workspace", a, "--type=merge", "-p", json.dumps(patch))
     for ws in (a, b):
-        wait_for(f"{ws}'s query engine with its grant", partial(_engine_ready, kube, ws), 90)
+        wait_for(f"{ws}'s query engine with its grant", partial(_engine_ready, kube, ws), 180)
+    # The owner adds a member (a membership decision the trail must attribute to alice),
+    # once the operator has given her, as owner, the right to edit her workspace.
+    patch = json.dumps({"spec": {"members": [*members_a, {"user": "dave", "role": "viewer"}]}})
+    wait_for(
+        "alice's edit of her workspace",
+        lambda: kubectl(
+            kube.kubeconfig, "patch", "workspace", a, "--type=merge", "-p", patch,
+            as_user=f"{PREFIX}alice",
+        ).returncode == 0,
+        timeout=60,
+        interval=2,
+    )  # fmt: skip
     uids = {
         ws: kube.cluster.get(by_name("Workspace"), ws)["metadata"]["uid"]  # type: ignore[index]
         for ws in (a, b)
