@@ -29,6 +29,8 @@ COMPONENTS: dict[str, str] = {
     "trino": "trino:Trino",
     "prometheus": "prometheus:Prometheus",
     "helm": "helm:Helm",
+    "kubeconform": "kubeconform:Kubeconform",
+    "ct": "chart_testing:ChartTesting",
 }
 
 

@@ -181,13 +181,15 @@ def delete_workspace(
         steps.append(lambda: teardown_catalogdb(catalogs, name, uid, policy))
     failures: list[HavreError] = []
     with ctx.lock(f"workspace/{name}"):
-        for step in steps:
-            try:
-                step()
-            except HavreError as exc:
-                failures.append(exc)
-    if retry == 0:  # the deletion is decided once, whatever the teardown's fate
-        record_decisions(platform.audit, [decisions.workspace_deleted(body, _now())])
+        try:
+            for step in steps:
+                try:
+                    step()
+                except HavreError as exc:
+                    failures.append(exc)
+        finally:
+            if retry == 0:  # the deletion is decided once, whatever the teardown's fate
+                record_decisions(platform.audit, [decisions.workspace_deleted(body, _now())])
     if failures:
         first = failures[0]
         raise kopf.TemporaryError(f"{first.reason}: {first}", delay=_backoff(retry)) from first

@@ -125,68 +125,6 @@ class TrinoSettings(BaseModel):
     )
 
 
-class AuditSettings(BaseModel):
-    """The audit trail (docs/audit.md): where workspaces' Trino and the operator send
-    records, and the key their credentials are derived from. The receiver
-    (``python -m havre.audit``) reads the same settings."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    receiver_url: str = Field(
-        description="Base URL of the audit receiver as Trino pods reach it, e.g. "
-        "https://havre-audit.havre-system.svc:8443.",
-        pattern=r"^https://[^/\s]+/?$",
-    )
-    operator_url: str | None = Field(
-        default=None,
-        pattern=r"^https://[^/\s]+/?$",
-        description="Base URL of the receiver as the operator reaches it (default receiver_url).",
-    )
-    key: SecretStr = Field(
-        min_length=32,
-        description="Receiver key: each workspace's credential is an HMAC of its UID under it.",
-    )
-    ca_file: str | None = Field(
-        default=None, description="CA the operator verifies the receiver's certificate with."
-    )
-    bucket: str = Field(
-        default="havre-audit",
-        pattern=r"^[a-z0-9]([a-z0-9]|-[a-z0-9]){2,62}$",
-        description="Object-lock bucket on the platform object store holding the trail.",
-    )
-    retention_days: int = Field(
-        default=1096, ge=1, le=36600, description="Compliance-mode retention of each batch."
-    )
-    buffer_limit: int = Field(
-        default=10000,
-        ge=10,
-        le=1_000_000,
-        description="Decisions the operator keeps while "
-        "the receiver is unreachable; beyond it the oldest are dropped (metric and Warning).",
-    )
-    listener_retry_count: int = Field(
-        default=360, ge=0, le=100000, description="Trino's retries of one event."
-    )
-    listener_max_delay_seconds: int = Field(
-        default=10, ge=1, le=3600, description="Longest wait between two retries."
-    )
-
-    listen: str = Field(
-        default="0.0.0.0:8443",
-        pattern=r"^[^\s:]+:\d{1,5}$",
-        description="Receiver only: host:port it serves HTTPS on.",
-    )
-    tls_cert_file: str | None = Field(default=None, description="Receiver only: certificate.")
-    tls_key_file: str | None = Field(default=None, description="Receiver only: its key.")
-    metrics_port: int = Field(
-        default=9102, ge=0, le=65535, description="Receiver only: Prometheus port (0: none)."
-    )
-
-    @property
-    def operator_base(self) -> str:
-        return (self.operator_url or self.receiver_url).rstrip("/")
-
-
 class FederationSettings(BaseModel):
     """Federation (docs/federation.md): this operator's part in a federated platform."""
 
@@ -253,6 +191,117 @@ class IdentitySettings(BaseModel):
     timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds per request.")
 
 
+class AccessSettings(BaseModel):
+    """How researchers outside the cluster reach their workspace's Trino: a route per
+    workspace with TLS passed through to Trino (which holds the certificate), or nothing
+    (``kubectl port-forward`` only)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    route: Literal["none", "tlsroute", "ingress"] = Field(
+        default="none",
+        description="none; tlsroute (Gateway API TLSRoute, passthrough); ingress (an "
+        "Ingress whose controller passes TLS through, e.g. through its annotations).",
+    )
+    hostname: str | None = Field(
+        default=None,
+        pattern=r"^(?:[a-z0-9-]|\{workspace\})+(?:\.(?:[a-z0-9-]|\{workspace\})+)+$",
+        description="Host name of a workspace's Trino, {workspace} replaced, e.g. "
+        "{workspace}.trino.havre.example; also put into its certificate.",
+    )
+    gateway: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9-]+/[a-z0-9.-]+$",
+        description="namespace/name of the Gateway a TLSRoute attaches to.",
+    )
+    gateway_listener: str | None = Field(
+        default=None, description="The Gateway listener (sectionName) for TLS passthrough."
+    )
+    ingress_class: str | None = Field(default=None, description="ingressClassName.")
+    ingress_annotations: dict[str, str] = Field(
+        default_factory=dict,
+        description="Annotations of each Ingress, e.g. the controller's TLS-passthrough one.",
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> AccessSettings:
+        if self.route != "none" and self.hostname is None:
+            raise ValueError(f"route {self.route} needs a hostname")
+        if self.hostname is not None and "{workspace}" not in self.hostname:
+            raise ValueError("hostname must contain {workspace}: each workspace has its own")
+        if self.route == "tlsroute" and self.gateway is None:
+            raise ValueError("route tlsroute needs gateway (namespace/name)")
+        return self
+
+    def host(self, workspace: str) -> str | None:
+        """The workspace's host name, or None without a route."""
+        if self.route == "none" or self.hostname is None:
+            return None
+        return self.hostname.replace("{workspace}", workspace)
+
+
+class AuditSettings(BaseModel):
+    """The audit trail (docs/audit.md): where workspaces' Trino and the operator send
+    records, and the key their credentials are derived from. The receiver
+    (``python -m havre.audit``) reads the same settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    receiver_url: str = Field(
+        description="Base URL of the audit receiver as Trino pods reach it, e.g. "
+        "https://havre-audit.havre-system.svc:8443.",
+        pattern=r"^https://[^/\s]+/?$",
+    )
+    operator_url: str | None = Field(
+        default=None,
+        pattern=r"^https://[^/\s]+/?$",
+        description="Base URL of the receiver as the operator reaches it (default receiver_url).",
+    )
+    key: SecretStr = Field(
+        min_length=32,
+        description="Receiver key: each workspace's credential is an HMAC of its UID under it.",
+    )
+    ca_file: str | None = Field(
+        default=None, description="CA the operator verifies the receiver's certificate with."
+    )
+    bucket: str = Field(
+        default="havre-audit",
+        pattern=r"^[a-z0-9]([a-z0-9]|-[a-z0-9]){2,62}$",
+        description="Object-lock bucket on the platform object store holding the trail.",
+    )
+    retention_days: int = Field(
+        default=1096, ge=1, le=36600, description="Compliance-mode retention of each batch."
+    )
+    buffer_limit: int = Field(
+        default=10000,
+        ge=10,
+        le=1_000_000,
+        description="Decisions the operator keeps while "
+        "the receiver is unreachable; beyond it the oldest are dropped (metric and Warning).",
+    )
+    listener_retry_count: int = Field(
+        default=360, ge=0, le=100000, description="Trino's retries of one event."
+    )
+    listener_max_delay_seconds: int = Field(
+        default=10, ge=1, le=3600, description="Longest wait between two retries."
+    )
+
+    listen: str = Field(
+        default="0.0.0.0:8443",
+        pattern=r"^[^\s:]+:\d{1,5}$",
+        description="Receiver only: host:port it serves HTTPS on.",
+    )
+    tls_cert_file: str | None = Field(default=None, description="Receiver only: certificate.")
+    tls_key_file: str | None = Field(default=None, description="Receiver only: its key.")
+    metrics_port: int = Field(
+        default=9102, ge=0, le=65535, description="Receiver only: Prometheus port (0: none)."
+    )
+
+    @property
+    def operator_base(self) -> str:
+        return (self.operator_url or self.receiver_url).rstrip("/")
+
+
 class MetricsSettings(BaseModel):
     """The operator's Prometheus endpoint (``/metrics``), beside the ``--liveness`` one."""
 
@@ -295,14 +344,18 @@ class Settings(BaseModel):
     trino: TrinoSettings | None = Field(
         default=None, description="Per-workspace Trino; no query engine without it."
     )
+    identity: IdentitySettings | None = Field(
+        default=None, description="Keycloak groups of each workspace; none without it."
+    )
+    access: AccessSettings = Field(
+        default_factory=AccessSettings,
+        description="Routes to each workspace's Trino from outside the cluster.",
+    )
     audit: AuditSettings | None = Field(
         default=None, description="Audit trail; no query or decision records without it."
     )
     audit_receiver: Endpoint | None = Field(
         default=None, description="The audit receiver, as Trino pods reach it (egress)."
-    )
-    identity: IdentitySettings | None = Field(
-        default=None, description="Keycloak groups of each workspace; none without it."
     )
     metrics: MetricsSettings = Field(
         default_factory=MetricsSettings, description="The operator's Prometheus metrics."
@@ -376,6 +429,22 @@ _TRINO_ENV = {
     "HAVRE_TRINO_TLS_CA_SECRET": "tls_ca_secret",
     "HAVRE_TRINO_CERT_MANAGER_ISSUER": "cert_manager_issuer",
 }
+_IDENTITY_ENV = {
+    "HAVRE_IDENTITY_URL": "url",
+    "HAVRE_IDENTITY_REALM": "realm",
+    "HAVRE_IDENTITY_CLIENT_ID": "client_id",
+    "HAVRE_IDENTITY_CLIENT_SECRET": "client_secret",
+    "HAVRE_IDENTITY_CA_FILE": "ca_file",
+    "HAVRE_IDENTITY_GROUP_ROOT": "group_root",
+    "HAVRE_IDENTITY_RESYNC_SECONDS": "resync_seconds",
+}
+_ACCESS_ENV = {
+    "HAVRE_ACCESS_ROUTE": "route",
+    "HAVRE_ACCESS_HOSTNAME": "hostname",
+    "HAVRE_ACCESS_GATEWAY": "gateway",
+    "HAVRE_ACCESS_GATEWAY_LISTENER": "gateway_listener",
+    "HAVRE_ACCESS_INGRESS_CLASS": "ingress_class",
+}
 _AUDIT_ENV = {
     "HAVRE_AUDIT_RECEIVER_URL": "receiver_url",
     "HAVRE_AUDIT_OPERATOR_URL": "operator_url",
@@ -390,15 +459,6 @@ _AUDIT_ENV = {
     "HAVRE_AUDIT_TLS_CERT_FILE": "tls_cert_file",
     "HAVRE_AUDIT_TLS_KEY_FILE": "tls_key_file",
     "HAVRE_AUDIT_METRICS_PORT": "metrics_port",
-}
-_IDENTITY_ENV = {
-    "HAVRE_IDENTITY_URL": "url",
-    "HAVRE_IDENTITY_REALM": "realm",
-    "HAVRE_IDENTITY_CLIENT_ID": "client_id",
-    "HAVRE_IDENTITY_CLIENT_SECRET": "client_secret",
-    "HAVRE_IDENTITY_CA_FILE": "ca_file",
-    "HAVRE_IDENTITY_GROUP_ROOT": "group_root",
-    "HAVRE_IDENTITY_RESYNC_SECONDS": "resync_seconds",
 }
 _METRICS_ENV = {
     "HAVRE_METRICS_ENABLED": "enabled",
@@ -466,9 +526,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         trino["extra_dns_names"] = [n for n in env["HAVRE_TRINO_EXTRA_DNS_NAMES"].split(",") if n]
     if trino:
         raw["trino"] = {**raw.get("trino", {}), **trino}
-    audit = {key: env[var] for var, key in _AUDIT_ENV.items() if var in env}
-    if audit:
-        raw["audit"] = {**raw.get("audit", {}), **audit}
     federation = {key: env[var] for var, key in _FEDERATION_ENV.items() if var in env}
     if federation:
         raw["federation"] = {**raw.get("federation", {}), **federation}
@@ -476,6 +533,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     identity = {key: env[var] for var, key in _IDENTITY_ENV.items() if var in env}
     if identity:
         raw["identity"] = {**raw.get("identity", {}), **identity}
+
+    access = {key: env[var] for var, key in _ACCESS_ENV.items() if var in env}
+    if access:
+        raw["access"] = {**raw.get("access", {}), **access}
+
+    audit = {key: env[var] for var, key in _AUDIT_ENV.items() if var in env}
+    if audit:
+        raw["audit"] = {**raw.get("audit", {}), **audit}
     metrics = {key: env[var] for var, key in _METRICS_ENV.items() if var in env}
     if metrics:
         raw["metrics"] = {**raw.get("metrics", {}), **metrics}

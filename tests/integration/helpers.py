@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).parents[2]
@@ -93,10 +94,17 @@ def free_port() -> int:
 class OperatorProcess:
     """The real operator (``python -m havre``) as a child process of the test session."""
 
-    def __init__(self, kubeconfig: str, log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kubeconfig: str,
+        log: Path,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.kubeconfig = kubeconfig
         self.log = log
         self.env = env or {}
+        self.args = args  # more command-line options, e.g. ("--peering", NAME)
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = free_port()
         # /metrics on loopback, on the port the caller names or a free one (several
@@ -122,6 +130,7 @@ class OperatorProcess:
                 "havre",
                 "--liveness",
                 f"http://127.0.0.1:{self.port}/healthz",
+                *self.args,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -154,3 +163,14 @@ class OperatorProcess:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def running_operator(request: pytest.FixtureRequest) -> OperatorProcess | None:
+    """The session's operator if an earlier module started it, without starting it (it
+    needs Keycloak): a module that runs operators of its own stops it meanwhile."""
+    definitions = request._fixturemanager.getfixturedefs("operator", request.node)
+    for definition in definitions or ():
+        cached = definition.cached_result
+        if cached is not None and isinstance(cached[0], OperatorProcess):
+            return cached[0]
+    return None

@@ -162,11 +162,13 @@ class Kube(Component):
             return exc.code
 
     def info(self) -> dict[str, Any]:
-        """Admin kubeconfig, API server URL, the control plane's CA and etcd's URL."""
+        """Admin kubeconfig, API server URL, the control plane's CA, etcd's URL, the audit log."""
         return {
             "kubeconfig": str(self.kubeconfig),
             "server": self.server,
             "ca": str(self.ca_path),
             "etcd": f"https://127.0.0.1:{self.paths.port(ETCD_CLIENT_PORT)}",
             "authentication_config": str(self.oidc_config),
+            # Service accounts' requests (devstack/kube/audit.go): what an operator really did.
+            "audit_log": str(self.data / "audit.log"),
         }

@@ -34,6 +34,9 @@ class Condition(_Status):
 
 class Endpoints(_Status):
     trino: str | None = Field(default=None, description="Trino URL (HTTPS).")
+    trino_external: str | None = Field(
+        default=None, description="Trino URL from outside the cluster, through its route."
+    )
     s3: str | None = Field(default=None, description="Object store endpoint.")
     bucket: str | None = Field(default=None, description="The workspace's bucket.")
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from havre.errors import HavreError, Pending
+from havre.pipeline.access import apply_access_route
 from havre.pipeline.apply_catalogdb import provision_catalogdb, revoke_catalogdb
 from havre.pipeline.apply_cluster import ApplyReport, provision_cluster, revoke_cluster
 from havre.pipeline.apply_identity import IdentityClaim
@@ -130,8 +131,18 @@ def apply_desired(platform: Platform, desired: Desired) -> Applied:
     identity_claim, identity_error = identity_future.result() if identity_future else (None, None)
 
     # Phase two: what is granted, where phase one succeeded.
+    route_changes: tuple[str, ...] = ()
+    route_error: HavreError | None = None
     if live is not None:
         provision_cluster(platform.cluster, cluster_plan, live, report)
+        routes = desired.routes
+        if routes is not None:
+            changed, route_error = _attempt(
+                lambda: apply_access_route(
+                    platform.cluster, cluster_plan.owner, platform.settings.access, list(routes)
+                )
+            )
+            route_changes = tuple(changed or ())
     in_place = report if live is not None else None
     if store is not None and store_plan is not None and store_claim is not None:
         claimed = store_claim
@@ -160,8 +171,8 @@ def apply_desired(platform: Platform, desired: Desired) -> Applied:
 
     systems = {
         "Namespace": SystemResult(
-            (*report.applied, *(f"-{d}" for d in report.deleted)),
-            cluster_error or next(iter(report.failed.values()), None),
+            (*report.applied, *(f"-{d}" for d in report.deleted), *route_changes),
+            cluster_error or next(iter(report.failed.values()), None) or route_error,
         )
     }
     if store_plan is not None:

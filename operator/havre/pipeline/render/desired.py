@@ -16,6 +16,7 @@ from typing import Any
 from havre.api import API_VERSION
 from havre.pipeline.conditions import Check
 from havre.pipeline.material import Material
+from havre.pipeline.render.access_route import external_url, render_access_route
 from havre.pipeline.render.audit import render_audit_secret
 from havre.pipeline.render.catalogdb import (
     CatalogPlan,
@@ -75,6 +76,9 @@ class Desired:
     checks: tuple[Check, ...] = ()
     #: A part could not be rendered for a temporary reason: retry with backoff.
     retry: bool = False
+    #: The route from outside the cluster to Trino (``access.route``), applied on its own
+    #: because its kind may not be served; None: leave routes as they are.
+    routes: tuple[dict[str, Any], ...] | None = None
 
 
 def _owner(name: str, uid: str) -> Owner:
@@ -158,6 +162,7 @@ def render_desired(
             )
         )
     protected: frozenset[str] = frozenset()
+    routes: tuple[dict[str, Any], ...] | None = None
     if settings.trino is not None:
         trino, check, url = _query_engine(ws, material, settings, trino_ca_bundle)
         manifests += trino
@@ -166,6 +171,9 @@ def render_desired(
             protected = QUERY_ENGINE_KINDS
         else:
             endpoints["trino"] = url
+            routes = tuple(render_access_route(ws, settings.access, settings.trino_port))
+            if outside := external_url(settings.access, ws.name):
+                endpoints["trinoExternal"] = outside
     cluster = ClusterPlan(
         owner=_owner(ws.name, ws.uid),
         manifests=tuple(manifests),
@@ -173,7 +181,13 @@ def render_desired(
         protected=protected,
     )
     return Desired(
-        cluster, objectstore, catalogdb, _identity(ws, settings), endpoints, tuple(checks)
+        cluster,
+        objectstore,
+        catalogdb,
+        _identity(ws, settings),
+        endpoints,
+        tuple(checks),
+        routes=routes,
     )
 
 
