@@ -66,7 +66,7 @@ def test_member_queries_workspace_tables_joined_with_a_granted_dataset(
         engine = condition(obj, "QueryEngine")
         return obj if engine and engine["status"] == "True" and obj["status"]["grants"] else None
 
-    obj = wait_for("the query engine with its grant", engine_ready, timeout=60)
+    obj = wait_for("the query engine with its grant", engine_ready, timeout=240)
     assert obj["status"]["endpoints"]["trino"] == f"https://trino.{ns}.svc:8443"
     objects = [
         item
