@@ -182,7 +182,8 @@ def run(
                 published.name,
             )
             q("bob", "SELECT count(*) FROM workspace.results.cohort")
-            q("carol", f"SELECT count(*) FROM {table}", published.name)
+            # count(DISTINCT …) reads the rows: a bare count(*) may be answered from metadata
+            q("carol", f"SELECT count(DISTINCT ben_nir_psa) FROM {table}", published.name)
             q("carol", "INSERT INTO workspace.results.cohort VALUES ('x')")
             q("bob", "SELECT * FROM workspace.results.missing")
             # Trino keeps unsent events in memory: let them arrive before it stops.
@@ -202,7 +203,7 @@ def run(
                 sent.append(run_query(local, keycloak, passwords, b, person, sql, ds, basis))
                 during.append(sent[-1].query_id)
 
-            qb("carol", f"SELECT count(*) FROM {table}", published.name)
+            qb("carol", f"SELECT count(DISTINCT ben_nir_psa) FROM {table}", published.name)
             qb("alice", "CREATE SCHEMA workspace.notes")
             qb("bob", f"SELECT count(*) FROM {table}")
             qb("alice", f"SELECT count(*) FROM {table} WHERE ben_sex_cod = 1", published.name)
