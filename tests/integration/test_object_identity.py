@@ -72,7 +72,7 @@ def namesakes(
         kubectl(kube.kubeconfig, "delete", "workspace", name, "--wait=false")
     for name in made.values():
         wait_for(f"{name} gone", functools.partial(_gone, kube, name), 90)
-        apply(kube.kubeconfig, workspace(name, owner="dave", members=[]))
+        apply(kube.kubeconfig, workspace(name, owner="carol", members=[]))
     uids = {}
     for role, name in made.items():
 

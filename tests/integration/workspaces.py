@@ -69,6 +69,29 @@ def condition(obj: dict[str, Any] | None, type_: str = "Ready") -> dict[str, Any
     return None
 
 
+def wait_conditions(
+    cluster: Any, name: str, kinds: tuple[str, ...], timeout: float = 90.0
+) -> dict[str, Any]:
+    """Wait until the named conditions are True for the current generation (e.g. the
+    Namespace and Access a Kubernetes RBAC test needs, whatever the identity provider says
+    of its made-up members)."""
+
+    def done() -> dict[str, Any] | None:
+        obj = cluster.get(WORKSPACE, name)
+        if obj is None:
+            return None
+        generation = obj["metadata"]["generation"]
+        conds = [condition(obj, kind) for kind in kinds]
+        if all(
+            c is not None and c["status"] == "True" and c.get("observedGeneration") == generation
+            for c in conds
+        ):
+            return dict(obj)
+        return None
+
+    return wait_for(f"workspace {name} {', '.join(kinds)}", done, timeout)
+
+
 def wait_ready(cluster: Any, name: str, timeout: float = 30.0) -> dict[str, Any]:
     """Wait until the Workspace reports Ready=True for its current generation."""
 
