@@ -4,7 +4,9 @@ the demo, so both run the operator exactly the same way."""
 
 from __future__ import annotations
 
+import json
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ def install_api(kubeconfig: str, state: Path) -> None:
     for crd in ("workspaces", "datasets", "datasetgrants", "sizeprofiles"):
         kubectl(kubeconfig, "wait", "--for=condition=Established", f"crd/{crd}.havre.io")
     kubectl(kubeconfig, "apply", "--server-side", "-f", str(REPO_ROOT / "crds" / "defaults"))
+    _wait_for_admission(kubeconfig)
     ca = StackCA(state)
     ca.ensure()
     secret = kubectl(
@@ -54,6 +57,44 @@ def install_api(kubeconfig: str, state: Path) -> None:
         "yaml",
     )
     kubectl(kubeconfig, "apply", "-f", "-", stdin=secret)
+
+
+#: What the API server says while a ValidatingAdmissionPolicy's parameter kind (a CRD just
+#: installed) is not yet known to its informers: every request the policy matches is refused.
+_NOT_CONFIGURED = ("failed to configure policy", "failed to find resource referenced by paramKind")
+
+
+def _wait_for_admission(kubeconfig: str, timeout: float = 60.0) -> None:
+    """Until the admission policies that take Havre's own kinds as parameters are configured
+    (a few seconds after the CRDs), probed by a server-side dry run of a valid grant."""
+    probe = json.dumps(
+        {
+            "apiVersion": "havre.io/v1alpha1",
+            "kind": "DatasetGrant",
+            "metadata": {"name": "havre-admission-probe"},
+            "spec": {
+                "workspace": "havre-admission-probe",
+                "dataset": "havre-admission-probe",
+                "legalBasis": "MR-004",
+                "expires": "2030-01-01T00:00:00Z",
+            },
+        }
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        result = subprocess.run(
+            ["kubectl", "--kubeconfig", kubeconfig, "create", "--dry-run=server", "-f", "-"],
+            input=probe,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if not any(text in result.stderr for text in _NOT_CONFIGURED):
+            return
+        if time.monotonic() > deadline:
+            raise ComponentError("havre", f"admission policies not configured: {result.stderr}")
+        time.sleep(0.5)
 
 
 def operator_environment(components: dict[str, Any]) -> dict[str, str]:
