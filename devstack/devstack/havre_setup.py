@@ -97,6 +97,25 @@ def _wait_for_admission(kubeconfig: str, timeout: float = 60.0) -> None:
         time.sleep(0.5)
 
 
+def storage_and_catalog_environment(
+    minio: dict[str, Any], postgres: dict[str, Any]
+) -> dict[str, str]:
+    """The operator's settings for the stack's object store and catalog database only (TLS
+    verified): ``operator_environment`` without identity provider, Trino or audit."""
+    return {
+        "HAVRE_STORAGE_URL": minio["url"],
+        "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
+        "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
+        "HAVRE_STORAGE_CA_FILE": minio["ca"],
+        "HAVRE_CATALOG_HOST": postgres["host"],
+        "HAVRE_CATALOG_PORT": str(postgres["port"]),
+        "HAVRE_CATALOG_USER": postgres["user"],
+        "HAVRE_CATALOG_PASSWORD": postgres["password"],
+        "HAVRE_CATALOG_SSLMODE": "verify-full",
+        "HAVRE_CATALOG_CA_FILE": postgres["ca"],
+    }
+
+
 def operator_environment(components: dict[str, Any]) -> dict[str, str]:
     """The operator's settings for this stack. Trino's certificates also name localhost,
     where the tests and the demo start the rendered Trino. With the ``audit`` component,
@@ -112,16 +131,7 @@ def operator_environment(components: dict[str, Any]) -> dict[str, str]:
             "HAVRE_AUDIT_BUCKET": audit["bucket"],
         }
     return extra | {
-        "HAVRE_STORAGE_URL": minio["url"],
-        "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
-        "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
-        "HAVRE_STORAGE_CA_FILE": minio["ca"],
-        "HAVRE_CATALOG_HOST": postgres["host"],
-        "HAVRE_CATALOG_PORT": str(postgres["port"]),
-        "HAVRE_CATALOG_USER": postgres["user"],
-        "HAVRE_CATALOG_PASSWORD": postgres["password"],
-        "HAVRE_CATALOG_SSLMODE": "verify-full",
-        "HAVRE_CATALOG_CA_FILE": postgres["ca"],
+        **storage_and_catalog_environment(minio, postgres),
         "HAVRE_TRINO_ISSUER": keycloak["issuer"],
         "HAVRE_TRINO_JWKS_URL": keycloak["jwks_uri"],
         "HAVRE_TRINO_CA_BUNDLE_FILE": keycloak["ca"],
