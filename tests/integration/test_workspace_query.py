@@ -20,6 +20,7 @@ from tests.integration.conftest import Kube
 from tests.integration.datasets import Dataset, create_dataset, drop_dataset
 from tests.integration.helpers import OperatorProcess, free_port, kubectl, wait_for
 from tests.integration.workspaces import (
+    WORKSPACE,
     apply,
     condition,
     dataset,
@@ -58,8 +59,11 @@ def test_member_queries_workspace_tables_joined_with_a_granted_dataset(
     target = published.target
     applied_at = time.monotonic()
     apply(kube.kubeconfig, dataset(published.name, target.bucket, target.prefix, target.namespace))
-    apply(kube.kubeconfig, grant(f"{ws}-snds", ws, published.name))
     apply(kube.kubeconfig, workspace(ws, size={"workers": 1, "cpu": "1", "memory": "2Gi"}))
+    # A grant binds to a workspace older than itself (never to a later namesake): the
+    # steward grants once the workspace exists.
+    wait_for("the workspace seen", lambda: condition(kube.cluster.get(WORKSPACE, ws), "Valid"))
+    apply(kube.kubeconfig, grant(f"{ws}-snds", ws, published.name))
 
     def engine_ready() -> dict[str, Any] | None:
         obj = wait_ready(kube.cluster, ws)
