@@ -61,6 +61,14 @@ class Component(ABC):
     def info(self) -> dict[str, Any]:
         """Endpoints, credentials and file paths that clients need (written to stack.json)."""
 
+    @property
+    def service_addresses(self) -> tuple[str, ...]:
+        """The IP addresses a server certificate of this stack must name: loopback, and the
+        machine's end of the node's link, where pods reach the platform's services."""
+        from devstack.node_network import NodeNetwork
+
+        return ("127.0.0.1", NodeNetwork(self.paths.port_offset).host_address)
+
     def running_pid(self) -> int | None:
         return process.pid_of(self.name, self.paths.state)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from devstack.errors import ComponentError
 from devstack.paths import REPO_ROOT
@@ -55,9 +56,14 @@ def install_api(kubeconfig: str, state: Path) -> None:
 
 def operator_environment(components: dict[str, Any]) -> dict[str, str]:
     """The operator's settings for this stack. Trino's certificates also name localhost,
-    where the tests and the demo start the rendered Trino."""
+    where the tests and the demo reach the coordinator through a port-forward.
+
+    With a node (``components["node"]``), workspaces' Trino runs as pods from the node's
+    own Trino image, reaches MinIO, PostgreSQL and Keycloak at the machine's address on the
+    node's link, and the rendered egress NetworkPolicies allow exactly those endpoints.
+    """
     minio, postgres, keycloak = components["minio"], components["postgres"], components["keycloak"]
-    return {
+    env = {
         "HAVRE_STORAGE_URL": minio["url"],
         "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
         "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
@@ -70,3 +76,19 @@ def operator_environment(components: dict[str, Any]) -> dict[str, str]:
         "HAVRE_TRINO_CA_BUNDLE_FILE": keycloak["ca"],
         "HAVRE_TRINO_EXTRA_DNS_NAMES": "localhost",
     }
+    node = components.get("node")
+    if node is not None:
+        seen = node["platform"]
+        jwks = urlsplit(keycloak["jwks_uri"])
+        env |= {
+            "HAVRE_TRINO_IMAGE": node["images"]["trino"],
+            "HAVRE_OBJECT_STORE": seen["object_store"],
+            "HAVRE_CATALOG_DATABASE": seen["catalog_database"],
+            "HAVRE_IDENTITY_PROVIDER": seen["identity_provider"],
+            "HAVRE_TRINO_OBJECT_STORE_URL": seen["minio_url"],
+            "HAVRE_TRINO_CATALOG_HOST": seen["postgres_host"],
+            "HAVRE_TRINO_CATALOG_PORT": str(seen["postgres_port"]),
+            # Same path, at the address pods reach Keycloak; tokens keep their issuer.
+            "HAVRE_TRINO_JWKS_URL": seen["keycloak_url"] + jwks.path,
+        }
+    return env

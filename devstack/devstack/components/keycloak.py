@@ -111,7 +111,7 @@ class Keycloak(Component):
         """Lay out this stack's Keycloak home, write the realm to import, start the server."""
         if not self.is_built():
             raise ComponentError(self.name, f"not built: {self.install} is missing", self.log)
-        cert, key = self.ca.issue(self.name)
+        cert, key = self.ca.issue(self.name, ips=self.service_addresses)
         self._prepare_home()
         self._write_realm()
         env = self._java_env()

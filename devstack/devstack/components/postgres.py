@@ -20,6 +20,7 @@ import psycopg
 from devstack import process
 from devstack.component import Component
 from devstack.errors import ComponentError
+from devstack.node_network import NodeNetwork
 from devstack.toolchain import apt_install, dpkg_version
 
 PACKAGE = "postgresql-15"
@@ -134,11 +135,14 @@ class Postgres(Component):
         scratch.rename(self.data)
 
     def _write_hba(self) -> None:
-        # Rewritten on every start: TCP from loopback with SCRAM passwords, nothing else.
+        # Rewritten on every start: TCP from loopback with SCRAM passwords, and from the
+        # node's pods (their packets reach 127.0.0.1 with their own address), nothing else.
         hba = self.data / "pg_hba.conf"
+        pods = NodeNetwork(self.paths.port_offset).pod_cidr
         hba.write_text(
-            "# Written by devstack: password (SCRAM) logins over loopback TCP only.\n"
+            "# Written by devstack: password (SCRAM) logins over loopback TCP and from pods.\n"
             "host all all 127.0.0.1/32 scram-sha-256\n"
+            f"host all all {pods} scram-sha-256\n"
         )
         if os.geteuid() == 0:
             owner = pwd.getpwnam(SYSTEM_USER)
