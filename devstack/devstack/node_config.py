@@ -18,11 +18,18 @@ from devstack.node_network import NodeNetwork
 CNI_BIN = Path("/usr/lib/cni")
 
 
+#: Unix socket paths are limited to 108 bytes and a stack folder may be deep (pytest's tmp):
+#: containerd listens at <stack>/node/containerd/containerd.sock through a short link.
+SOCKET_LINKS = Path("/run/havre-node")
+
+
 @dataclass(frozen=True)
 class NodePaths:
     """Where one stack's node keeps everything."""
 
     root: Path
+    #: The node's network slot (``NodeNetwork.slot``), which names its socket link.
+    slot: int
 
     @property
     def containerd_root(self) -> Path:
@@ -33,8 +40,14 @@ class NodePaths:
         return self.root / "containerd" / "state"
 
     @property
+    def socket_link(self) -> Path:
+        """A short path (a symbolic link) to the folder holding containerd's sockets."""
+        return SOCKET_LINKS / f"containerd-{self.slot}"
+
+    @property
     def containerd_socket(self) -> Path:
-        return self.root / "containerd" / "containerd.sock"
+        """containerd's socket, named through ``socket_link`` (the file is in the stack)."""
+        return self.socket_link / "containerd.sock"
 
     @property
     def containerd_config(self) -> Path:

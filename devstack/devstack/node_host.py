@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -68,9 +69,25 @@ def _overlaps(a: str, b: str) -> bool:
     return ipaddress.ip_network(a, strict=False).overlaps(ipaddress.ip_network(b))
 
 
+def wait_own_namespace(holder: int, timeout: float = 10.0) -> None:
+    """Wait until ``holder`` (``unshare --net``, just spawned) is in its new namespace:
+    before that, a device moved "into its namespace" would land in the machine's."""
+    ours = Path("/proc/self/ns/net").stat().st_ino
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{holder}/ns/net").stat().st_ino != ours:
+                return
+        except FileNotFoundError:
+            break
+        time.sleep(0.02)
+    raise ComponentError("node", f"process {holder} did not enter a network namespace of its own")
+
+
 def setup(net: NodeNetwork, holder: int, log: Path) -> None:
     """Link the node's namespace to the machine, route its ranges, forward the ports."""
     teardown_host(net, log)  # what a crashed run may have left
+    wait_own_namespace(holder)
     inside = nsenter(holder)
     _run(["ip", "link", "add", net.host_veth, "type", "veth", "peer", "name", net.node_veth,
           "netns", str(holder)], log)  # fmt: skip

@@ -58,7 +58,7 @@ def test_platform_endpoints_are_the_host_address_on_offset_ports() -> None:
 
 def test_pods_get_addresses_from_the_pod_range_and_state_under_the_stack(tmp_path: Path) -> None:
     net = NodeNetwork(1830)
-    paths = NodePaths(tmp_path)
+    paths = NodePaths(tmp_path, net.slot)
     cni = json.loads(cni_config(paths, net))
     bridge = cni["plugins"][0]
     assert bridge["bridge"] == net.bridge and bridge["ipMasq"] is False
@@ -71,7 +71,7 @@ def test_kubelet_authenticates_callers_and_writes_nothing_outside_the_stack(
     tmp_path: Path,
 ) -> None:
     net = NodeNetwork(1830)
-    paths = NodePaths(tmp_path)
+    paths = NodePaths(tmp_path, net.slot)
     ca = tmp_path / "ca.pem"
     config = yaml.safe_load(kubelet_config(paths, net, ca=ca, serving=(ca, ca)))
     assert config["authentication"]["anonymous"] == {"enabled": False}

@@ -60,7 +60,7 @@ class Node(Component):
 
     @property
     def node_paths(self) -> NodePaths:
-        return NodePaths(self.dir)
+        return NodePaths(self.dir, self.net.slot)
 
     @property
     def node_name(self) -> str:
@@ -118,6 +118,10 @@ class Node(Component):
         node_cleanup.create_root(self.net.cgroup_root)
         images = node_build.platform_images()
         self._write_config(images.pause.reference)
+        link = paths.socket_link
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.unlink(missing_ok=True)
+        link.symlink_to(paths.root / "containerd", target_is_directory=True)
         inside = node_host.nsenter(holder)
         process.spawn(
             "node-containerd",
@@ -292,6 +296,7 @@ class Node(Component):
         node_cleanup.kill_pods(self.net.cgroup_root)
         process.stop_component("node-containerd", state, grace=10)
         self._stop_shims()
+        self.node_paths.socket_link.unlink(missing_ok=True)
         problems = node_cleanup.unmount_below(self.dir)
         left = node_cleanup.remove_cgroups(self.net.cgroup_root)
         process.stop_component(HOLDER, state, grace=5)
