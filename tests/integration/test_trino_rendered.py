@@ -1,14 +1,14 @@
-"""A workspace's Trino, rendered by the operator and run for real from what the API server holds.
+"""A workspace's Trino, rendered by the operator and run as pods from what the API server holds.
 
-Real Trino 476 (a coordinator and one worker, internal traffic over TLS), PostgreSQL, MinIO,
-Keycloak and API server. Members sign in with Keycloak tokens over HTTPS: alice owns the
-workspace, bob is an analyst, carol a viewer; a fresh Keycloak user is no member.
+Real Trino 476 (a coordinator and one worker pod on the stack's node, internal traffic over
+TLS), PostgreSQL, MinIO, Keycloak and API server. Members sign in with Keycloak tokens over
+HTTPS: alice owns the workspace, bob is an analyst, carol a viewer; a fresh Keycloak user is
+no member.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +22,7 @@ from havre.kube.cluster import Cluster
 from havre.pipeline.render.trino_workloads import CHECKSUM_ANNOTATION, render_trino
 from tests.integration.conftest import Platform
 from tests.integration.helpers import wait_for
+from tests.integration.pods import exec_in
 from tests.integration.trino_workspace import (
     RunningWorkspace,
     query,
@@ -171,11 +172,17 @@ def _pods(cluster: Cluster, namespace: str, component: str) -> list[dict[str, An
     return items
 
 
-def test_rendered_pods_pass_restricted_pod_security(running: RunningWorkspace) -> None:
+def test_rendered_pods_pass_restricted_pod_security_and_run_ready(
+    running: RunningWorkspace,
+) -> None:
     namespace = names.namespace(running.ws.name)
-    # The controller-manager creates the pods; PodSecurity `restricted` would refuse them.
+    # The controller-manager creates the pods (PodSecurity `restricted` would refuse them),
+    # the node runs them, and their readiness probes pass.
     for component in ("coordinator", "worker"):
-        wait_for(f"{component} pod", lambda: _pods(running.cluster, namespace, component))  # noqa: B023
+        (pod,) = _pods(running.cluster, namespace, component)
+        ready = {c["type"]: c["status"] for c in pod["status"]["conditions"]}
+        assert pod["status"]["phase"] == "Running" and ready["Ready"] == "True", pod["status"]
+        assert pod["spec"]["containers"][0]["image"] == running.platform.image
 
 
 def test_member_change_rolls_the_coordinator_and_not_the_workers(
@@ -215,24 +222,22 @@ def _replica_sets(cluster: Cluster, namespace: str, component: str) -> list[dict
     return items
 
 
-@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_worker_pre_stop_hook_starts_a_graceful_shutdown(running: RunningWorkspace) -> None:
-    """Runs last: the worker drains and stops."""
-    worker = next(n for n in running.trino.nodes if n.component == "worker")
+    """Runs last: the worker drains and stops. The hook runs in the worker's own pod."""
+    namespace = names.namespace(running.ws.name)
+    (worker,) = _pods(running.cluster, namespace, "worker")
+    name = worker["metadata"]["name"]
     deployment = next(o for o in running.objects if o["metadata"]["name"] == "trino-worker")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     command = list(container["lifecycle"]["preStop"]["exec"]["command"])
-    # The hook as rendered; only the port is the local one.
-    command[-1] = command[-1].replace(f":{running.platform.port}/", f":{worker.port}/")
-    state_url = f"https://127.0.0.1:{worker.port}/v1/info/state"
-    stranger = requests.put(
-        state_url,
-        json="SHUTTING_DOWN",
-        headers={"X-Trino-User": "alice"},
-        verify=False,  # noqa: S501 - the worker's internally derived certificate, on loopback
-        timeout=10,
-    )
-    assert stranger.status_code == 403
-    subprocess.run(command, check=True, capture_output=True, timeout=30)
-    state = requests.get(state_url, verify=False, timeout=10)  # noqa: S501 - as above
-    assert state.json() == "SHUTTING_DOWN"
+    state_url = f"https://localhost:{running.platform.port}/v1/info/state"
+    # -k: the worker's internally derived certificate, on the pod's loopback.
+    stranger = exec_in(
+        running.kubeconfig, name, namespace, "curl", "-sk", "-o", "/dev/null", "-w",
+        "%{http_code}", "-X", "PUT", "-H", "Content-Type:application/json",
+        "-H", "X-Trino-User:alice", "-d", '"SHUTTING_DOWN"', state_url,
+    )  # fmt: skip
+    assert stranger == "403"
+    exec_in(running.kubeconfig, name, namespace, *command)
+    state = exec_in(running.kubeconfig, name, namespace, "curl", "-sk", state_url)
+    assert state.strip() == '"SHUTTING_DOWN"'

@@ -88,8 +88,12 @@ class Node(Component):
         module = node_build.kubernetes_module_dir(Path(self.kube_source), Kube.version)
         node_build.build_pause(module, self.log)
         node_build.build_go_programs(self.log)
-        node_build.build_images(self.log)
+        images = node_build.build_images(self.log)
         Node.version = f"kubelet {Kube.version}, containerd {node_build.containerd_version()}"
+        if self.running_pid() is not None:
+            # A running node is reused as it is: give it the images built since it started.
+            for spec in images.wanted():
+                import_image(build_image(spec, component=self.name, log=self.log), self._socket)
 
     @property
     def kube_source(self) -> str:

@@ -27,6 +27,24 @@ if ! grep -s -q 'node.id' /etc/trino/node.properties; then
 fi
 exec /usr/lib/trino/bin/launcher run "${launcher_opts[@]}" "$@"
 """
+#: What the trinodb/trino image's ``health-check`` does: healthy once /v1/info (on the port
+#: config.properties names, HTTPS when plain HTTP is off) says the server has started.
+HEALTH_CHECK = r"""#!/bin/bash
+set -euo pipefail
+config=/etc/trino/config.properties
+property() { grep "^$1=" "$config" | cut -d= -f2- || true; }
+if [ "$(property http-server.http.enabled)" == "false" ]; then
+    endpoint="https://localhost:$(property http-server.https.port)/v1/info"
+else
+    endpoint="http://localhost:$(property http-server.http.port)/v1/info"
+fi
+# The node's own certificate, on the pod's loopback: nothing to verify it against here.
+info=$(curl --fail --silent --show-error --insecure --max-time 5 "$endpoint")
+if ! grep -q '"starting":\s*false' <<<"$info"; then
+    echo "Trino is starting" >&2
+    exit 1
+fi
+"""
 
 
 def pause_image(binary: Path, version: str) -> ImageSpec:
@@ -72,7 +90,7 @@ def jdk_image(java_home: Path, version: str) -> ImageSpec:
 
 def trino_image(jdk: ImageSpec, trino_home: Path, version: str) -> ImageSpec:
     """Trino laid out as the trinodb/trino image is: /usr/lib/trino, /etc/trino, /data/trino,
-    user ``trino`` (1000), entrypoint ``run-trino``."""
+    user ``trino`` (1000), entrypoint ``run-trino``, ``bin/health-check``."""
     passwd = (
         "root:x:0:0:root:/root:/bin/bash\n"
         f"trino:x:{TRINO_UID}:{TRINO_UID}:trino:/home/trino:/bin/bash\n"
@@ -92,6 +110,7 @@ def trino_image(jdk: ImageSpec, trino_home: Path, version: str) -> ImageSpec:
                 ),
                 files=(
                     ("/usr/lib/trino/bin/run-trino", RUN_TRINO, 0o755),
+                    ("/usr/lib/trino/bin/health-check", HEALTH_CHECK, 0o755),
                     ("/etc/passwd", passwd, 0o644),
                     ("/etc/group", group, 0o644),
                 ),
