@@ -20,7 +20,9 @@ import kopf
 from havre.api.model import DeletionPolicy
 from havre.errors import HavreError
 from havre.kube.kinds import by_name
+from havre.pipeline.apply import INSTANCE
 from havre.pipeline.catalog import teardown_catalog
+from havre.pipeline.engine_availability import availability_signature
 from havre.pipeline.grants import grant_checks
 from havre.pipeline.reconcile import Outcome, Platform, reconcile_workspace
 from havre.pipeline.status import conditions_json, merge_conditions, summary
@@ -41,6 +43,8 @@ class Context:
     _locks: defaultdict[str, threading.Lock] = field(
         default_factory=lambda: defaultdict(threading.Lock)
     )
+    #: The availability last seen of each Trino Deployment (namespace/name).
+    engine_seen: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
     def lock(self, workspace: str) -> threading.Lock:
         return self._locks[workspace]
@@ -155,6 +159,25 @@ def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     ctx: Context = memo["ctx"]
     ctx.scheduler.cancel(f"grant/{name}")
     workspace = body.get("spec", {}).get("workspace")
+    if workspace:
+        refresh_workspace(ctx, workspace)
+
+
+def deployment_changed(
+    event: kopf.RawEvent, labels: kopf.Labels, memo: kopf.Memo, **_: Any
+) -> None:
+    """A workspace's Trino Deployment changed availability: report QueryEngine again."""
+    ctx: Context = memo["ctx"]
+    obj = event["object"]
+    key = f"{obj['metadata'].get('namespace')}/{obj['metadata'].get('name')}"
+    if event.get("type") == "DELETED":
+        ctx.engine_seen.pop(key, None)
+    else:
+        signature = availability_signature(obj)
+        if ctx.engine_seen.get(key) == signature:
+            return
+        ctx.engine_seen[key] = signature
+    workspace = labels.get(INSTANCE)
     if workspace:
         refresh_workspace(ctx, workspace)
 

@@ -48,6 +48,10 @@ def register(havre_settings: Settings) -> None:
         initial_delay=havre_settings.repair_interval,
         idle=None,
     )(handlers.repair)
+    if havre_settings.trino is not None:
+        # QueryEngine follows the Trino Deployments' availability as it changes.
+        managed = {"app.kubernetes.io/managed-by": "havre"}
+        kopf.on.event("apps", "v1", "deployments", labels=managed)(handlers.deployment_changed)
     # A finalizer only where external state exists: bucket, policy, catalog database.
     if havre_settings.storage is not None or havre_settings.catalog is not None:
         kopf.on.delete(*workspaces)(handlers.delete_workspace)

@@ -17,6 +17,7 @@ from havre.errors import HavreError
 from havre.external.catalogdb import CatalogDatabase
 from havre.external.objectstore import ObjectStore
 from havre.kube.cluster import Cluster
+from havre.kube.kinds import by_name
 from havre.pipeline.apply import ApplyReport, Owner, apply_workspace
 from havre.pipeline.catalog import apply_catalog
 from havre.pipeline.dereference import (
@@ -25,6 +26,7 @@ from havre.pipeline.dereference import (
     dereference_workspace,
     read_platform_ca,
 )
+from havre.pipeline.engine_availability import DeploymentState, query_engine_check
 from havre.pipeline.query_engine import (
     dns_names,
     endpoint,
@@ -36,12 +38,14 @@ from havre.pipeline.query_engine import (
 from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET, render_secret
 from havre.pipeline.render.storage import render_storage_plan, render_storage_secret
 from havre.pipeline.render.storage_policy import DatasetLocation
-from havre.pipeline.render.trino_workloads import INTERNAL_SECRET, TLS_SECRET
+from havre.pipeline.render.trino_workloads import COORDINATOR, INTERNAL_SECRET, TLS_SECRET, WORKER
 from havre.pipeline.render.workspace import render_workspace
 from havre.pipeline.status import Check, conditions_json, merge_conditions, summary
 from havre.pipeline.storage import apply_storage
 from havre.pipeline.validate import ValidWorkspace, validate_workspace
 from havre.settings import Settings
+
+DEPLOYMENT = by_name("Deployment")
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,8 @@ def _provision(
     if not namespace_ok:
         return
     state = "enabled" if enabled else "disabled (suspended or expired)"
+    if settings.trino is not None:
+        run.checks.append(query_engine_check(_engine_states(platform.cluster, ws.name)))
     if plan is not None and store is not None:
         run.step(
             "Storage",
@@ -224,7 +230,6 @@ def _add_query_engine(
     cert_names = dns_names(settings, ws.name)
     if settings.trino.cert_manager_issuer is not None:
         certificate = render_certificate(ws, settings.trino.cert_manager_issuer, cert_names)
-        how = f"a cert-manager Certificate from {settings.trino.cert_manager_issuer}"
     else:
         ca = read_platform_ca(platform.cluster, settings.trino.tls_ca_secret)
         if ca is None:
@@ -244,20 +249,19 @@ def _add_query_engine(
             run.checks.append(Check("QueryEngine", False, exc.reason, exc.message))
             return False
         certificate = render_secret(ws.name, TLS_SECRET, values)
-        how = "a certificate from the platform CA"
     engine = trino_platform(settings, platform.trino_ca_bundle)
     manifests += query_engine_manifests(ws, refs.grants, engine, certificate, refs.kept)
-    nodes = 0 if (ws.spec.suspended or ws.expired) else ws.spec.size.workers + 1
-    run.checks.append(
-        Check(
-            "QueryEngine",
-            True,
-            "Configured",
-            f"Trino with {nodes} node(s) and {len(refs.grants) + 2} catalog(s); HTTPS with {how}.",
-        )
-    )
     run.extra.setdefault("endpoints", {})["trino"] = endpoint(engine, ws.name)
     return True
+
+
+def _engine_states(cluster: Cluster, workspace: str) -> list[DeploymentState]:
+    """The Trino Deployments as the cluster reports them, after this run's apply."""
+    namespace = names.namespace(workspace)
+    return [
+        DeploymentState.from_object(name, cluster.get(DEPLOYMENT, name, namespace))
+        for name in (f"trino-{COORDINATOR}", f"trino-{WORKER}")
+    ]
 
 
 def reconcile_workspace(platform: Platform, obj: dict[str, Any], now: dt.datetime) -> Outcome:
