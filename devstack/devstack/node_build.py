@@ -54,7 +54,8 @@ KUBE_ROUTER_WRAPPER = REPO_ROOT / "devstack" / "kube-router"
 
 
 def containerd_version() -> str:
-    return dpkg_version("containerd") or "missing"
+    """containerd's upstream version (Debian's without its packaging suffix)."""
+    return (dpkg_version("containerd") or "missing").split("~")[0]
 
 
 def packages_installed() -> bool:
@@ -72,12 +73,13 @@ def pause_binary() -> Path:
     return cache_root() / "pause" / PAUSE_VERSION / "pause"
 
 
-def build_pause(kubernetes_module: Path, log: Path) -> Path:
-    """gcc -static of upstream's pause.c (cached)."""
+def build_pause(kube_source: Path, kubernetes_version: str, log: Path) -> Path:
+    """gcc -static of upstream's pause.c from the control plane's Kubernetes module (cached)."""
     target = pause_binary()
     if target.is_file():
         return target
-    source = kubernetes_module / "build" / "pause" / "linux" / "pause.c"
+    module = kubernetes_module_dir(kube_source, kubernetes_version)
+    source = module / "build" / "pause" / "linux" / "pause.c"
     if not source.is_file():
         raise ComponentError("node", f"{source} not found (is the Kubernetes module downloaded?)")
     if shutil.which("gcc") is None:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, kubectl
-from tests.integration.workspaces import apply, delete, unique, wait_ready, workspace
+from tests.integration.workspaces import apply, delete, unique, wait_provisioned, workspace
 
 pytestmark = pytest.mark.integration
 
@@ -31,8 +31,8 @@ def pair(kube: Kube, operator: OperatorProcess) -> Iterator[tuple[str, str]]:
         ),
     )
     apply(kube.kubeconfig, workspace(b, owner="bea", members=[]))
-    wait_ready(kube.cluster, a)
-    wait_ready(kube.cluster, b)
+    wait_provisioned(kube.cluster, a)
+    wait_provisioned(kube.cluster, b)
     for user, persona in [("rita", "havre-researcher"), ("sam", "havre-data-steward")]:
         kubectl(
             kube.kubeconfig, "delete", "clusterrolebinding", f"test-{user}", "--ignore-not-found"

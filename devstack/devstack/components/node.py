@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from devstack import node_build, node_cleanup, node_host, node_ledger, process
 from devstack.component import Component
-from devstack.components.kube import Kube
+from devstack.components.kube import SOURCE, Kube
 from devstack.errors import ComponentError
 from devstack.images import build_image, import_image
 from devstack.kube_api import KubeAPI
@@ -47,7 +47,7 @@ class Node(Component):
     """One node of the stack's cluster, named after this machine (which resolves to 127.0.0.1)."""
 
     name: ClassVar[str] = "node"
-    version: ClassVar[str] = f"kubelet {Kube.version}, containerd {node_build.containerd_version()}"
+    version: ClassVar[str] = f"{Kube.version}, containerd {node_build.containerd_version()}"
     ready_timeout: ClassVar[float] = 300.0
 
     @cached_property
@@ -85,21 +85,14 @@ class Node(Component):
     def build(self) -> None:
         node_build.install_packages(self.log)
         self.kube.build()
-        module = node_build.kubernetes_module_dir(Path(self.kube_source), Kube.version)
-        node_build.build_pause(module, self.log)
+        node_build.build_pause(SOURCE, Kube.version, self.log)
         node_build.build_go_programs(self.log)
         images = node_build.build_images(self.log)
-        Node.version = f"kubelet {Kube.version}, containerd {node_build.containerd_version()}"
+        Node.version = f"{Kube.version}, containerd {node_build.containerd_version()}"
         if self.running_pid() is not None:
             # A running node is reused as it is: give it the images built since it started.
             for spec in images.wanted():
                 import_image(build_image(spec, component=self.name, log=self.log), self._socket)
-
-    @property
-    def kube_source(self) -> str:
-        from devstack.components.kube import SOURCE
-
-        return str(SOURCE)
 
     # -- start -------------------------------------------------------------------------
 

@@ -193,8 +193,6 @@ def _provision(
     if not namespace_ok:
         return
     state = "enabled" if enabled else "disabled (suspended or expired)"
-    if settings.trino is not None:
-        run.checks.append(query_engine_check(_engine_states(platform.cluster, ws.name)))
     if plan is not None and store is not None:
         run.step(
             "Storage",
@@ -214,6 +212,9 @@ def _provision(
             f"Catalog database {names.database(ws.name)}; login {state}; read access to "
             f"{len(wanted)} dataset catalog(s).",
         )
+    if settings.trino is not None:
+        # Last: a store or catalog failure is the cause to report before Trino's state.
+        run.checks.append(query_engine_check(_engine_states(platform.cluster, ws.name)))
 
 
 def _add_query_engine(
