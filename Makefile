@@ -4,9 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
-SRC    := $(wildcard operator/havre devstack/devstack tests bench)
+SRC    := $(wildcard operator/havre devstack/devstack tests bench dashboards)
 
-.PHONY: help bench crds venv lint format typecheck unit integration test stack-up stack-status stack-down demo clean
+.PHONY: help bench crds dashboards venv lint format typecheck unit integration test stack-up stack-status stack-down demo clean
 
 help:
 	@echo "make demo          the whole platform on this machine, ending with a researcher's query"
@@ -34,7 +34,7 @@ format: $(STAMP)
 	$(BIN)/ruff format $(SRC)
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict operator/havre devstack/devstack tests bench
+	$(BIN)/mypy --strict operator/havre devstack/devstack tests bench dashboards
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
@@ -51,6 +51,10 @@ bench: $(STAMP)
 
 crds: $(STAMP)
 	$(PY) -m havre.api.crdgen crds
+
+# Grafana JSON from dashboards/ into the chart (a unit test checks they agree)
+dashboards: $(STAMP)
+	$(PY) -m dashboards
 
 stack-up: $(STAMP)
 	$(PY) -m devstack up

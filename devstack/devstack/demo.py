@@ -29,6 +29,7 @@ import yaml
 from trino.auth import JWTAuthentication
 
 from devstack import process, stack
+from devstack.components.prometheus import operator_metrics_port
 from devstack.errors import ComponentError
 from devstack.havre_setup import install_api, kubectl, operator_environment
 from devstack.paths import REPO_ROOT, StackPaths
@@ -61,7 +62,13 @@ def start_operator(paths: StackPaths, kubeconfig: str, env: dict[str, str]) -> N
         [sys.executable, "-m", "havre", "--liveness", f"http://127.0.0.1:{port}/healthz"],
         state=paths.state,
         log=paths.log("operator"),
-        env={**env, "KUBECONFIG": kubeconfig},
+        env={
+            **env,
+            "KUBECONFIG": kubeconfig,
+            # /metrics where the stack's Prometheus scrapes it (job havre-operator)
+            "HAVRE_METRICS_ADDRESS": "127.0.0.1",
+            "HAVRE_METRICS_PORT": str(operator_metrics_port(paths.port_offset)),
+        },
         cwd=REPO_ROOT,
     )
     deadline = time.monotonic() + 60

@@ -5,6 +5,7 @@ the demo, so both run the operator exactly the same way."""
 from __future__ import annotations
 
 import subprocess
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -92,3 +93,20 @@ def operator_environment(components: dict[str, Any]) -> dict[str, str]:
             "HAVRE_TRINO_JWKS_URL": seen["keycloak_url"] + jwks.path,
         }
     return env
+
+
+def install_alert_rules(prometheus: dict[str, Any]) -> list[Path]:
+    """Havre's alert rules (``charts/havre/files/rules``) into the stack's Prometheus, which
+    then reloads: the local platform evaluates exactly what the chart ships."""
+    rules_dir = Path(prometheus["rules_dir"])
+    rules_dir.mkdir(parents=True, exist_ok=True)
+    installed = []
+    for source in sorted((REPO_ROOT / "charts" / "havre" / "files" / "rules").glob("*.yaml")):
+        target = rules_dir / source.name
+        target.write_text(source.read_text())
+        installed.append(target)
+    request = urllib.request.Request(f"{prometheus['url']}/-/reload", method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 - loopback URL
+        if resp.status != 200:
+            raise ComponentError("prometheus", f"reload answered {resp.status}")
+    return installed

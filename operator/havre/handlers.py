@@ -20,6 +20,7 @@ import kopf
 from havre.api.model import DeletionPolicy
 from havre.errors import HavreError
 from havre.kube.kinds import by_name
+from havre.metrics import observe
 from havre.pipeline.apply import INSTANCE
 from havre.pipeline.catalog import teardown_catalog
 from havre.pipeline.engine_availability import availability_signature
@@ -60,6 +61,7 @@ def _post(obj: dict[str, Any], outcome: Outcome) -> None:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
 
 
+@observe.reconciles("Workspace")
 def refresh_workspace(ctx: Context, name: str, obj: dict[str, Any] | None = None) -> Outcome | None:
     """Reconcile one workspace now and write its status if it changed."""
     with ctx.lock(name):
@@ -67,6 +69,7 @@ def refresh_workspace(ctx: Context, name: str, obj: dict[str, Any] | None = None
         if current is None or current["metadata"].get("deletionTimestamp"):
             return None
         outcome = reconcile_workspace(ctx.platform, current, _now())
+        observe.workspace_reconciled(current, outcome.status, outcome.retry)
         _schedule_expiry(ctx, f"workspace/{name}", current, lambda: refresh_workspace(ctx, name))
         if outcome.status_changed:
             ctx.platform.cluster.patch_status(WORKSPACE, name, outcome.status)
@@ -100,7 +103,11 @@ def reconcile(name: str, memo: kopf.Memo, retry: int, **_: Any) -> None:
 
 def repair(name: str, memo: kopf.Memo, **_: Any) -> None:
     """Timer: the same reconcile; it writes only where the cluster or the store drifted."""
-    refresh_workspace(memo["ctx"], name)
+    outcome = refresh_workspace(memo["ctx"], name)
+    if outcome is not None and outcome.report is not None:
+        observe.drift_repaired(
+            outcome.report.applied, outcome.report.deleted, outcome.storage_changes
+        )
 
 
 def delete_workspace(name: str, spec: kopf.Spec, memo: kopf.Memo, retry: int, **_: Any) -> None:
@@ -119,6 +126,7 @@ def delete_workspace(name: str, spec: kopf.Spec, memo: kopf.Memo, retry: int, **
             raise kopf.TemporaryError(f"{exc.reason}: {exc}", delay=_backoff(retry)) from exc
 
 
+@observe.reconciles("DatasetGrant")
 def refresh_grant(ctx: Context, name: str) -> None:
     """Report a grant's state, schedule its end, and bring its workspace's access in line."""
     cluster = ctx.platform.cluster
@@ -142,6 +150,7 @@ def refresh_grant(ctx: Context, name: str) -> None:
         _now().replace(microsecond=0),
     )
     status = {**old, "observedGeneration": generation, "conditions": conditions_json(conditions)}
+    observe.grant_reconciled(grant, status)
     if status != old:
         cluster.patch_status(GRANT, name, status)
     _schedule_expiry(ctx, f"grant/{name}", grant, lambda: refresh_grant(ctx, name))
@@ -161,6 +170,7 @@ def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     workspace = body.get("spec", {}).get("workspace")
     if workspace:
         refresh_workspace(ctx, workspace)
+        observe.grant_deleted(body)
 
 
 def deployment_changed(

@@ -9,6 +9,7 @@ import kopf
 
 from havre import handlers
 from havre.api import GROUP, VERSION
+from havre.metrics import watch
 from havre.settings import Settings
 
 
@@ -40,6 +41,9 @@ def register(havre_settings: Settings) -> None:
     for decorator in (kopf.on.resume, kopf.on.create):
         decorator(*workspaces)(handlers.reconcile)
         decorator(*grants)(handlers.reconcile_grant)
+    # The metrics' in-memory view follows every event kopf already receives.
+    kopf.on.event(*workspaces)(watch.on_workspace_event)
+    kopf.on.event(*grants)(watch.on_grant_event)
     kopf.on.update(*workspaces, field="spec")(handlers.reconcile)
     kopf.on.update(*grants, field="spec")(handlers.reconcile_grant)
     kopf.timer(

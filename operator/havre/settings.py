@@ -114,6 +114,31 @@ class TrinoSettings(BaseModel):
     )
 
 
+class MetricsSettings(BaseModel):
+    """The operator's Prometheus endpoint (``/metrics``), beside the ``--liveness`` one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(default=True, description="Serve /metrics at all.")
+    address: str = Field(
+        default="0.0.0.0",  # noqa: S104 - in a pod, Prometheus scrapes the pod's address
+        description="Listen address; 127.0.0.1 when only a local Prometheus scrapes.",
+    )
+    port: int = Field(default=8081, ge=1, le=65535, description="Listen port of /metrics.")
+    usage_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between two reads of bucket usage from the object store "
+        "(one admin call for all buckets; the store itself updates it about once a minute).",
+    )
+
+    @field_validator("address")
+    @classmethod
+    def _valid_address(cls, value: str) -> str:
+        ipaddress.ip_address(value)
+        return value
+
+
 class Settings(BaseModel):
     """Everything the operator needs to know about the platform it runs on."""
 
@@ -130,6 +155,9 @@ class Settings(BaseModel):
     )
     trino: TrinoSettings | None = Field(
         default=None, description="Per-workspace Trino; no query engine without it."
+    )
+    metrics: MetricsSettings = Field(
+        default_factory=MetricsSettings, description="The operator's Prometheus metrics."
     )
 
     @model_validator(mode="after")
@@ -188,6 +216,12 @@ _TRINO_ENV = {
     "HAVRE_TRINO_TLS_CA_SECRET": "tls_ca_secret",
     "HAVRE_TRINO_CERT_MANAGER_ISSUER": "cert_manager_issuer",
 }
+_METRICS_ENV = {
+    "HAVRE_METRICS_ENABLED": "enabled",
+    "HAVRE_METRICS_ADDRESS": "address",
+    "HAVRE_METRICS_PORT": "port",
+    "HAVRE_METRICS_USAGE_INTERVAL": "usage_interval",
+}
 _ENDPOINT_ENV = {
     "HAVRE_OBJECT_STORE": "object_store",
     "HAVRE_CATALOG_DATABASE": "catalog_database",
@@ -237,6 +271,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         trino["extra_dns_names"] = [n for n in env["HAVRE_TRINO_EXTRA_DNS_NAMES"].split(",") if n]
     if trino:
         raw["trino"] = {**raw.get("trino", {}), **trino}
+    metrics = {key: env[var] for var, key in _METRICS_ENV.items() if var in env}
+    if metrics:
+        raw["metrics"] = {**raw.get("metrics", {}), **metrics}
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from devstack import stack
+from devstack.components.prometheus import operator_metrics_port
 from devstack.havre_setup import install_api, operator_environment
 from devstack.paths import StackPaths
 from havre.external.catalogdb import CatalogDatabase
@@ -94,10 +95,12 @@ def operator(
 ) -> Iterator[OperatorProcess]:
     """The operator against the local API server, object store, catalog database, with
     Trino rendered for each workspace (run by the node when it fits; test workspaces are
-    sized so that it does not, see ``workspaces.wait_provisioned``)."""
+    sized so that it does not, see ``workspaces.wait_provisioned``); its /metrics where the
+    stack's Prometheus scrapes."""
     env = operator_environment(
         {"minio": minio, "postgres": postgres, "keycloak": keycloak, "node": node}
     )
+    env["HAVRE_METRICS_PORT"] = str(operator_metrics_port(stack_paths.port_offset))
     proc = OperatorProcess(kube.kubeconfig, stack_paths.state / "logs" / "operator.log", env)
     proc.start()
     yield proc

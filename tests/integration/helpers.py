@@ -59,12 +59,18 @@ class OperatorProcess:
         self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = free_port()
+        # /metrics on loopback, on the port the caller names or a free one (several
+        # operators of a test session must not meet on the default 8081).
+        self.metrics_port = int(self.env.get("HAVRE_METRICS_PORT") or free_port())
 
     def start(self) -> None:
         env = {
             **os.environ,
             "KUBECONFIG": self.kubeconfig,
             "HAVRE_REPAIR_INTERVAL": "2",
+            "HAVRE_METRICS_ADDRESS": "127.0.0.1",
+            "HAVRE_METRICS_PORT": str(self.metrics_port),
+            "HAVRE_METRICS_USAGE_INTERVAL": "2",
             **self.env,
         }
         self.log.parent.mkdir(parents=True, exist_ok=True)

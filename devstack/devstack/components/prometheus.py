@@ -1,13 +1,26 @@
-"""Prometheus from the machine's Debian package, scraping itself and file-discovered targets.
+"""Prometheus from the machine's Debian package, scraping itself, the stack's Havre
+operator, MinIO, and file-discovered targets; evaluating the rule files put in its rules dir.
 
-Clients add scrape targets by dropping file_sd JSON files into ``targets_dir``; Prometheus
-re-reads them within about a second, without a restart.
+- Job ``havre-operator``: the operator's ``/metrics`` at the stack's operator metrics port
+  (``operator_metrics_port``; run the operator with ``HAVRE_METRICS_PORT`` set to it).
+- Job ``minio``: MinIO's cluster metrics, with a bearer token signed by the stack's MinIO
+  root credentials (MinIO's own scheme for Prometheus).
+- Clients add scrape targets by dropping file_sd JSON files into ``targets_dir``; Prometheus
+  re-reads them within about a second, without a restart.
+- Rule files (``*.yaml``) copied into ``rules_dir`` are loaded at start and on
+  ``POST /-/reload`` (the lifecycle API listens on loopback only, like everything else).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import os
 import shutil
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,12 +30,38 @@ import yaml
 
 from devstack import process
 from devstack.component import Component
+from devstack.components.minio import API_PORT as MINIO_PORT
 from devstack.errors import ComponentError
 from devstack.toolchain import apt_install, dpkg_version
 
 PACKAGE = "prometheus"
 BASE_PORT = 19090
 FILE_SD_JOB = "file_sd"
+OPERATOR_JOB = "havre-operator"
+#: The stack's operator serves /metrics on this port plus the stack's port offset.
+OPERATOR_METRICS_BASE_PORT = 25081
+# Scrape and evaluate often: tests wait for a fresh sample or a firing alert in seconds.
+FAST = "2s"
+
+
+def operator_metrics_port(port_offset: int) -> int:
+    """Where the stack's operator serves /metrics (and this Prometheus scrapes it)."""
+    return OPERATOR_METRICS_BASE_PORT + port_offset
+
+
+def minio_token(access_key: str, secret_key: str, lifetime_s: int = 10 * 365 * 86400) -> str:
+    """A JWT that MinIO accepts on its metrics endpoints: HS512 with the secret key,
+    subject the access key, issuer ``prometheus`` (what ``mc admin prometheus generate``
+    makes)."""
+
+    def part(data: dict[str, Any]) -> str:
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    claims = {"exp": int(time.time()) + lifetime_s, "sub": access_key, "iss": "prometheus"}
+    signing = f"{part({'alg': 'HS512', 'typ': 'JWT'})}.{part(claims)}"
+    mac = hmac.new(secret_key.encode(), signing.encode(), hashlib.sha512).digest()
+    return f"{signing}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
 
 
 def _program(name: str) -> Path | None:
@@ -57,6 +96,26 @@ class Prometheus(Component):
         """Directory whose ``*.json`` files list extra scrape targets (file_sd format)."""
         return self.dir / "targets"
 
+    @property
+    def rules_dir(self) -> Path:
+        """Directory whose ``*.yaml`` rule files are loaded (at start and on reload)."""
+        return self.dir / "rules"
+
+    @property
+    def operator_target(self) -> str:
+        return f"127.0.0.1:{operator_metrics_port(self.paths.port_offset)}"
+
+    def _minio_token_file(self) -> Path:
+        token = self.dir / "minio.token"
+        fd = os.open(token, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(
+                minio_token(
+                    self.creds.get("minio_root_user", 20), self.creds.get("minio_root_password")
+                )
+            )
+        return token
+
     def is_built(self) -> bool:
         """True when both ``prometheus`` and ``promtool`` are installed."""
         return _program("prometheus") is not None and _program("promtool") is not None
@@ -74,11 +133,27 @@ class Prometheus(Component):
 
     def _write_config(self) -> None:
         config = {
-            "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
+            "global": {"scrape_interval": "5s", "evaluation_interval": FAST},
+            "rule_files": [str(self.rules_dir / "*.yaml")],
             "scrape_configs": [
                 {
                     "job_name": "prometheus",
                     "static_configs": [{"targets": [f"127.0.0.1:{self.port}"]}],
+                },
+                {
+                    "job_name": OPERATOR_JOB,
+                    "scrape_interval": FAST,
+                    "scrape_timeout": FAST,
+                    "static_configs": [{"targets": [self.operator_target]}],
+                },
+                {
+                    "job_name": "minio",
+                    "metrics_path": "/minio/v2/metrics/cluster",
+                    "authorization": {
+                        "type": "Bearer",
+                        "credentials_file": str(self._minio_token_file()),
+                    },
+                    "static_configs": [{"targets": [f"127.0.0.1:{self.paths.port(MINIO_PORT)}"]}],
                 },
                 {
                     "job_name": FILE_SD_JOB,
@@ -92,6 +167,7 @@ class Prometheus(Component):
             ],
         }
         self.targets_dir.mkdir(parents=True, exist_ok=True)
+        self.rules_dir.mkdir(parents=True, exist_ok=True)
         scratch = self.config.with_suffix(".yml.tmp")
         scratch.write_text(yaml.safe_dump(config, sort_keys=False))
         scratch.replace(self.config)
@@ -126,6 +202,7 @@ class Prometheus(Component):
             f"--storage.tsdb.path={self.dir / 'data'}",
             "--storage.tsdb.retention.time=2d",
             f"--web.listen-address=127.0.0.1:{self.port}",
+            "--web.enable-lifecycle",
         ]
         return process.spawn(self.name, argv, state=self.paths.state, log=self.log, cwd=self.dir)
 
@@ -138,10 +215,14 @@ class Prometheus(Component):
             return False
 
     def info(self) -> dict[str, Any]:
-        """API URL, the file_sd directory and job, and the configuration file."""
+        """API URL, the file_sd directory and job, the rules directory, the operator's
+        scrape target and job, and the configuration file."""
         return {
             "url": self.url,
             "targets_dir": str(self.targets_dir),
             "file_sd_job": FILE_SD_JOB,
+            "rules_dir": str(self.rules_dir),
+            "operator_job": OPERATOR_JOB,
+            "operator_target": self.operator_target,
             "config": str(self.config),
         }
