@@ -187,6 +187,8 @@ def deployment_changed(
         if ctx.engine_seen.get(key) == signature:
             return
         ctx.engine_seen[key] = signature
+        if event.get("type") is None:
+            return  # the initial listing: the resume handlers reconcile every workspace
     workspace = labels.get(INSTANCE)
     if workspace:
         refresh_workspace(ctx, workspace)

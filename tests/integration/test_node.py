@@ -195,3 +195,22 @@ targets = TARGETS
 with cf.ThreadPoolExecutor(len(targets)) as pool:
     print(json.dumps({f"{h}:{p}": r for (h, p), r in zip(targets, pool.map(probe, targets))}))
 """
+
+
+def test_service_range_holds_thousands_of_cluster_ips(
+    kube: Kube, node: dict[str, Any], namespace: str
+) -> None:
+    """The API server's Service range is the /18 (the old /24 filled at 250 workspaces):
+    an address near its end is a valid ClusterIP."""
+    service_range = ipaddress.ip_network(node["service_cidr"])
+    assert service_range.num_addresses - 2 >= 16000
+    address = str(service_range[-3])
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "far", "namespace": namespace},
+        "spec": {"clusterIP": address, "ports": [{"port": 80}], "selector": {"app": "none"}},
+    }
+    create(kube.kubeconfig, service)
+    got = get(kube.kubeconfig, "service", "far", namespace)
+    assert got is not None and got["spec"]["clusterIP"] == address
