@@ -75,7 +75,7 @@ def main() -> int:
 
         settings = load_settings(env)
         store = MinioStore(
-            minio["endpoint"], minio["access_key"], minio["secret_key"], secure=False
+            minio["endpoint"], minio["access_key"], minio["secret_key"], ca_file=minio["ca"]
         )
         platform = Platform(cluster=cluster, settings=settings, store=store)
         first: list[float] = []

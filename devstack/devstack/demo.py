@@ -83,30 +83,27 @@ def start_operator(paths: StackPaths, kubeconfig: str, env: dict[str, str]) -> N
 
 def publish_sample(components: dict[str, Any]) -> None:
     """The steward's part: bucket, catalog database, then the havre CLI."""
-    from minio import Minio
-    from minio.credentials.providers import StaticProvider
-
+    from devstack.s3_clients import s3_client
     from havre import cli
     from havre.external.postgres import PostgresCatalogs
 
     minio, pg = components["minio"], components["postgres"]
-    client = Minio(
-        minio["endpoint"],
-        credentials=StaticProvider(minio["access_key"], minio["secret_key"]),
-        secure=False,
-    )
+    client = s3_client(minio)
     if not client.bucket_exists(BUCKET):
         client.make_bucket(BUCKET)
-    catalogs = PostgresCatalogs(pg["host"], pg["port"], pg["user"], pg["password"])
+    catalogs = PostgresCatalogs(pg["host"], pg["port"], pg["user"], pg["password"], **pg["tls"])
     catalogs.ensure_dataset(DATASET)
     env = {
         "HAVRE_STORAGE_URL": minio["url"],
         "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
         "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
+        "HAVRE_STORAGE_CA_FILE": minio["ca"],
         "PGHOST": pg["host"],
         "PGPORT": str(pg["port"]),
         "PGUSER": pg["user"],
         "PGPASSWORD": pg["password"],
+        "PGSSLMODE": "verify-full",
+        "PGSSLROOTCERT": pg["ca"],
     }
     argv = ["dataset", "publish-sample", "--dataset", DATASET, "--bucket", BUCKET]
     argv += ["--prefix", PREFIX, "--namespace", NAMESPACE, "--rows", "2000", "--seed", "2026"]

@@ -31,11 +31,13 @@ def kubectl(kubeconfig: str, *args: str, stdin: str | None = None) -> str:
 
 
 def install_api(kubeconfig: str, state: Path) -> None:
-    """CRDs, personas, admission policy and operator identity from ``crds/``; the stack's CA
+    """CRDs, personas, admission policies and operator identity from ``crds/``, then the
+    default size profiles (``crds/defaults``, once their kind is established); the stack's CA
     as the Secret havre-system/havre-platform-ca that signs workspaces' Trino certificates."""
     kubectl(kubeconfig, "apply", "--server-side", "-f", str(REPO_ROOT / "crds"))
-    for crd in ("workspaces", "datasets", "datasetgrants"):
+    for crd in ("workspaces", "datasets", "datasetgrants", "sizeprofiles"):
         kubectl(kubeconfig, "wait", "--for=condition=Established", f"crd/{crd}.havre.io")
+    kubectl(kubeconfig, "apply", "--server-side", "-f", str(REPO_ROOT / "crds" / "defaults"))
     ca = StackCA(state)
     ca.ensure()
     secret = kubectl(
@@ -68,10 +70,13 @@ def operator_environment(components: dict[str, Any]) -> dict[str, str]:
         "HAVRE_STORAGE_URL": minio["url"],
         "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
         "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
+        "HAVRE_STORAGE_CA_FILE": minio["ca"],
         "HAVRE_CATALOG_HOST": postgres["host"],
         "HAVRE_CATALOG_PORT": str(postgres["port"]),
         "HAVRE_CATALOG_USER": postgres["user"],
         "HAVRE_CATALOG_PASSWORD": postgres["password"],
+        "HAVRE_CATALOG_SSLMODE": "verify-full",
+        "HAVRE_CATALOG_CA_FILE": postgres["ca"],
         "HAVRE_TRINO_ISSUER": keycloak["issuer"],
         "HAVRE_TRINO_JWKS_URL": keycloak["jwks_uri"],
         "HAVRE_TRINO_CA_BUNDLE_FILE": keycloak["ca"],

@@ -35,7 +35,8 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 class StackCA:
     """A local CA; ``ca.pem`` is what clients of the stack trust."""
 
-    def __init__(self, state: Path) -> None:
+    def __init__(self, state: Path, common_name: str = "havre-devstack-ca") -> None:
+        self.common_name = common_name
         self.dir = state / "tls"
         self.cert_path = self.dir / "ca.pem"
         self.key_path = self.dir / "ca-key.pem"
@@ -45,7 +46,7 @@ class StackCA:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "havre-devstack-ca")])
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, self.common_name)])
         now = dt.datetime.now(dt.UTC)
         cert = (
             x509.CertificateBuilder()

@@ -1,4 +1,6 @@
-"""``havre``: the command line of a Havre platform's people, beginning with the data steward.
+"""``havre``: the command line of a Havre platform's people: the data steward, the approver.
+
+``havre workspace requests|approve|reject`` are an approver's (``havre.cli_workspace``).
 
     havre dataset publish-sample --dataset NAME --bucket B --prefix P --namespace snds \\
         --rows N --seed S
@@ -9,8 +11,9 @@ Trino catalog with ``iceberg.catalog.type=jdbc`` reads them. The bucket and the 
 must exist. Secrets never go on the command line (other users of the machine see it):
 
 - object store: ``HAVRE_STORAGE_URL``, ``HAVRE_STORAGE_ACCESS_KEY``,
-  ``HAVRE_STORAGE_SECRET_KEY`` (the operator's names);
-- catalog database: ``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGPASSWORD`` (libpq's names).
+  ``HAVRE_STORAGE_SECRET_KEY``, ``HAVRE_STORAGE_CA_FILE`` (the operator's names);
+- catalog database: ``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGPASSWORD``, and ``PGSSLMODE``
+  (default ``verify-full``), ``PGSSLROOTCERT`` (the platform CA) — libpq's names.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collections.abc import Mapping
 
 from havre.api import names
 from havre.api.model import NAME_PATTERN
+from havre.cli_workspace import CommandError, add_workspace_commands, run_workspace_command
 from havre.datasets.publish import (
     DEFAULT_REGION,
     CatalogDatabase,
@@ -35,7 +39,7 @@ from havre.datasets.snds import generate_sample
 
 _STORAGE = ("HAVRE_STORAGE_URL", "HAVRE_STORAGE_ACCESS_KEY", "HAVRE_STORAGE_SECRET_KEY")
 _DATABASE = ("PGHOST", "PGUSER", "PGPASSWORD")
-_DESCRIPTION = "The command line of a Havre platform's people, beginning with the data steward."
+_DESCRIPTION = "The command line of a Havre platform's people: data stewards and approvers."
 
 
 class UsageError(ValueError):
@@ -62,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--year", type=int, default=2023, help="year of care (default 2023)")
     sample.add_argument("--database", help="catalog database (default ds_<dataset>)")
     sample.add_argument("--region", default=DEFAULT_REGION, help="S3 signing region")
+    add_workspace_commands(groups)
     return parser
 
 
@@ -87,12 +92,15 @@ def _connections(
         database=args.database or names.dataset_database(args.dataset),
         user=env["PGUSER"],
         password=env["PGPASSWORD"],
+        sslmode=env.get("PGSSLMODE") or "verify-full",
+        sslrootcert=env.get("PGSSLROOTCERT") or None,
     )
     store = S3Access(
         endpoint_url=url,
         access_key=env["HAVRE_STORAGE_ACCESS_KEY"],
         secret_key=env["HAVRE_STORAGE_SECRET_KEY"],
         region=args.region,
+        ca_file=env.get("HAVRE_STORAGE_CA_FILE") or None,
     )
     return database, store
 
@@ -120,11 +128,17 @@ def publish_sample(args: argparse.Namespace, env: Mapping[str, str]) -> None:
 
 
 def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    """Run ``havre``; 0 on success, 1 when publishing failed, 2 on a usage error."""
+    """Run ``havre``; 0 on success, 1 when publishing or the API server failed, 2 on a
+    usage error."""
     args = _parser().parse_args(argv)
     try:
         if (args.group, args.action) == ("dataset", "publish-sample"):
             publish_sample(args, os.environ if env is None else env)
+        elif args.group == "workspace":
+            print(run_workspace_command(args))
+    except CommandError as exc:
+        print(f"havre: {exc}", file=sys.stderr)
+        return 1
     except UsageError as exc:
         print(f"havre: {exc}", file=sys.stderr)
         return 2

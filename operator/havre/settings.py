@@ -71,9 +71,14 @@ class CatalogSettings(BaseModel):
     user: str = Field(min_length=1, description="Admin role (CREATEDB, CREATEROLE).")
     password: SecretStr = Field(description="Admin password (never logged).")
     sslmode: str = Field(
-        default="prefer", pattern=r"^(disable|allow|prefer|require|verify-ca|verify-full)$"
+        default="verify-full",
+        pattern=r"^(disable|allow|prefer|require|verify-ca|verify-full)$",
+        description="libpq sslmode; the admin password travels only to a verified server "
+        "unless this is lowered.",
     )
-    ca_file: str | None = Field(default=None, description="CA for verify-ca/verify-full.")
+    ca_file: str | None = Field(
+        default=None, description="CA for verify-ca/verify-full (default ~/.postgresql/root.crt)."
+    )
 
 
 class TrinoSettings(BaseModel):
@@ -95,6 +100,12 @@ class TrinoSettings(BaseModel):
         default=None, description="PostgreSQL as Trino pods reach it (default: catalog.host)."
     )
     catalog_port: int | None = Field(default=None, ge=1, le=65535)
+    catalog_sslmode: str = Field(
+        default="verify-full",
+        pattern=r"^(disable|allow|prefer|require|verify-ca|verify-full)$",
+        description="sslmode of Trino's JDBC connections to the catalog database; verified "
+        "against ca_bundle_file when set, else the JVM's CAs.",
+    )
     tls_ca_secret: str = Field(
         default="havre-system/havre-platform-ca",
         pattern=r"^[a-z0-9-]+/[a-z0-9.-]+$",
@@ -176,6 +187,12 @@ class Settings(BaseModel):
         description="Prefix the API server gives OIDC usernames (--oidc-username-prefix).",
         max_length=64,
     )
+    operator_service_account: str = Field(
+        default="havre-system/havre-operator",
+        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",
+        description="namespace/name of the operator's own service account, bound in each "
+        "workspace namespace to ClusterRole havre-operator-workspace.",
+    )
     trino_port: int = Field(default=8443, ge=1, le=65535)
     repair_interval: float = Field(
         default=60.0, gt=0, description="Seconds between drift checks of each workspace."
@@ -187,6 +204,7 @@ class Settings(BaseModel):
 _ENV = {
     "HAVRE_GATEWAY_NAMESPACE": "gateway_namespace",
     "HAVRE_USERNAME_PREFIX": "username_prefix",
+    "HAVRE_OPERATOR_SERVICE_ACCOUNT": "operator_service_account",
     "HAVRE_TRINO_PORT": "trino_port",
     "HAVRE_REPAIR_INTERVAL": "repair_interval",
 }
@@ -213,6 +231,7 @@ _TRINO_ENV = {
     "HAVRE_TRINO_OBJECT_STORE_URL": "object_store_url",
     "HAVRE_TRINO_CATALOG_HOST": "catalog_host",
     "HAVRE_TRINO_CATALOG_PORT": "catalog_port",
+    "HAVRE_TRINO_CATALOG_SSLMODE": "catalog_sslmode",
     "HAVRE_TRINO_TLS_CA_SECRET": "tls_ca_secret",
     "HAVRE_TRINO_CERT_MANAGER_ISSUER": "cert_manager_issuer",
 }

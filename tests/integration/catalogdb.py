@@ -30,8 +30,7 @@ INSERT_TABLE = (
 
 def superuser(postgres: dict[str, Any], dbname: str = "postgres") -> psycopg.Connection[Any]:
     """A session as the cluster's superuser, for what the test itself sets up or inspects."""
-    dsn = postgres["dsn"].rsplit("/", 1)[0]
-    return psycopg.connect(f"{dsn}/{dbname}", autocommit=True)
+    return psycopg.connect(postgres["dsn"], dbname=dbname, autocommit=True)
 
 
 @contextmanager
@@ -40,7 +39,9 @@ def admin_catalogs(postgres: dict[str, Any], kind: str) -> Iterator[CatalogDatab
     CREATEROLE and pg_signal_backend (dropped afterwards with what it owns)."""
     host, port = postgres["host"], postgres["port"]
     if kind == "superuser":
-        yield PostgresCatalogs(host, port, postgres["user"], postgres["password"])
+        yield PostgresCatalogs(
+            host, port, postgres["user"], postgres["password"], **postgres["tls"]
+        )
         return
     role, password = f"havre_admin_{uuid.uuid4().hex[:8]}", random_secret()
     with superuser(postgres) as conn:
@@ -51,7 +52,7 @@ def admin_catalogs(postgres: dict[str, Any], kind: str) -> Iterator[CatalogDatab
         )
         conn.execute(sql.SQL("GRANT pg_signal_backend TO {}").format(sql.Identifier(role)))
     try:
-        yield PostgresCatalogs(host, port, role, password)
+        yield PostgresCatalogs(host, port, role, password, **postgres["tls"])
     finally:
         with superuser(postgres) as conn:
             owned = conn.execute(
@@ -109,6 +110,7 @@ class Harness:
             dbname=dbname,
             connect_timeout=5,
             autocommit=True,
+            **self.postgres["tls"],
         )
         self._sessions.append(conn)
         return conn

@@ -23,6 +23,7 @@ from devstack import process
 from devstack.components.trino import (
     node_properties,
     server_properties,
+    stack_trust_store,
     start_trino,
     write_jvm_config,
     write_properties,
@@ -85,7 +86,9 @@ def create_dataset(
         admin.execute(
             sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database))
         )
-    catalog_db = CatalogDatabase(postgres["host"], postgres["port"], database, steward, password)
+    catalog_db = CatalogDatabase(
+        postgres["host"], postgres["port"], database, steward, password, **postgres["tls"]
+    )
     if prepared:
         with psycopg.connect(catalog_db.url().replace("+psycopg", ""), autocommit=True) as conn:
             for statement in ICEBERG_DDL:
@@ -96,10 +99,13 @@ def create_dataset(
         "HAVRE_STORAGE_URL": minio["url"],
         "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
         "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
+        "HAVRE_STORAGE_CA_FILE": minio["ca"],
         "PGHOST": postgres["host"],
         "PGPORT": str(postgres["port"]),
         "PGUSER": steward,
         "PGPASSWORD": password,
+        "PGSSLMODE": postgres["tls"]["sslmode"],
+        "PGSSLROOTCERT": postgres["tls"]["sslrootcert"],
     }
     argv = ["dataset", "publish-sample", "--dataset", name, "--bucket", bucket]
     argv += ["--prefix", PREFIX, "--namespace", NAMESPACE]
@@ -111,7 +117,7 @@ def create_dataset(
         name=name,
         target=Publication(name, NAMESPACE, bucket, PREFIX),
         database=catalog_db,
-        store=S3Access(minio["url"], minio["access_key"], minio["secret_key"]),
+        store=S3Access(minio["url"], minio["access_key"], minio["secret_key"], ca_file=minio["ca"]),
         output=printed.getvalue(),
     )
 
@@ -141,7 +147,8 @@ def catalog_properties(dataset: Dataset) -> dict[str, str]:
         "iceberg.catalog.type": "jdbc",
         "iceberg.security": "read_only",
         "iceberg.jdbc-catalog.driver-class": "org.postgresql.Driver",
-        "iceberg.jdbc-catalog.connection-url": f"jdbc:postgresql://{db.host}:{db.port}/{db.database}",
+        "iceberg.jdbc-catalog.connection-url": f"jdbc:postgresql://{db.host}:{db.port}/"
+        f"{db.database}?sslmode={db.sslmode}&sslrootcert={db.sslrootcert}",
         "iceberg.jdbc-catalog.connection-user": db.user,
         "iceberg.jdbc-catalog.connection-password": db.password,
         "iceberg.jdbc-catalog.catalog-name": dataset.target.catalog_name,
@@ -167,7 +174,7 @@ class DatasetTrino:
         self.session.verify, self.session.trust_env = str(self.ca.cert_path), False
         etc = self.home / "etc"
         write_properties(etc / "node.properties", node_properties(TRINO, self.home / "data"))
-        write_jvm_config(etc)
+        write_jvm_config(etc, trust_store=stack_trust_store(paths.state))
         keystore = self.ca.combined_pem(TRINO)
         server = server_properties(self.port, keystore, self.ca.cert_path, random_secret(64))
         write_properties(etc / "config.properties", server)

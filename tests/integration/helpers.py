@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import yaml
+
 ROOT = Path(__file__).parents[2]
 T = TypeVar("T")
 
@@ -27,6 +29,31 @@ def kubectl(
     return subprocess.run(
         command, input=stdin, capture_output=True, text=True, timeout=60, check=False
     )
+
+
+def service_account_kubeconfig(
+    admin_kubeconfig: str,
+    path: Path,
+    namespace: str = "havre-system",
+    account: str = "havre-operator",
+) -> str:
+    """A kubeconfig that authenticates as ``namespace/account`` with a bound token (default:
+    the operator's own service account)."""
+    token = kubectl(admin_kubeconfig, "create", "token", account, "-n", namespace, "--duration=1h")
+    assert token.returncode == 0, token.stderr
+    admin = yaml.safe_load(Path(admin_kubeconfig).read_text())
+    cluster = admin["clusters"][0]
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [cluster],
+        "users": [{"name": account, "user": {"token": token.stdout.strip()}}],
+        "contexts": [{"name": account, "context": {"cluster": cluster["name"], "user": account}}],
+        "current-context": account,
+    }
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return str(path)
 
 
 def wait_for(

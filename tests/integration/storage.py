@@ -8,9 +8,9 @@ import io
 from typing import Any
 
 from minio import Minio
-from minio.credentials.providers import StaticProvider
 from minio.error import S3Error
 
+from devstack.s3_clients import s3_client
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
 
@@ -18,24 +18,19 @@ SECRET = by_name("Secret")
 
 
 def root_client(minio: dict[str, Any]) -> Minio:
-    return Minio(
-        minio["endpoint"],
-        credentials=StaticProvider(minio["access_key"], minio["secret_key"]),
-        secure=False,
-    )
+    return s3_client(minio)
 
 
-def workspace_client(cluster: Cluster, workspace: str) -> Minio | None:
-    """An S3 client with the credentials the operator wrote into the workspace's namespace."""
+def workspace_client(cluster: Cluster, workspace: str, minio: dict[str, Any]) -> Minio | None:
+    """An S3 client with the credentials the operator wrote into the workspace's namespace
+    (verifying the store with the stack's CA, from ``minio``)."""
     secret = cluster.get(SECRET, "havre-storage", f"ws-{workspace}")
     if secret is None:
         return None
     data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
     endpoint = data["S3_ENDPOINT"].split("://", 1)[1].rstrip("/")
-    return Minio(
-        endpoint,
-        credentials=StaticProvider(data["AWS_ACCESS_KEY_ID"], data["AWS_SECRET_ACCESS_KEY"]),
-        secure=False,
+    return s3_client(
+        {**minio, "endpoint": endpoint}, data["AWS_ACCESS_KEY_ID"], data["AWS_SECRET_ACCESS_KEY"]
     )
 
 

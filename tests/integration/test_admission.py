@@ -91,3 +91,36 @@ def test_hostile_dataset_prefix_is_refused(kube: Kube) -> None:
     }
     err = refused(kube, dataset)
     assert "spec.prefix" in err
+
+
+def test_dataset_in_a_workspace_bucket_is_refused(kube: Kube) -> None:
+    dataset = {
+        "apiVersion": "havre.io/v1alpha1",
+        "kind": "Dataset",
+        "metadata": {"name": unique("inws")},
+        "spec": {
+            "title": "x",
+            "bucket": "ws-cardio",
+            "prefix": "exports",
+            "icebergNamespace": "snds",
+            "steward": "sam",
+        },
+    }
+    err = refused(kube, dataset)
+    assert "spec.bucket" in err and "may not start with 'ws-'" in err
+
+
+def test_unknown_approval_decision_is_refused(kube: Kube) -> None:
+    obj = workspace(unique("decide"), approval={"decision": "Maybe", "by": "kubernetes-admin"})
+    err = refused(kube, obj)
+    assert "spec.approval.decision" in err and "Unsupported value" in err
+
+
+def test_default_size_profiles_are_installed(kube: Kube) -> None:
+    listed = kubectl(kube.kubeconfig, "get", "sizeprofiles", "-o", "name")
+    assert listed.returncode == 0, listed.stderr
+    assert set(listed.stdout.split()) >= {
+        "sizeprofile.havre.io/small",
+        "sizeprofile.havre.io/standard",
+        "sizeprofile.havre.io/large",
+    }

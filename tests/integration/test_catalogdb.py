@@ -66,6 +66,7 @@ def test_no_other_role_may_connect_to_catalog_databases(
                 password=password,
                 dbname=database,
                 connect_timeout=5,
+                **db.postgres["tls"],
             )
 
 

@@ -134,7 +134,9 @@ def test_unreachable_server_is_unavailable_and_never_shows_the_password(db: Harn
     password = "Sup3r-Secret-" + random_secret()
     for client in (
         PostgresCatalogs("127.0.0.1", free_port(), "havre", password, connect_timeout=2),
-        PostgresCatalogs(db.postgres["host"], db.postgres["port"], "postgres", password),
+        PostgresCatalogs(
+            db.postgres["host"], db.postgres["port"], "postgres", password, **db.postgres["tls"]
+        ),
     ):
         with pytest.raises(DependencyUnavailable) as caught:
             client.ensure_workspace("cardio", random_secret())

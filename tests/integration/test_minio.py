@@ -6,10 +6,9 @@ import io
 import uuid
 
 import pytest
-from minio import Minio, MinioAdmin
-from minio.credentials.providers import StaticProvider
 from minio.error import S3Error
 
+from devstack.s3_clients import admin_client, s3_client
 from devstack.secrets import random_secret
 from tests.integration.conftest import Platform
 
@@ -33,24 +32,19 @@ def test_user_with_bucket_policy_writes_its_bucket_and_is_denied_another(
     platform: Platform,
 ) -> None:
     info = platform("minio")
-    endpoint, secure = info["endpoint"], info["secure"]
     suffix = uuid.uuid4().hex[:8]
     own, other = f"ws-{suffix}", f"other-{suffix}"
-    root = Minio(endpoint, info["access_key"], info["secret_key"], secure=secure)
+    root = s3_client(info)
     root.make_bucket(own)
     root.make_bucket(other)
 
-    admin = MinioAdmin(
-        endpoint=endpoint,
-        credentials=StaticProvider(info["access_key"], info["secret_key"]),
-        secure=secure,
-    )
+    admin = admin_client(info)
     user, password = f"researcher-{suffix}", random_secret()
     admin.user_add(user, password)
     admin.policy_add(f"only-{own}", policy=_bucket_policy(own))
     admin.attach_policy([f"only-{own}"], user=user)
 
-    client = Minio(endpoint, user, password, secure=secure)
+    client = s3_client(info, user, password)
     body = b"cohort,count\nA,12\n"
     client.put_object(own, "results.csv", io.BytesIO(body), len(body))
     assert client.get_object(own, "results.csv").read() == body

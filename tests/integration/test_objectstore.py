@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from minio import Minio, MinioAdmin
-from minio.credentials.providers import StaticProvider
 from minio.error import S3Error
 
+from devstack.s3_clients import admin_client, s3_client
 from devstack.secrets import random_secret
 from havre.errors import DependencyUnavailable
 from havre.external.minio import MinioStore
@@ -48,13 +48,14 @@ def minio(platform: Platform) -> dict[str, Any]:
 
 @pytest.fixture
 def store(minio: dict[str, Any]) -> MinioStore:
-    return MinioStore(minio["endpoint"], minio["access_key"], minio["secret_key"], secure=False)
+    return MinioStore(
+        minio["endpoint"], minio["access_key"], minio["secret_key"], ca_file=minio["ca"]
+    )
 
 
 @pytest.fixture
 def admin(minio: dict[str, Any]) -> MinioAdmin:
-    credentials = StaticProvider(minio["access_key"], minio["secret_key"])
-    return MinioAdmin(endpoint=minio["endpoint"], credentials=credentials, secure=False)
+    return admin_client(minio)
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ def tenant(store: MinioStore) -> Iterator[Callable[[], Tenant]]:
 @pytest.fixture
 def dataset(minio: dict[str, Any], store: MinioStore) -> Iterator[DatasetLocation]:
     """A steward's bucket: the granted cohort, a sibling sharing its name's start, and more."""
-    root = Minio(minio["endpoint"], minio["access_key"], minio["secret_key"], secure=False)
+    root = s3_client(minio)
     bucket = f"data-{uuid.uuid4().hex[:10]}"
     root.make_bucket(bucket)
     for key in (f"{COHORT}/visits.csv", f"{COHORT}/labs/hba1c.csv", "cohort/2024-old/x.csv"):
@@ -101,7 +102,7 @@ def provision(
 
 
 def client(minio: dict[str, Any], t: Tenant) -> Minio:
-    return Minio(minio["endpoint"], t.user, t.secret, secure=False)
+    return s3_client(minio, t.user, t.secret)
 
 
 def put(s3: Minio, bucket: str, key: str, body: bytes = ROWS) -> None:
@@ -227,7 +228,7 @@ def test_ensuring_fifty_times_leaves_one_user_one_policy_one_bucket(
         assert provision(store, t, grants=(dataset,)) == [False, False, False, False]
     assert [u for u in json.loads(admin.user_list()) if u == t.user] == [t.user]
     assert [p for p in json.loads(admin.policy_list()) if p == t.policy] == [t.policy]
-    root = Minio(minio["endpoint"], minio["access_key"], minio["secret_key"], secure=False)
+    root = s3_client(minio)
     assert [b.name for b in root.list_buckets() if b.name == t.bucket] == [t.bucket]
     assert root.get_bucket_versioning(t.bucket).status == "Enabled"
     status = store.user_status(t.user)
@@ -303,7 +304,7 @@ def test_unreachable_store_is_unavailable_and_its_message_holds_no_secret(
     minio: dict[str, Any],
 ) -> None:
     endpoint = f"127.0.0.1:{free_port()}"
-    store = MinioStore(endpoint, minio["access_key"], minio["secret_key"], secure=False)
+    store = MinioStore(endpoint, minio["access_key"], minio["secret_key"], ca_file=minio["ca"])
     with pytest.raises(DependencyUnavailable) as raised:
         store.ensure_bucket("ws-unreachable", MiB)
     assert raised.value.reason == UNAVAILABLE
@@ -314,7 +315,7 @@ def test_unreachable_store_is_unavailable_and_its_message_holds_no_secret(
 
 def test_wrong_operator_secret_is_rejected_without_echoing_it(minio: dict[str, Any]) -> None:
     wrong = random_secret(32)
-    store = MinioStore(minio["endpoint"], minio["access_key"], wrong, secure=False)
+    store = MinioStore(minio["endpoint"], minio["access_key"], wrong, ca_file=minio["ca"])
     with pytest.raises(ObjectStoreRejected) as raised:
         store.user_status("hvnobody")
     assert raised.value.code == "SignatureDoesNotMatch"

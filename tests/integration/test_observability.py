@@ -102,7 +102,7 @@ def workload(
     wait_provisioned(kube.cluster, main, timeout=90)
     wait_provisioned(kube.cluster, paused, timeout=90)
     key = f"results/{unique('table')}.csv"
-    client = wait_for("main's credentials", lambda: workspace_client(kube.cluster, main))
+    client = wait_for("main's credentials", lambda: workspace_client(kube.cluster, main, minio))
     put(client, f"ws-{main}", key, b"patients,count\nI50,12\n" * (int(0.92 * 2**20) // 22))
     for kind, expires in (("soon", _at(7 * 86400)), ("short", _at(15)), ("gone", _at(86400))):
         apply(kube.kubeconfig, grant_manifest(grants[kind], main, ds, expires))

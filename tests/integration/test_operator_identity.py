@@ -13,39 +13,10 @@ import yaml
 from devstack.havre_setup import operator_environment
 from devstack.paths import StackPaths
 from tests.integration.conftest import Kube
-from tests.integration.helpers import OperatorProcess, kubectl
+from tests.integration.helpers import OperatorProcess, kubectl, service_account_kubeconfig
 from tests.integration.workspaces import condition, delete, unique, wait_provisioned, workspace
 
 pytestmark = pytest.mark.integration
-
-
-def service_account_kubeconfig(kube: Kube, path: Path) -> str:
-    """A kubeconfig that authenticates as havre-system/havre-operator with a bound token."""
-    token = kubectl(
-        kube.kubeconfig,
-        "create",
-        "token",
-        "havre-operator",
-        "-n",
-        "havre-system",
-        "--duration=1h",
-    )
-    assert token.returncode == 0, token.stderr
-    admin = yaml.safe_load(Path(kube.kubeconfig).read_text())
-    cluster = admin["clusters"][0]
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [cluster],
-        "users": [{"name": "havre-operator", "user": {"token": token.stdout.strip()}}],
-        "contexts": [
-            {"name": "operator", "context": {"cluster": cluster["name"], "user": "havre-operator"}}
-        ],
-        "current-context": "operator",
-    }
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
-    return str(path)
 
 
 @pytest.fixture
@@ -59,7 +30,7 @@ def least_privileged_operator(
     tmp_path: Path,
 ) -> Iterator[OperatorProcess]:
     operator.stop()  # one operator at a time
-    kubeconfig = service_account_kubeconfig(kube, tmp_path / "operator.kubeconfig")
+    kubeconfig = service_account_kubeconfig(kube.kubeconfig, tmp_path / "operator.kubeconfig")
     for verb, resource in [("create", "pods"), ("*", "*"), ("delete", "namespaces")]:
         answer = kubectl(kubeconfig, "auth", "can-i", verb, resource, "-n", "kube-system")
         assert answer.stdout.strip() == "no", (verb, resource, answer.stdout, answer.stderr)
@@ -89,3 +60,114 @@ def test_operator_provisions_a_workspace_as_its_own_service_account(
     engine = condition(obj, "QueryEngine")
     assert engine is not None and engine["reason"] != "Configured", engine
     delete(kube.kubeconfig, name)
+
+
+@pytest.fixture(scope="module")
+def operator_token(kube: Kube, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A kubeconfig with the operator's own service-account token (no operator running)."""
+    return service_account_kubeconfig(
+        kube.kubeconfig, tmp_path_factory.mktemp("sa") / "operator.kubeconfig"
+    )
+
+
+@pytest.fixture(scope="module")
+def foreign_namespace(kube: Kube) -> Iterator[str]:
+    """A ws-* namespace that Havre does not manage, holding a Secret."""
+    name = unique("ws-foreign")
+    assert kubectl(kube.kubeconfig, "create", "namespace", name).returncode == 0
+    made = kubectl(
+        kube.kubeconfig, "create", "secret", "generic", "kept", "-n", name, "--from-literal=k=v"
+    )
+    assert made.returncode == 0, made.stderr
+    yield name
+    kubectl(kube.kubeconfig, "delete", "namespace", name, "--wait=false")
+
+
+def test_operator_token_is_refused_on_secrets_outside_its_namespaces(
+    kube: Kube, operator_token: str, foreign_namespace: str
+) -> None:
+    for args in (
+        ["get", "secret", "kept", "-n", foreign_namespace],
+        ["get", "secrets", "-A"],
+        ["get", "secrets", "-n", "havre-system"],
+        ["get", "secrets", "-n", "kube-system"],
+    ):
+        result = kubectl(operator_token, *args)
+        assert result.returncode != 0 and "Forbidden" in result.stderr, (args, result.stdout)
+    # The platform CA is the one Secret it reads outside workspace namespaces.
+    ca = kubectl(operator_token, "get", "secret", "havre-platform-ca", "-n", "havre-system")
+    assert ca.returncode == 0, ca.stderr
+
+
+def test_operator_token_cannot_take_over_a_namespace_it_does_not_manage(
+    kube: Kube, operator_token: str, foreign_namespace: str
+) -> None:
+    label = kubectl(
+        operator_token,
+        "label",
+        "namespace",
+        foreign_namespace,
+        "app.kubernetes.io/managed-by=havre",
+    )
+    assert label.returncode != 0
+    assert f"namespace {foreign_namespace} is not its own" in label.stderr
+    binding = kubectl(
+        operator_token,
+        "create",
+        "rolebinding",
+        "havre-operator",
+        "--clusterrole=havre-operator-workspace",
+        "--serviceaccount=havre-system:havre-operator",
+        "-n",
+        foreign_namespace,
+    )
+    assert binding.returncode != 0
+    only = "RoleBindings only in namespaces labelled app.kubernetes.io/managed-by=havre"
+    assert f"{only}; {foreign_namespace} is not one" in binding.stderr
+    other = kubectl(
+        operator_token,
+        "create",
+        "namespace",
+        unique("not-a-workspace"),
+    )
+    assert other.returncode != 0 and "is not its own" in other.stderr
+
+
+def test_operator_token_binds_only_the_member_roles(kube: Kube, operator_token: str) -> None:
+    name = unique("ws-managed")
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "havre"}},
+    }
+    made = kubectl(operator_token, "create", "-f", "-", stdin=yaml.safe_dump(manifest))
+    assert made.returncode == 0, made.stderr
+    try:
+        # RBAC refuses what it does not hold; admission refuses what it holds but does not
+        # hand out (every authenticated user holds system:basic-user).
+        for role, refusal in [
+            ("cluster-admin", "attempting to grant RBAC permissions not currently held"),
+            ("system:basic-user", "binds only the ClusterRoles havre-ws-viewer"),
+        ]:
+            result = kubectl(
+                operator_token, "create", "rolebinding", "x", f"--clusterrole={role}",
+                "--user=oidc:mallory", "-n", name,
+            )  # fmt: skip
+            assert result.returncode != 0 and refusal in result.stderr, result.stderr
+        to_self = kubectl(
+            operator_token, "create", "rolebinding", "y", "--clusterrole=havre-operator-workspace",
+            "--user=oidc:mallory", "-n", name,
+        )  # fmt: skip
+        assert to_self.returncode != 0 and "to itself" in to_self.stderr
+        viewer = kubectl(
+            operator_token, "create", "rolebinding", "z", "--clusterrole=havre-ws-viewer",
+            "--user=oidc:vera", "-n", name,
+        )  # fmt: skip
+        assert viewer.returncode == 0, viewer.stderr
+        escalate = kubectl(
+            operator_token, "create", "clusterrolebinding", "havre-ws-evil-owners",
+            "--clusterrole=cluster-admin", "--user=oidc:mallory",
+        )  # fmt: skip
+        assert escalate.returncode != 0
+    finally:
+        kubectl(kube.kubeconfig, "delete", "namespace", name, "--wait=false")

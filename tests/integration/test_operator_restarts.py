@@ -63,10 +63,11 @@ def test_killed_operator_converges_on_twenty_ready_workspaces_without_duplicates
         assert len(objects) == len(set(objects)), f"duplicates in {name}: {objects}"
         kinds = sorted(k for k, _ in objects)
         # quota, limits, 5 policies (one for the platform's endpoints), 1 service account,
-        # 3 roles, 3 bindings, owner access
+        # bindings, owner access
         assert kinds.count("NetworkPolicy") == 5, objects
-        assert kinds.count("RoleBinding") == 3, objects
-        assert kinds.count("Role") == 3, objects
+        # three members' bindings and the operator's own; no Role (static ClusterRoles)
+        assert kinds.count("RoleBinding") == 4, objects
+        assert kinds.count("Role") == 0, objects
         assert (kinds.count("ClusterRole"), kinds.count("ClusterRoleBinding")) == (1, 1)
     for name in names:
         delete(kube.kubeconfig, name)

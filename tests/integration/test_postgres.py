@@ -61,6 +61,7 @@ def test_role_connects_to_its_own_database_only(
         "port": postgres["port"],
         "user": role,
         "password": password,
+        **postgres["tls"],
     }
 
     with psycopg.connect(**params, dbname=own, connect_timeout=5) as conn:
@@ -80,4 +81,5 @@ def test_wrong_password_is_refused(postgres: dict[str, Any]) -> None:
             password="not-" + postgres["password"],
             dbname="postgres",
             connect_timeout=5,
+            **postgres["tls"],
         )

@@ -1,7 +1,8 @@
 """Who may do what, checked by the real authorizer with impersonated users.
 
 Two workspaces A and B; members of A must not reach B, nobody reads A's Secrets, only a
-data steward grants datasets, and an owner edits only their own Workspace.
+data steward grants datasets, only an approver approves, and an owner edits only their own
+Workspace.
 """
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import yaml
 
+from havre.api import names
+from havre.kube.kinds import by_name
 from tests.integration.conftest import Kube
-from tests.integration.helpers import OperatorProcess, kubectl
-from tests.integration.workspaces import apply, delete, unique, wait_provisioned, workspace
+from tests.integration.helpers import OperatorProcess, kubectl, wait_for
+from tests.integration.workspaces import apply, dataset, delete, unique, wait_provisioned, workspace
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +37,12 @@ def pair(kube: Kube, operator: OperatorProcess) -> Iterator[tuple[str, str]]:
     apply(kube.kubeconfig, workspace(b, owner="bea", members=[]))
     wait_provisioned(kube.cluster, a)
     wait_provisioned(kube.cluster, b)
-    for user, persona in [("rita", "havre-researcher"), ("sam", "havre-data-steward")]:
+    personas = [
+        ("rita", "havre-researcher"),
+        ("sam", "havre-data-steward"),
+        ("carla", "havre-approver"),
+    ]
+    for user, persona in personas:
         kubectl(
             kube.kubeconfig, "delete", "clusterrolebinding", f"test-{user}", "--ignore-not-found"
         )
@@ -94,6 +103,15 @@ def test_access_matrix(kube: Kube, pair: tuple[str, str]) -> None:
         ("sam", "delete", "datasetgrants.havre.io", None, True),
         ("sam", "patch", f"workspaces.havre.io/{a}", None, False),
         ("nobody", "list", "secrets", ns_a, False),
+        ("carla", "approve", f"workspaces.havre.io/{a}", None, True),
+        ("ann", "approve", f"workspaces.havre.io/{a}", None, False),
+        ("rita", "approve", f"workspaces.havre.io/{a}", None, False),
+        ("sam", "approve", f"workspaces.havre.io/{a}", None, False),
+        ("carla", "get", "secrets", ns_a, False),
+        ("carla", "create", "datasetgrants.havre.io", None, False),
+        ("sam", "grant", "datasets.havre.io/snds-sample", None, False),
+        ("rita", "list", "sizeprofiles.havre.io", None, True),
+        ("rita", "create", "sizeprofiles.havre.io", None, False),
     ]
     rows = []
     failures = []
@@ -122,10 +140,19 @@ def test_researcher_cannot_grant_a_dataset_but_a_steward_can(
     kube: Kube, pair: tuple[str, str]
 ) -> None:
     a, _ = pair
+    # Only the dataset's own steward grants it (see test_approval_admission.py).
+    published = kubectl(
+        kube.kubeconfig,
+        "apply",
+        "-f",
+        "-",
+        stdin=yaml.safe_dump(dataset(f"{a}-ds", "datasets", a, steward="sam")),
+    )
+    assert published.returncode == 0, published.stderr
     grant = (
         "apiVersion: havre.io/v1alpha1\nkind: DatasetGrant\n"
         f"metadata: {{name: {a}-snds}}\n"
-        f"spec: {{workspace: {a}, dataset: snds-sample, legalBasis: MR-004, "
+        f"spec: {{workspace: {a}, dataset: {a}-ds, legalBasis: MR-004, "
         "expires: '2030-01-01T00:00:00Z'}\n"
     )
     denied = kubectl(kube.kubeconfig, "create", "-f", "-", stdin=grant, as_user=f"{PREFIX}rita")
@@ -133,3 +160,45 @@ def test_researcher_cannot_grant_a_dataset_but_a_steward_can(
     allowed = kubectl(kube.kubeconfig, "create", "-f", "-", stdin=grant, as_user=f"{PREFIX}sam")
     assert allowed.returncode == 0, allowed.stderr
     kubectl(kube.kubeconfig, "delete", "datasetgrant", f"{a}-snds", "--ignore-not-found")
+    kubectl(kube.kubeconfig, "delete", "dataset.havre.io", f"{a}-ds", "--ignore-not-found")
+
+
+def test_member_bindings_of_an_earlier_version_are_replaced_and_its_roles_pruned(
+    kube: Kube, pair: tuple[str, str]
+) -> None:
+    """Before, members were bound to a Role rendered in the namespace; a binding's roleRef
+    cannot change, so the operator replaces it, and prunes the Role."""
+    a, _ = pair
+    namespace = f"ws-{a}"
+    labels = {"app.kubernetes.io/managed-by": "havre", "app.kubernetes.io/instance": a}
+    old_role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": "havre-owner", "namespace": namespace, "labels": labels},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
+    }
+    name = names.role_binding("owner", "ann")
+    old_binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "havre-owner"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "oidc:ann"}],
+    }
+    kubectl(kube.kubeconfig, "delete", "rolebinding", name, "-n", namespace)
+    for manifest in (old_role, old_binding):
+        made = kubectl(kube.kubeconfig, "create", "-f", "-", stdin=yaml.safe_dump(manifest))
+        assert made.returncode == 0, made.stderr
+
+    def replaced() -> bool:
+        binding = kube.cluster.get(by_name("RoleBinding"), name, namespace)
+        role = kube.cluster.get(by_name("Role"), "havre-owner", namespace)
+        return (
+            binding is not None
+            and binding["roleRef"]["kind"] == "ClusterRole"
+            and binding["roleRef"]["name"] == "havre-ws-owner"
+            and role is None
+        )
+
+    wait_for("the old binding replaced and the old Role pruned", replaced, timeout=60)
+    assert can(kube, "ann", "delete", "pods", namespace)

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from minio import MinioAdmin
-from minio.credentials.providers import StaticProvider
 
 from devstack import stack
 from devstack.paths import StackPaths
+from devstack.s3_clients import admin_client
 from havre.api import names
 from havre.external.minio import MinioStore
 from havre.external.objectstore import canonical_policy
@@ -37,8 +37,7 @@ SECRET = by_name("Secret")
 
 
 def admin(minio: dict[str, Any]) -> MinioAdmin:
-    credentials = StaticProvider(minio["access_key"], minio["secret_key"])
-    return MinioAdmin(endpoint=minio["endpoint"], credentials=credentials, secure=False)
+    return admin_client(minio)
 
 
 def store_state(kube: Kube, minio: dict[str, Any], name: str) -> dict[str, Any]:
@@ -79,7 +78,9 @@ def test_fifty_reconciles_and_a_restart_leave_one_user_one_policy_one_bucket(
             "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
         }
     )
-    store = MinioStore(minio["endpoint"], minio["access_key"], minio["secret_key"], secure=False)
+    store = MinioStore(
+        minio["endpoint"], minio["access_key"], minio["secret_key"], ca_file=minio["ca"]
+    )
     platform = Platform(cluster=kube.cluster, settings=settings, store=store)
     for _ in range(50):
         obj = kube.cluster.get(WORKSPACE, name)

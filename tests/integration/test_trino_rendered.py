@@ -19,6 +19,7 @@ from devstack.paths import StackPaths
 from havre.api import names
 from havre.api.model import Member, Role
 from havre.kube.cluster import Cluster
+from havre.pipeline.render.trino_internal import internal_bearer_token
 from havre.pipeline.render.trino_workloads import CHECKSUM_ANNOTATION, render_trino
 from tests.integration.conftest import Platform
 from tests.integration.helpers import wait_for
@@ -231,13 +232,21 @@ def test_worker_pre_stop_hook_starts_a_graceful_shutdown(running: RunningWorkspa
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     command = list(container["lifecycle"]["preStop"]["exec"]["command"])
     state_url = f"https://localhost:{running.platform.port}/v1/info/state"
-    # -k: the worker's internally derived certificate, on the pod's loopback.
-    stranger = exec_in(
-        running.kubeconfig, name, namespace, "curl", "-sk", "-o", "/dev/null", "-w",
-        "%{http_code}", "-X", "PUT", "-H", "Content-Type:application/json",
-        "-H", "X-Trino-User:alice", "-d", '"SHUTTING_DOWN"', state_url,
-    )  # fmt: skip
-    assert stranger == "403"
+
+    def put_state(header: str) -> str:
+        # -k: the worker's internally derived certificate, on the pod's loopback.
+        return exec_in(
+            running.kubeconfig, name, namespace, "curl", "-sk", "-o", "/dev/null", "-w",
+            "%{http_code}", "-X", "PUT", "-H", "Content-Type:application/json",
+            "-H", header, "-d", '"SHUTTING_DOWN"', state_url,
+        )  # fmt: skip
+
+    # No user header opens it, not even the user the hook once named.
+    for user in ("alice", "havre-shutdown", "admin"):
+        assert put_state(f"X-Trino-User:{user}") == "403", user
+    forged = internal_bearer_token("guessed", "havre-shutdown")
+    assert put_state(f"X-Trino-Internal-Bearer:{forged}") in ("401", "403")
+    # The hook as rendered, in the worker's own pod (its header file is mounted there).
     exec_in(running.kubeconfig, name, namespace, *command)
     state = exec_in(running.kubeconfig, name, namespace, "curl", "-sk", state_url)
     assert state.strip() == '"SHUTTING_DOWN"'

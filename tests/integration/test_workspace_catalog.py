@@ -29,12 +29,13 @@ pytestmark = pytest.mark.integration
 SECRET = by_name("Secret")
 
 
-def credentials(kube: Kube, ws: str) -> dict[str, str]:
+def credentials(kube: Kube, ws: str, postgres: dict[str, Any]) -> dict[str, str]:
+    """The workspace's catalog credentials, with the platform's TLS settings to use them."""
     secret = wait_for(
         f"{ws}'s catalog credentials",
         lambda: kube.cluster.get(SECRET, CATALOG_SECRET, f"ws-{ws}"),
     )
-    return decode_secret(secret)
+    return {**decode_secret(secret), **postgres["tls"]}
 
 
 def connect(creds: dict[str, str], dbname: str | None = None) -> psycopg.Connection[Any]:
@@ -45,20 +46,25 @@ def connect(creds: dict[str, str], dbname: str | None = None) -> psycopg.Connect
         user=creds["PGUSER"],
         password=creds["PGPASSWORD"],
         connect_timeout=5,
+        sslmode=creds["sslmode"],
+        sslrootcert=creds["sslrootcert"],
     )
 
 
 def refused(creds: dict[str, str], dbname: str | None = None) -> bool:
+    """True when the server refuses the role (never because TLS failed)."""
     try:
         with connect(creds, dbname) as conn:
             conn.execute("SELECT count(*) FROM iceberg_tables").fetchone()
-    except psycopg.Error:
+    except psycopg.Error as exc:
+        if any(word in str(exc) for word in ("SSL", "certificate")):
+            raise  # TLS failed: that is not the refusal under test
         return True
     return False
 
 
 def test_workspace_role_reaches_its_catalog_and_no_other(
-    kube: Kube, operator: OperatorProcess
+    kube: Kube, operator: OperatorProcess, postgres: dict[str, Any]
 ) -> None:
     a, b = unique("cat-a"), unique("cat-b")
     for ws in (a, b):
@@ -67,7 +73,7 @@ def test_workspace_role_reaches_its_catalog_and_no_other(
         obj = wait_provisioned(kube.cluster, ws)
         catalog = condition(obj, "Catalog")
         assert catalog is not None and catalog["status"] == "True", catalog
-    creds = credentials(kube, a)
+    creds = credentials(kube, a, postgres)
     assert creds["PGDATABASE"] == names.database(a)
     with connect(creds) as conn:
         assert conn.execute("SELECT count(*) FROM iceberg_tables").fetchone() == (0,)
@@ -77,12 +83,12 @@ def test_workspace_role_reaches_its_catalog_and_no_other(
 
 
 def test_dataset_catalog_is_readable_only_while_granted(
-    kube: Kube, operator: OperatorProcess
+    kube: Kube, operator: OperatorProcess, postgres: dict[str, Any]
 ) -> None:
     ws, ds = unique("cat-grantee"), unique("cat-ds")
     apply(kube.kubeconfig, workspace(ws))
     wait_provisioned(kube.cluster, ws)
-    creds = credentials(kube, ws)
+    creds = credentials(kube, ws, postgres)
     apply(kube.kubeconfig, dataset(ds, "havre-datasets", ds))
     apply(kube.kubeconfig, grant(f"{ws}-g", ws, ds))
     database = names.dataset_database(ds)
@@ -106,7 +112,7 @@ def test_retain_keeps_the_catalog_locked_and_delete_drops_it(
     apply(kube.kubeconfig, workspace(dropped, deletionPolicy="Delete"))
     wait_provisioned(kube.cluster, kept)
     wait_provisioned(kube.cluster, dropped)
-    creds = credentials(kube, kept)
+    creds = credentials(kube, kept, postgres)
     for ws in (kept, dropped):
         kubectl(kube.kubeconfig, "delete", "workspace", ws)
 

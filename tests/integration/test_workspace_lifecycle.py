@@ -72,13 +72,22 @@ def test_cardio_example_becomes_ready_with_every_object_owned(
                 "havre-allow-gateway-to-trino",
             },
         ),
-        (ROLE, {"havre-owner", "havre-analyst", "havre-viewer"}),
     ]:
         items = kube.cluster.list(kind, "ws-cardio", "app.kubernetes.io/managed-by=havre")
         assert expected <= {i["metadata"]["name"] for i in items}, kind.kind
         objects += items
+    # Members are bound to the static ClusterRoles: no Role is rendered in the namespace.
+    assert kube.cluster.list(ROLE, "ws-cardio", "app.kubernetes.io/managed-by=havre") == []
     bindings = kube.cluster.list(BINDING, "ws-cardio", "app.kubernetes.io/managed-by=havre")
-    assert len(bindings) == 3
+    members = [b for b in bindings if "havre.io/member-role" in b["metadata"]["labels"]]
+    assert {b["roleRef"]["name"] for b in members} == {
+        "havre-ws-owner",
+        "havre-ws-analyst",
+        "havre-ws-viewer",
+    }
+    (own,) = [b for b in bindings if b["metadata"]["name"] == "havre-operator"]
+    assert own["roleRef"]["name"] == "havre-operator-workspace"
+    assert len(bindings) == 4
     objects += bindings
     for obj in objects:
         (ref,) = obj["metadata"]["ownerReferences"]
@@ -97,7 +106,9 @@ def test_removing_a_member_and_resizing_change_bindings_quota_workers_and_roll_t
     def subjects() -> set[str]:
         return {
             b["subjects"][0]["name"]
-            for b in kube.cluster.list(BINDING, ns, "app.kubernetes.io/managed-by=havre")
+            for b in kube.cluster.list(
+                BINDING, ns, "app.kubernetes.io/managed-by=havre,havre.io/member-role"
+            )
         }
 
     assert subjects() == {"oidc:alice", "oidc:bob", "oidc:carol"}

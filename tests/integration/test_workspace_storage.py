@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
-from minio import MinioAdmin
-from minio.credentials.providers import StaticProvider
 from minio.error import S3Error
 
+from devstack.s3_clients import admin_client
 from havre.api import names
 from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, kubectl, wait_for
@@ -43,10 +42,10 @@ DATASET_BUCKET = "havre-datasets"
 ROWS = b"BEN_NIR_PSA,EXE_SOI_DTD\nP0001,2021-03-04\n"
 
 
-def ready_workspace(kube: Kube, name: str, **spec: Any) -> Any:
+def ready_workspace(kube: Kube, minio: dict[str, Any], name: str, **spec: Any) -> Any:
     apply(kube.kubeconfig, workspace(name, **spec))
     wait_provisioned(kube.cluster, name)
-    return wait_for(f"{name}'s credentials", lambda: workspace_client(kube.cluster, name))
+    return wait_for(f"{name}'s credentials", lambda: workspace_client(kube.cluster, name, minio))
 
 
 def in_seconds(seconds: float) -> str:
@@ -73,11 +72,11 @@ def grant(kube: Kube, name: str, ws: str, ds: str, expires: str = "2030-01-01T00
 
 
 def test_workspace_reads_and_writes_its_bucket_and_is_denied_on_another(
-    kube: Kube, operator: OperatorProcess
+    kube: Kube, operator: OperatorProcess, minio: dict[str, Any]
 ) -> None:
     a, b = unique("sa"), unique("sb")
-    client_a = ready_workspace(kube, a)
-    client_b = ready_workspace(kube, b)
+    client_a = ready_workspace(kube, minio, a)
+    client_b = ready_workspace(kube, minio, b)
     put(client_a, f"ws-{a}", "results/table.csv", b"x,y\n1,2\n")
     assert read(client_a, f"ws-{a}", "results/table.csv") == b"x,y\n1,2\n"
     put(client_b, f"ws-{b}", "private.csv", b"b's data")
@@ -92,10 +91,10 @@ def test_workspace_reads_and_writes_its_bucket_and_is_denied_on_another(
 
 
 def test_dataset_is_readable_only_while_granted_and_never_writable(
-    kube: Kube, operator: OperatorProcess, dataset: str
+    kube: Kube, operator: OperatorProcess, dataset: str, minio: dict[str, Any]
 ) -> None:
     ws = unique("grantee")
-    client = ready_workspace(kube, ws)
+    client = ready_workspace(kube, minio, ws)
     key = f"{dataset}/ER_PRS_F/part-0.csv"
     assert denied(lambda: read(client, DATASET_BUCKET, key))
     grant(kube, f"{ws}-g", ws, dataset)
@@ -123,10 +122,10 @@ def test_dataset_is_readable_only_while_granted_and_never_writable(
 
 
 def test_grant_is_revoked_at_its_expiry(
-    kube: Kube, operator: OperatorProcess, dataset: str
+    kube: Kube, operator: OperatorProcess, dataset: str, minio: dict[str, Any]
 ) -> None:
     ws = unique("expiring")
-    client = ready_workspace(kube, ws)
+    client = ready_workspace(kube, minio, ws)
     key = f"{dataset}/ER_PRS_F/part-0.csv"
     expires = in_seconds(8)
     grant(kube, f"{ws}-g", ws, dataset, expires=expires)
@@ -168,9 +167,11 @@ def test_grant_for_a_missing_workspace_says_so(kube: Kube, operator: OperatorPro
     kubectl(kube.kubeconfig, "delete", "datasetgrant", name, "--wait=false")
 
 
-def test_writing_past_the_quota_is_refused(kube: Kube, operator: OperatorProcess) -> None:
+def test_writing_past_the_quota_is_refused(
+    kube: Kube, operator: OperatorProcess, minio: dict[str, Any]
+) -> None:
     ws = unique("quota")
-    client = ready_workspace(kube, ws, size={"storage": "1Mi"})
+    client = ready_workspace(kube, minio, ws, size={"storage": "1Mi"})
     assert denied_or_quota(lambda: put(client, f"ws-{ws}", "big.bin", b"0" * (2 << 20)))
     kubectl(kube.kubeconfig, "delete", "workspace", ws, "--wait=false")
 
@@ -184,10 +185,10 @@ def denied_or_quota(action: Any) -> bool:
 
 
 def test_suspension_disables_credentials_and_resumption_restores_them(
-    kube: Kube, operator: OperatorProcess
+    kube: Kube, operator: OperatorProcess, minio: dict[str, Any]
 ) -> None:
     ws = unique("suspend")
-    client = ready_workspace(kube, ws)
+    client = ready_workspace(kube, minio, ws)
     put(client, f"ws-{ws}", "kept.csv", b"kept")
     apply(kube.kubeconfig, workspace(ws, suspended=True))
     wait_for("credentials disabled", lambda: denied(lambda: read(client, f"ws-{ws}", "kept.csv")))
@@ -203,7 +204,7 @@ def test_retain_deletion_keeps_every_object_version(
     kube: Kube, operator: OperatorProcess, minio: dict[str, Any]
 ) -> None:
     ws = unique("retain")
-    client = ready_workspace(kube, ws)
+    client = ready_workspace(kube, minio, ws)
     for i in range(3):
         put(client, f"ws-{ws}", "cohort.csv", f"version {i}".encode())
     put(client, f"ws-{ws}", "notes.txt", b"notes")
@@ -223,15 +224,11 @@ def test_delete_policy_removes_bucket_user_and_policy_and_nothing_else(
     kube: Kube, operator: OperatorProcess, minio: dict[str, Any]
 ) -> None:
     doomed, bystander = unique("doomed"), unique("bystander")
-    client = ready_workspace(kube, doomed, deletionPolicy="Delete")
-    ready_workspace(kube, bystander)
+    client = ready_workspace(kube, minio, doomed, deletionPolicy="Delete")
+    ready_workspace(kube, minio, bystander)
     put(client, f"ws-{doomed}", "a.csv", b"1")
     put(client, f"ws-{doomed}", "a.csv", b"2")
-    admin = MinioAdmin(
-        endpoint=minio["endpoint"],
-        credentials=StaticProvider(minio["access_key"], minio["secret_key"]),
-        secure=False,
-    )
+    admin = admin_client(minio)
     kubectl(kube.kubeconfig, "delete", "workspace", doomed)
     wait_for(
         "the workspace to be gone", lambda: kube.cluster.get(WORKSPACE, doomed) is None, timeout=60

@@ -16,21 +16,17 @@ from typing import Any
 
 import psycopg
 from minio import Minio, MinioAdmin
-from minio.credentials.providers import StaticProvider
 from minio.error import MinioAdminException
 from psycopg import sql
 
 from devstack.keycloak_clients import operator_admin
+from devstack.s3_clients import admin_client, s3_client
 from devstack.tls import StackCA
 from havre.api import names
 from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET
 from havre.pipeline.render.storage_policy import DatasetLocation, render_storage_policy
 from havre.pipeline.render.trino_config import KEYSTORE_FILE
-from havre.pipeline.render.trino_workloads import (
-    INTERNAL_SECRET,
-    INTERNAL_SECRET_KEY,
-    TLS_SECRET,
-)
+from havre.pipeline.render.trino_workloads import TLS_SECRET, render_internal_secret
 
 #: Tables of Iceberg's JDBC catalog, schema V1 (``iceberg_type`` marks views), as in
 #: Iceberg 1.9's JdbcUtil; Trino expects them to exist.
@@ -53,6 +49,7 @@ def _connect(pg: dict[str, Any], database: str = "postgres") -> psycopg.Connecti
         password=pg["password"],
         dbname=database,
         autocommit=True,
+        **pg["tls"],
     )
 
 
@@ -112,11 +109,7 @@ def drop_databases_and_roles(
 
 
 def root_clients(minio: dict[str, Any]) -> tuple[Minio, MinioAdmin]:
-    creds = StaticProvider(minio["access_key"], minio["secret_key"])
-    return (
-        Minio(minio["endpoint"], credentials=creds, secure=False),
-        MinioAdmin(endpoint=minio["endpoint"], credentials=creds, secure=False),
-    )
+    return s3_client(minio), admin_client(minio)
 
 
 def create_storage(
@@ -202,7 +195,7 @@ def workspace_secrets(
     )
     return [
         _secret(namespace, TLS_SECRET, {KEYSTORE_FILE: key.read_text() + cert.read_text()}),
-        _secret(namespace, INTERNAL_SECRET, {INTERNAL_SECRET_KEY: secrets.token_urlsafe(48)}),
+        render_internal_secret(workspace, secrets.token_urlsafe(48)),
         _secret(
             namespace,
             STORAGE_SECRET,

@@ -92,7 +92,9 @@ def delete(kubeconfig: str, name: str) -> None:
     kubectl(kubeconfig, "delete", "workspace", name, "--ignore-not-found", "--wait=false")
 
 
-def dataset(name: str, bucket: str, prefix: str, namespace: str = "snds") -> dict[str, Any]:
+def dataset(
+    name: str, bucket: str, prefix: str, namespace: str = "snds", steward: str = "sam"
+) -> dict[str, Any]:
     """A Dataset as a data steward publishes it."""
     return {
         "apiVersion": "havre.io/v1alpha1",
@@ -103,7 +105,7 @@ def dataset(name: str, bucket: str, prefix: str, namespace: str = "snds") -> dic
             "bucket": bucket,
             "prefix": prefix,
             "icebergNamespace": namespace,
-            "steward": "sam",
+            "steward": steward,
         },
     }
 

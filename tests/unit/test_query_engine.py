@@ -67,12 +67,7 @@ def _replicas(ws: ValidWorkspace) -> dict[str, int]:
 
 def test_worker_count_follows_size_and_suspension_stops_every_node(cardio: ValidWorkspace) -> None:
     assert _replicas(cardio) == {"trino-coordinator": 1, "trino-worker": 2}
-    bigger = dataclasses.replace(
-        cardio,
-        spec=cardio.spec.model_copy(
-            update={"size": cardio.spec.size.model_copy(update={"workers": 5})}
-        ),
-    )
+    bigger = dataclasses.replace(cardio, size=cardio.size.model_copy(update={"workers": 5}))
     assert _replicas(bigger)["trino-worker"] == 5
     suspended = dataclasses.replace(cardio, spec=cardio.spec.model_copy(update={"suspended": True}))
     assert _replicas(suspended) == {"trino-coordinator": 0, "trino-worker": 0}

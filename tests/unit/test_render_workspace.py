@@ -8,9 +8,9 @@ from havre.pipeline.render.namespace import render_namespace
 from havre.pipeline.render.network import render_network_policies
 from havre.pipeline.render.quota import render_limit_range, render_quota
 from havre.pipeline.render.rbac import (
+    render_operator_access,
     render_owner_access,
     render_role_bindings,
-    render_roles,
     render_service_accounts,
 )
 from havre.pipeline.render.workspace import render_workspace
@@ -63,27 +63,30 @@ def test_without_platform_endpoints_no_egress_beyond_namespace_and_dns(
     assert "havre-allow-platform" not in names
 
 
-def test_each_member_gets_one_binding_to_their_role(
+def test_each_member_gets_one_binding_to_the_static_cluster_role_of_their_role(
     cardio: ValidWorkspace, settings: Settings
 ) -> None:
     bindings = render_role_bindings(cardio, settings)
     pairs = {(b["subjects"][0]["name"], b["roleRef"]["name"]) for b in bindings}
     assert pairs == {
-        ("oidc:alice", "havre-owner"),
-        ("oidc:bob", "havre-analyst"),
-        ("oidc:carol", "havre-viewer"),
+        ("oidc:alice", "havre-ws-owner"),
+        ("oidc:bob", "havre-ws-analyst"),
+        ("oidc:carol", "havre-ws-viewer"),
     }
-    assert_golden("roles", render_roles(cardio))
+    assert {b["roleRef"]["kind"] for b in bindings} == {"ClusterRole"}
     assert_golden("rolebindings", bindings)
 
 
-def test_no_role_grants_secrets_exec_or_workload_creation(cardio: ValidWorkspace) -> None:
-    for role in render_roles(cardio):
-        for rule in role["rules"]:
-            assert "secrets" not in rule["resources"]
-            assert "pods/exec" not in rule["resources"]
-            if rule["resources"] != ["pods/portforward"]:
-                assert not {"create", "update", "patch"} & set(rule["verbs"])
+def test_operator_binds_itself_in_the_workspace_namespace_only(
+    cardio: ValidWorkspace, settings: Settings
+) -> None:
+    binding = render_operator_access(cardio, settings)
+    assert binding["kind"] == "RoleBinding"
+    assert binding["metadata"] == {"name": "havre-operator", "namespace": "ws-cardio"}
+    assert binding["roleRef"]["name"] == "havre-operator-workspace"
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "havre-operator", "namespace": "havre-system"}
+    ]
 
 
 def test_expired_workspace_has_no_member_bindings(
@@ -107,7 +110,11 @@ def test_trino_service_account_mounts_no_api_token(cardio: ValidWorkspace) -> No
     assert sa["automountServiceAccountToken"] is False
 
 
-def test_workspace_renders_namespace_first(cardio: ValidWorkspace, settings: Settings) -> None:
+def test_workspace_renders_namespace_then_the_operators_binding_first(
+    cardio: ValidWorkspace, settings: Settings
+) -> None:
     manifests = render_workspace(cardio, settings)
     assert manifests[0]["kind"] == "Namespace"
+    assert manifests[1] == render_operator_access(cardio, settings)
+    assert "Role" not in {m["kind"] for m in manifests}
     assert all(m["metadata"].get("namespace") in (None, "ws-cardio") for m in manifests)

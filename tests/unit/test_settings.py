@@ -39,3 +39,25 @@ def test_unknown_setting_in_file_is_refused(tmp_path: Path) -> None:
     config.write_text("gatway_namespace: typo\n")
     with pytest.raises(SettingsError, match=r"gatway_namespace"):
         load_settings({"HAVRE_CONFIG": str(config)})
+
+
+def test_tls_to_the_catalog_database_is_verified_unless_lowered() -> None:
+    catalog = {
+        "HAVRE_CATALOG_HOST": "pg.example",
+        "HAVRE_CATALOG_USER": "havre",
+        "HAVRE_CATALOG_PASSWORD": "secret",
+    }
+    settings = load_settings(catalog)
+    assert settings.catalog is not None and settings.catalog.sslmode == "verify-full"
+    lowered = load_settings({**catalog, "HAVRE_CATALOG_SSLMODE": "require"})
+    assert lowered.catalog is not None and lowered.catalog.sslmode == "require"
+    with pytest.raises(SettingsError, match=r"catalog.sslmode"):
+        load_settings({**catalog, "HAVRE_CATALOG_SSLMODE": "sometimes"})
+
+
+def test_operator_service_account_is_namespace_slash_name() -> None:
+    assert load_settings({}).operator_service_account == "havre-system/havre-operator"
+    custom = load_settings({"HAVRE_OPERATOR_SERVICE_ACCOUNT": "platform/havre"})
+    assert custom.operator_service_account == "platform/havre"
+    with pytest.raises(SettingsError, match=r"operator_service_account"):
+        load_settings({"HAVRE_OPERATOR_SERVICE_ACCOUNT": "no-slash"})

@@ -29,8 +29,7 @@ from tests.unit.trino_fixtures import (
 
 def sized(ws: ValidWorkspace, **size: Any) -> ValidWorkspace:
     """``ws`` with some of its size changed."""
-    spec = ws.spec.model_copy(update={"size": ws.spec.size.model_copy(update=size)})
-    return dataclasses.replace(ws, spec=spec)
+    return dataclasses.replace(ws, size=ws.size.model_copy(update=size))
 
 
 def test_config_files_match_golden(cardio: ValidWorkspace) -> None:
@@ -46,12 +45,7 @@ def test_config_files_match_golden(cardio: ValidWorkspace) -> None:
 def test_heap_is_three_quarters_of_node_memory(cardio: ValidWorkspace) -> None:
     assert heap_megabytes(cardio) == 3072  # 4Gi
     assert "-Xmx3072M" in render_jvm_config(cardio).splitlines()
-    small = dataclasses.replace(
-        cardio,
-        spec=cardio.spec.model_copy(
-            update={"size": cardio.spec.size.model_copy(update={"memory": "1Gi"})}
-        ),
-    )
+    small = dataclasses.replace(cardio, size=cardio.size.model_copy(update={"memory": "1Gi"}))
     assert heap_megabytes(small) == 768
 
 
@@ -90,12 +84,7 @@ def test_nodes_talk_over_internal_tls_with_the_shared_secret_from_the_environmen
 def test_coordinator_runs_tasks_only_when_there_is_no_worker(cardio: ValidWorkspace) -> None:
     config = parse_properties(render_coordinator_config(cardio, PLATFORM))
     assert config["node-scheduler.include-coordinator"] == "false"
-    alone = dataclasses.replace(
-        cardio,
-        spec=cardio.spec.model_copy(
-            update={"size": cardio.spec.size.model_copy(update={"workers": 0})}
-        ),
-    )
+    alone = dataclasses.replace(cardio, size=cardio.size.model_copy(update={"workers": 0}))
     config = parse_properties(render_coordinator_config(alone, PLATFORM))
     assert config["node-scheduler.include-coordinator"] == "true"
 
@@ -111,6 +100,7 @@ def test_workspace_catalog_is_its_database_and_bucket(cardio: ValidWorkspace) ->
     assert catalog["iceberg.catalog.type"] == "jdbc"
     assert catalog["iceberg.jdbc-catalog.connection-url"] == (
         "jdbc:postgresql://catalog.havre-system.svc:5432/ws_cardio"
+        "?sslmode=verify-full&sslrootcert=/etc/trino/trust/ca.pem"
     )
     assert catalog["iceberg.jdbc-catalog.default-warehouse-dir"] == "s3://ws-cardio/"
     assert catalog["s3.path-style-access"] == "true"
@@ -130,7 +120,8 @@ def test_read_only_workspace_catalog_holds_the_same_tables_and_refuses_writes(
 def test_dataset_catalog_refuses_writes_in_the_connector() -> None:
     catalog = parse_properties(render_dataset_catalog(SNDS, PLATFORM))
     assert catalog["iceberg.security"] == "read_only"
-    assert catalog["iceberg.jdbc-catalog.connection-url"].endswith("/ds_snds_sample")
+    url = catalog["iceberg.jdbc-catalog.connection-url"]
+    assert url.split("?")[0].endswith("/ds_snds_sample")
     assert catalog["iceberg.jdbc-catalog.catalog-name"] == "snds-sample"
     assert catalog["iceberg.jdbc-catalog.default-warehouse-dir"] == "s3://datasets/snds/v1/"
 
@@ -163,3 +154,15 @@ def test_no_credential_is_written_into_any_file(cardio: ValidWorkspace) -> None:
         for key, value in parse_properties(text).items():
             if re.search(r"password|secret|access-key|secret-key|connection-user", key):
                 assert re.fullmatch(r"\$\{ENV:[A-Z_]+\}", value), key
+
+
+def test_catalog_database_tls_is_verified_against_the_ca_bundle_or_the_jvm() -> None:
+    with_bundle = parse_properties(render_dataset_catalog(SNDS, PLATFORM))
+    assert with_bundle["iceberg.jdbc-catalog.connection-url"].endswith(
+        "?sslmode=verify-full&sslrootcert=/etc/trino/trust/ca.pem"
+    )
+    no_bundle = dataclasses.replace(PLATFORM, ca_bundle=None)
+    jvm = parse_properties(render_dataset_catalog(SNDS, no_bundle))
+    assert jvm["iceberg.jdbc-catalog.connection-url"].endswith(
+        "?sslmode=verify-full&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory"
+    )

@@ -3,10 +3,12 @@ workspace, Secrets only referenced, and a checksum that rolls exactly the pods i
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from typing import Any
 
 from havre.api.model import Member, Role
+from havre.pipeline.render.trino_truststore import java_truststore
 from havre.pipeline.render.trino_workloads import (
     CHECKSUM_ANNOTATION,
     render_trino,
@@ -14,7 +16,7 @@ from havre.pipeline.render.trino_workloads import (
 )
 from havre.pipeline.validate import ValidWorkspace
 from tests.unit.conftest import assert_golden
-from tests.unit.trino_fixtures import COHORT, PLATFORM, SNDS
+from tests.unit.trino_fixtures import COHORT, PLATFORM, SNDS, TEST_CA
 
 
 def by_name(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -79,7 +81,12 @@ def test_only_the_coordinator_holds_the_tls_key(cardio: ValidWorkspace) -> None:
         name: {v["secret"]["secretName"] for v in pod(objects, name)["volumes"] if "secret" in v}
         for name in ("trino-coordinator", "trino-worker")
     }
-    assert secrets == {"trino-coordinator": {"havre-trino-tls"}, "trino-worker": set()}
+    assert secrets == {
+        "trino-coordinator": {"havre-trino-tls"},
+        "trino-worker": {"havre-trino-internal"},
+    }
+    (internal,) = [v for v in pod(objects, "trino-worker")["volumes"] if v["name"] == "internal"]
+    assert internal["secret"]["items"] == [{"key": "shutdown-header", "path": "shutdown-header"}]
 
 
 def test_credentials_come_from_secrets_never_from_config_maps(cardio: ValidWorkspace) -> None:
@@ -107,7 +114,7 @@ def test_workers_drain_before_they_stop(cardio: ValidWorkspace) -> None:
 def test_every_config_map_key_is_mounted(cardio: ValidWorkspace) -> None:
     objects = render_trino(cardio, [SNDS], PLATFORM)
     data = {
-        cm["metadata"]["name"]: cm["data"]
+        cm["metadata"]["name"]: {**cm["data"], **cm.get("binaryData", {})}
         for cm in render_trino_config_maps(cardio, [SNDS], PLATFORM)
     }
     mounted: dict[str, set[str]] = {}
@@ -148,3 +155,13 @@ def test_discovery_service_resolves_to_the_coordinator_pod(cardio: ValidWorkspac
             "app.kubernetes.io/name": "trino",
             "app.kubernetes.io/component": "coordinator",
         }
+
+
+def test_with_a_platform_ca_the_jvm_trusts_it_for_the_object_store(cardio: ValidWorkspace) -> None:
+    maps = {m["metadata"]["name"]: m for m in render_trino_config_maps(cardio, [], PLATFORM)}
+    trust = maps["trino-trust"]
+    store = base64.b64decode(trust["binaryData"]["truststore.jks"])
+    assert store == java_truststore(TEST_CA)
+    jvm = maps["trino-worker-config"]["data"]["jvm.config"].splitlines()
+    assert "-Djavax.net.ssl.trustStore=/etc/trino/trust/truststore.jks" in jvm
+    assert "-Djavax.net.ssl.trustStoreType=JKS" in jvm

@@ -9,12 +9,14 @@ from havre.pipeline.render.trino_access import GrantedCatalog
 from havre.pipeline.render.trino_config import TrinoPlatform
 
 GOLDEN = Path(__file__).parent / "golden"
+#: A CA certificate made once for these tests (its key was thrown away).
+TEST_CA = (GOLDEN / "test-ca.pem").read_text()
 PLATFORM = TrinoPlatform(
     object_store_url="http://minio.havre-system.svc:9000",
     catalog_db_host="catalog.havre-system.svc",
     identity_issuer="https://id.example.org/realms/havre",
     identity_jwks_url="https://keycloak.havre-system.svc:8443/realms/havre/protocol/openid-connect/certs",
-    ca_bundle="-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n",
+    ca_bundle=TEST_CA,
 )
 SNDS = GrantedCatalog("snds_sample", "snds-sample", "ds_snds_sample", "datasets", "snds/v1")
 COHORT = GrantedCatalog("cohort_2019", "cohort-2019", "ds_cohort_2019", "datasets", "cohorts/2019")

@@ -274,7 +274,7 @@ class Node(Component):
                 "catalog_database": net.endpoint("postgres"),
                 "identity_provider": net.endpoint("keycloak"),
                 "apiserver": net.endpoint("kube-apiserver"),
-                "minio_url": f"http://{net.host_address}:{ports['minio']}",
+                "minio_url": f"https://{net.host_address}:{ports['minio']}",
                 "postgres_host": net.host_address,
                 "postgres_port": ports["postgres"],
                 "keycloak_url": f"https://{net.host_address}:{ports['keycloak']}",

@@ -1,5 +1,9 @@
 """PostgreSQL 15 from the machine's Debian packages, one cluster per stack.
 
+Logins travel only over TLS, with a server certificate from the stack's CA: clients use
+``sslmode=verify-full`` with that CA (``info()["ca"]``), so a server presenting any other
+certificate is refused before a password is sent.
+
 PostgreSQL refuses to run as root, so when the stack runs as root, ``initdb`` and the
 server run as the ``postgres`` system user (``setpriv``, which execs in place and keeps
 the environment, so the stack's mark reaches the server and every backend).
@@ -31,7 +35,7 @@ SYSTEM_USER = "postgres"
 
 
 class Postgres(Component):
-    """A PostgreSQL cluster on loopback, password (SCRAM) logins over TCP only."""
+    """A PostgreSQL cluster on loopback, password (SCRAM) logins over TLS only."""
 
     name: ClassVar[str] = "postgres"
     version: ClassVar[str] = dpkg_version(PACKAGE) or "15"
@@ -135,18 +139,37 @@ class Postgres(Component):
         scratch.rename(self.data)
 
     def _write_hba(self) -> None:
-        # Rewritten on every start: TCP from loopback with SCRAM passwords, and from the
-        # node's pods (their packets reach 127.0.0.1 with their own address), nothing else.
+        # Rewritten on every start: TLS with SCRAM passwords from loopback, and from the node's
+        # pods (their packets reach 127.0.0.1 with their own address), nothing else.
         hba = self.data / "pg_hba.conf"
         pods = NodeNetwork(self.paths.port_offset).pod_cidr
         hba.write_text(
-            "# Written by devstack: password (SCRAM) logins over loopback TCP and from pods.\n"
-            "host all all 127.0.0.1/32 scram-sha-256\n"
-            f"host all all {pods} scram-sha-256\n"
+            "# Written by devstack: password (SCRAM) logins over TLS from loopback and pods.\n"
+            "hostssl all all 127.0.0.1/32 scram-sha-256\n"
+            f"hostssl all all {pods} scram-sha-256\n"
         )
         if os.geteuid() == 0:
             owner = pwd.getpwnam(SYSTEM_USER)
             os.chown(hba, owner.pw_uid, owner.pw_gid)
+
+    def _server_certificate(self) -> tuple[Path, Path]:
+        """The stack CA's certificate for this server, copied where only its owner reads the
+        key (PostgreSQL refuses a key others may read)."""
+        cert, key = self.ca.issue(self.name, ips=self.service_addresses)
+        folder = self.dir / "tls"
+        self._give_to_owner(folder)
+        copies = []
+        for source, name, mode in ((cert, "server.crt", 0o644), (key, "server.key", 0o600)):
+            target = folder / name
+            target.unlink(missing_ok=True)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            with os.fdopen(fd, "wb") as out:
+                out.write(source.read_bytes())
+            if os.geteuid() == 0:
+                owner = pwd.getpwnam(SYSTEM_USER)
+                os.chown(target, owner.pw_uid, owner.pw_gid)
+            copies.append(target)
+        return copies[0], copies[1]
 
     def start(self) -> int:
         """Initialise the cluster on first start, then spawn the server on loopback."""
@@ -154,6 +177,7 @@ class Postgres(Component):
         if not (self.data / "PG_VERSION").exists():
             self._initdb()
         self._write_hba()
+        cert, key = self._server_certificate()
         sockets = self.dir / "run"
         self._give_to_owner(sockets)
         argv = [
@@ -169,6 +193,14 @@ class Postgres(Component):
             f"unix_socket_directories={sockets}",
             "-c",
             "password_encryption=scram-sha-256",
+            "-c",
+            "ssl=on",
+            "-c",
+            f"ssl_cert_file={cert}",
+            "-c",
+            f"ssl_key_file={key}",
+            "-c",
+            "ssl_min_protocol_version=TLSv1.2",
         ]
         return process.spawn(self.name, argv, state=self.paths.state, log=self.log, cwd=self.dir)
 
@@ -179,16 +211,20 @@ class Postgres(Component):
         return row == (1,)
 
     def dsn(self, database: str = "postgres") -> str:
-        """Connection URI for the superuser."""
+        """Connection URI for the superuser, verifying the server against the stack CA."""
         secret = quote(self.password, safe="")
-        return f"postgresql://{SUPERUSER}:{secret}@127.0.0.1:{self.port}/{database}"
+        tls = f"sslmode=verify-full&sslrootcert={quote(str(self.ca.cert_path))}"
+        return f"postgresql://{SUPERUSER}:{secret}@127.0.0.1:{self.port}/{database}?{tls}"
 
     def info(self) -> dict[str, Any]:
-        """Host, port, superuser credentials and a connection URI."""
+        """Host, port, superuser credentials, a connection URI, and the TLS settings every
+        client passes (``tls``: libpq's sslmode and sslrootcert)."""
         return {
             "host": "127.0.0.1",
             "port": self.port,
             "user": SUPERUSER,
             "password": self.password,
             "dsn": self.dsn(),
+            "ca": str(self.ca.cert_path),
+            "tls": {"sslmode": "verify-full", "sslrootcert": str(self.ca.cert_path)},
         }

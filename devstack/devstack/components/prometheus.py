@@ -149,6 +149,9 @@ class Prometheus(Component):
                 {
                     "job_name": "minio",
                     "metrics_path": "/minio/v2/metrics/cluster",
+                    # MinIO serves HTTPS from the stack CA; the bearer token travels only so.
+                    "scheme": "https",
+                    "tls_config": {"ca_file": str(self.ca.cert_path)},
                     "authorization": {
                         "type": "Bearer",
                         "credentials_file": str(self._minio_token_file()),

@@ -26,6 +26,7 @@ from devstack.download import extract, fetch_maven, verify_sha1
 from devstack.errors import ComponentError
 from devstack.java import java_home
 from devstack.paths import StackPaths, cache_root
+from devstack.tls import StackCA
 
 VERSION = "476"
 GROUP = "io.trino"
@@ -108,11 +109,45 @@ def write_properties(path: Path, props: Mapping[str, str]) -> None:
     write_private(path, "".join(f"{key}={value}\n" for key, value in props.items()))
 
 
-def write_jvm_config(etc_dir: Path, max_heap: str = "1G") -> None:
-    """etc/jvm.config: Trino's recommended flags with a fixed, modest heap."""
-    write_private(
-        etc_dir / "jvm.config", "\n".join(["-server", f"-Xmx{max_heap}", *JVM_FLAGS]) + "\n"
-    )
+def write_jvm_config(etc_dir: Path, max_heap: str = "1G", trust_store: Path | None = None) -> None:
+    """etc/jvm.config: Trino's recommended flags with a fixed, modest heap; with
+    ``trust_store`` the JVM's own TLS clients (S3 to MinIO) trust exactly its CAs."""
+    flags = ["-server", f"-Xmx{max_heap}", *JVM_FLAGS]
+    if trust_store is not None:
+        flags += [
+            f"-Djavax.net.ssl.trustStore={trust_store}",
+            "-Djavax.net.ssl.trustStoreType=PKCS12",
+        ]
+        flags += [f"-Djavax.net.ssl.trustStorePassword={TRUST_STORE_PASSWORD}"]
+    write_private(etc_dir / "jvm.config", "\n".join(flags) + "\n")
+
+
+#: Guards the trust store's integrity only: it holds certificates, no key.
+TRUST_STORE_PASSWORD = "changeit"
+
+
+def stack_trust_store(state: Path, component: str = "trino") -> Path:
+    """The stack's CA as a PKCS#12 trust store made by the JDK's keytool (once)."""
+    ca = StackCA(state)
+    ca.ensure()
+    store = ca.dir / "truststore.p12"
+    if store.exists():
+        return store
+    keytool = java_home(component) / "bin" / "keytool"
+    scratch = store.with_suffix(".tmp")
+    scratch.unlink(missing_ok=True)
+    process.run(
+        component,
+        [
+            str(keytool), "-importcert", "-noprompt", "-alias", "havre-devstack-ca",
+            "-file", str(ca.cert_path), "-keystore", str(scratch), "-storetype", "PKCS12",
+            "-storepass", TRUST_STORE_PASSWORD,
+        ],
+        log=state / "logs" / f"{component}.log",
+        timeout=60,
+    )  # fmt: skip
+    scratch.rename(store)
+    return store
 
 
 def node_properties(node_id: str, data_dir: Path, environment: str = "havre_dev") -> dict[str, str]:

@@ -14,7 +14,15 @@ import yaml
 from pydantic import BaseModel
 
 from havre.api import GROUP, VERSION
-from havre.api.model import NAME_MAX, NAME_PATTERN, DatasetGrantSpec, DatasetSpec, WorkspaceSpec
+from havre.api.model import (
+    NAME_MAX,
+    NAME_PATTERN,
+    PROFILE_PATTERN,
+    DatasetGrantSpec,
+    DatasetSpec,
+    SizeProfileSpec,
+    WorkspaceSpec,
+)
 from havre.api.status import DatasetStatus, GrantStatus, WorkspaceStatus
 
 _DROP = {"title", "$defs"}
@@ -55,9 +63,19 @@ def _convert(node: Any, defs: dict[str, Any]) -> Any:
             out[key] = _convert(value, defs)
     if out.get("type") == "object" and "properties" in out:
         for name, prop in out["properties"].items():
-            if name not in out.get("required", []) and prop.get("type") == "object":
+            optional = "anyOf" in node["properties"][name]  # X | None: absent has a meaning
+            required = name in out.get("required", [])
+            if not required and not optional and prop.get("type") == "object":
                 prop.setdefault("default", {})  # so nested defaults apply on admission
     return out
+
+
+def _profile_name_rule() -> dict[str, str]:
+    return {
+        "rule": f"self.metadata.name.matches('{PROFILE_PATTERN}')",
+        "message": "metadata.name must be a DNS label (at most 63 lowercase letters, digits or "
+        "hyphens): workspaces name their profile in spec.sizeProfile",
+    }
 
 
 def _name_rule() -> dict[str, str]:
@@ -70,11 +88,11 @@ def _name_rule() -> dict[str, str]:
     }
 
 
-def _condition_column(name: str, field: str) -> dict[str, Any]:
+def _condition_column(name: str, field: str, condition: str = "Ready") -> dict[str, Any]:
     return {
         "name": name,
         "type": "string",
-        "jsonPath": f'.status.conditions[?(@.type=="Ready")].{field}',
+        "jsonPath": f'.status.conditions[?(@.type=="{condition}")].{field}',
     }
 
 
@@ -82,26 +100,35 @@ def _crd(
     kind: str,
     plural: str,
     spec: type[BaseModel],
-    status: type[BaseModel],
+    status: type[BaseModel] | None,
     columns: list[dict[str, Any]],
     short: list[str],
     categories: list[str],
+    name_rule: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """A cluster-scoped kind; one with a ``status`` model gets the status subresource and
+    the Ready and Reason columns, one without (a configuration object) neither."""
     description = (spec.__doc__ or kind).strip()
+    properties = {
+        "apiVersion": {"type": "string"},
+        "kind": {"type": "string"},
+        "metadata": {"type": "object"},
+        "spec": structural_schema(spec),
+    }
+    if status is not None:
+        properties["status"] = structural_schema(status)
     schema = {
         "type": "object",
         "description": description,
         "required": ["spec"],
-        "x-kubernetes-validations": [_name_rule()],
-        "properties": {
-            "apiVersion": {"type": "string"},
-            "kind": {"type": "string"},
-            "metadata": {"type": "object"},
-            "spec": structural_schema(spec),
-            "status": structural_schema(status),
-        },
+        "x-kubernetes-validations": [name_rule or _name_rule()],
+        "properties": properties,
     }
-    base_columns = [_condition_column("Ready", "status"), _condition_column("Reason", "reason")]
+    base_columns = (
+        [_condition_column("Ready", "status"), _condition_column("Reason", "reason")]
+        if status is not None
+        else []
+    )
     age = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
@@ -123,7 +150,7 @@ def _crd(
                     "name": VERSION,
                     "served": True,
                     "storage": True,
-                    "subresources": {"status": {}},
+                    **({"subresources": {"status": {}}} if status is not None else {}),
                     "additionalPrinterColumns": [*base_columns, *columns, age],
                     "schema": {"openAPIV3Schema": schema},
                 }
@@ -141,9 +168,30 @@ def render_crds() -> dict[str, dict[str, Any]]:
             "workspaces",
             WorkspaceSpec,
             WorkspaceStatus,
-            [{"name": "Owner", "type": "string", "jsonPath": ".spec.owner"}, expires],
+            [
+                _condition_column("Approved", "status", "Approved"),
+                {"name": "Owner", "type": "string", "jsonPath": ".spec.owner"},
+                {"name": "Profile", "type": "string", "jsonPath": ".spec.sizeProfile"},
+                expires,
+            ],
             ["ws"],
             ["havre"],
+        ),
+        "sizeprofiles.yaml": _crd(
+            "SizeProfile",
+            "sizeprofiles",
+            SizeProfileSpec,
+            None,
+            [
+                {"name": "Workers", "type": "integer", "jsonPath": ".spec.workers"},
+                {"name": "CPU", "type": "string", "jsonPath": ".spec.cpu"},
+                {"name": "Memory", "type": "string", "jsonPath": ".spec.memory"},
+                {"name": "Storage", "type": "string", "jsonPath": ".spec.storage"},
+                {"name": "Description", "type": "string", "jsonPath": ".spec.description"},
+            ],
+            ["sp"],
+            ["havre"],
+            _profile_name_rule(),
         ),
         "datasets.yaml": _crd(
             "Dataset",

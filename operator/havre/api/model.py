@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from havre.api import names
 from havre.api.quantity import QUANTITY_PATTERN, parse_quantity
 
 # Object names become namespaces, buckets, database and group names (see names.py):
@@ -32,6 +33,10 @@ def is_valid_name(name: str) -> bool:
 
 USER_PATTERN = r"^[a-z0-9]([a-z0-9._@-]{0,126}[a-z0-9])?$"
 BUCKET_PATTERN = r"^[a-z0-9]([a-z0-9]|-[a-z0-9]){2,62}$"
+#: A SizeProfile's name (a cluster-scoped object, so a DNS label).
+PROFILE_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+#: Buckets of workspaces; a Dataset may never point into one.
+WORKSPACE_BUCKET_PREFIX = names.PREFIX
 # A dataset prefix is a plain relative path: segments of safe characters, no "..", no
 # wildcards or quotes, so it can never widen the policy statements built from it.
 PREFIX_PATTERN = r"^([a-z0-9][a-z0-9_-]{0,62}/){0,7}[a-z0-9][a-z0-9_-]{0,62}$"
@@ -49,6 +54,13 @@ class Role(StrEnum):
 class DeletionPolicy(StrEnum):
     RETAIN = "Retain"
     DELETE = "Delete"
+
+
+class Decision(StrEnum):
+    """An approver's answer to a workspace request."""
+
+    APPROVED = "Approved"
+    REJECTED = "Rejected"
 
 
 class Sensitivity(StrEnum):
@@ -76,7 +88,16 @@ def _quantity_between(low: str, high: str) -> Any:
     return AfterValidator(check)
 
 
-def _bounded_quantity(low: str, high: str, description: str, default: str) -> Any:
+def _quantity_between_optional(low: str, high: str) -> Any:
+    inner = _quantity_between(low, high).func
+
+    def check(value: str | None) -> str | None:
+        return None if value is None else inner(value)
+
+    return AfterValidator(check)
+
+
+def _bounded_quantity(low: str, high: str, description: str, default: str | None) -> Any:
     return Field(
         default=default,
         description=f"{description} Between {low} and {high}.",
@@ -121,8 +142,64 @@ class Size(_Spec):
     )
 
 
+class SizeOverrides(_Spec):
+    """Fields that replace the size profile's; a field left out keeps the profile's value."""
+
+    workers: int | None = Field(default=None, ge=0, le=32, description="Trino workers (0 to 32).")
+    cpu: Annotated[str | None, _quantity_between_optional("500m", "64")] = _bounded_quantity(
+        "500m", "64", "CPU of each Trino node (coordinator and workers).", None
+    )
+    memory: Annotated[str | None, _quantity_between_optional("1Gi", "512Gi")] = _bounded_quantity(
+        "1Gi", "512Gi", "Memory of each Trino node.", None
+    )
+    storage: Annotated[str | None, _quantity_between_optional("1Mi", "100Ti")] = _bounded_quantity(
+        "1Mi", "100Ti", "Hard quota of the workspace's bucket.", None
+    )
+
+
+def resolve_size(profile: Size, overrides: SizeOverrides) -> Size:
+    """The effective size: the profile's values, replaced by each override that is set."""
+    values = {name: getattr(profile, name) for name in Size.model_fields}
+    return Size(**{**values, **overrides.model_dump(exclude_none=True)})
+
+
+class SizeProfileSpec(Size):
+    """A size a researcher may ask for by name (like a StorageClass); admins define them."""
+
+    description: str = Field(
+        description="What the profile is for, shown to researchers.", min_length=1, max_length=200
+    )
+
+
+class Approval(_Spec):
+    """An approver's decision on the workspace request. Only approvers may set or change it
+    (admission checks the custom verb ``approve`` on this workspace)."""
+
+    decision: Decision = Field(description="Approved or Rejected.")
+    by: str = Field(
+        description="API username of the approver who decided (e.g. oidc:carla); admission "
+        "requires it to be the user making the change.",
+        min_length=1,
+        max_length=253,
+    )
+    reason: str | None = Field(
+        default=None, description="Why, in a sentence (optional).", max_length=1000
+    )
+
+
 class WorkspaceSpec(_Spec):
     """A research project's isolated, time-limited workspace."""
+
+    model_config = ConfigDict(
+        **_Spec.model_config,
+        json_schema_extra=_cel(
+            (
+                "!has(oldSelf.approval) || has(self.approval)",
+                "spec.approval cannot be removed once decided; an approver sets decision "
+                "Rejected to withdraw an approval",
+            )
+        ),
+    )
 
     title: str = Field(description="Human title of the project.", min_length=1, max_length=200)
     owner: str = Field(
@@ -145,18 +222,37 @@ class WorkspaceSpec(_Spec):
             "x-kubernetes-list-type": "atomic",
         },
     )
-    size: Size = Field(default_factory=Size, description="Trino sizing and storage quota.")
+    size_profile: str = Field(
+        default="standard",
+        description="Name of the SizeProfile asked for (kubectl get sizeprofiles). Changed "
+        "only by approvers once the workspace is approved.",
+        pattern=PROFILE_PATTERN,
+        max_length=63,
+    )
+    size: SizeOverrides = Field(
+        default_factory=SizeOverrides,
+        description="Values that replace the size profile's (each optional). Changed only by "
+        "approvers once the workspace is approved.",
+    )
     expires: dt.datetime = Field(
         description="End of the legal authorisation (RFC 3339). Access ends then; "
-        "must be in the future when the workspace is created."
+        "must be in the future when the workspace is created. Changed only by approvers "
+        "once the workspace is approved."
     )
     suspended: bool = Field(
-        default=False, description="Disables credentials and query engine; keeps data."
+        default=False,
+        description="Disables credentials and query engine; keeps data. Changed only by "
+        "approvers once the workspace is approved.",
     )
     deletion_policy: DeletionPolicy = Field(
         default=DeletionPolicy.RETAIN,
         description="Retain (default) keeps the bucket and catalog when the workspace is "
-        "deleted; Delete removes them.",
+        "deleted; Delete removes them. Changed only by approvers once the workspace is approved.",
+    )
+    approval: Approval | None = Field(
+        default=None,
+        description="An approver's decision; absent while the request awaits approval. "
+        "Nothing exists outside the Workspace object until it is Approved.",
     )
 
 
@@ -165,10 +261,18 @@ class DatasetSpec(_Spec):
 
     title: str = Field(description="Human title of the dataset.", min_length=1, max_length=200)
     bucket: str = Field(
-        description="Bucket on the platform object store holding the dataset. Immutable.",
+        description="Bucket on the platform object store holding the dataset; never a "
+        f"workspace's bucket ({WORKSPACE_BUCKET_PREFIX}...). Immutable.",
         pattern=BUCKET_PATTERN,
         max_length=63,
-        json_schema_extra=_cel(("self == oldSelf", "bucket is immutable")),
+        json_schema_extra=_cel(
+            ("self == oldSelf", "bucket is immutable"),
+            (
+                f"!self.startsWith('{WORKSPACE_BUCKET_PREFIX}')",
+                f"bucket may not start with '{WORKSPACE_BUCKET_PREFIX}': those buckets belong "
+                "to workspaces",
+            ),
+        ),
     )
     prefix: str = Field(
         description="Path of the dataset in its bucket (relative, no '..', no wildcards). "

@@ -30,6 +30,7 @@ from pyiceberg.exceptions import NoSuchTableError
 from sqlalchemy.engine import URL
 
 from havre.api.model import BUCKET_PATTERN, PREFIX_PATTERN
+from havre.datasets.verified_io import S3_CA_FILE
 from havre.errors import HavreError
 
 #: As ``DatasetSpec.iceberg_namespace``; table and catalog names follow the same rule.
@@ -54,9 +55,16 @@ class CatalogDatabase:
     database: str
     user: str
     password: str = field(repr=False)
+    #: libpq's sslmode: the password is sent only to a server whose certificate verifies.
+    sslmode: str = "verify-full"
+    #: The CA that signs the server's certificate (libpq's default: ~/.postgresql/root.crt).
+    sslrootcert: str | None = None
 
     def url(self) -> str:
         """SQLAlchemy URL (psycopg 3 driver); it holds the password: never print it."""
+        tls = {"sslmode": self.sslmode}
+        if self.sslrootcert:
+            tls["sslrootcert"] = self.sslrootcert
         return URL.create(
             "postgresql+psycopg",
             username=self.user,
@@ -64,6 +72,7 @@ class CatalogDatabase:
             host=self.host,
             port=self.port,
             database=self.database,
+            query=tls,
         ).render_as_string(hide_password=False)
 
 
@@ -75,6 +84,8 @@ class S3Access:
     access_key: str
     secret_key: str = field(repr=False)
     region: str = DEFAULT_REGION
+    #: PEM CA that signs an https store's certificate (default: the system's CAs).
+    ca_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +159,9 @@ def open_catalog(target: Publication, database: CatalogDatabase, store: S3Access
             warehouse=target.warehouse,
             init_catalog_tables="true",
             **{
-                "py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO",
+                # PyArrow's S3 with the store's certificate verified (verified_io.py).
+                "py-io-impl": "havre.datasets.verified_io.VerifiedPyArrowFileIO",
+                **({S3_CA_FILE: store.ca_file} if store.ca_file else {}),
                 "s3.endpoint": store.endpoint_url,
                 "s3.access-key-id": store.access_key,
                 "s3.secret-access-key": store.secret_key,

@@ -36,7 +36,7 @@ class PostgresCatalogs:
         password: str,
         *,
         maintenance_db: str = "postgres",
-        sslmode: str = "prefer",
+        sslmode: str = "verify-full",
         sslrootcert: str | None = None,
         connect_timeout: int = 10,
         statement_timeout_ms: int = 60_000,

@@ -44,6 +44,7 @@ _ALL = [
     Kind("havre.io/v1alpha1", "Workspace", "workspaces", False),
     Kind("havre.io/v1alpha1", "Dataset", "datasets", False),
     Kind("havre.io/v1alpha1", "DatasetGrant", "datasetgrants", False),
+    Kind("havre.io/v1alpha1", "SizeProfile", "sizeprofiles", False),
 ]
 KINDS: dict[tuple[str, str], Kind] = {(k.api_version, k.kind): k for k in _ALL}
 

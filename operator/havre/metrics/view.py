@@ -97,11 +97,11 @@ def object_view(
         ws = validate_workspace(base.name, dict(spec), now)
     except HavreError:
         return base
-    quota = _quantity(ws.spec.size.storage)
+    quota = _quantity(ws.size.storage)
     running = query_engine and not (ws.spec.suspended or ws.expired)
-    nodes = ws.spec.size.workers + 1 if running else 0
-    cpu = _quantity(ws.spec.size.cpu) or Decimal(0)
-    memory = _quantity(ws.spec.size.memory) or Decimal(0)
+    nodes = ws.size.workers + 1 if running else 0
+    cpu = _quantity(ws.size.cpu) or Decimal(0)
+    memory = _quantity(ws.size.memory) or Decimal(0)
     return ObjectView(
         **{
             **base.__dict__,

@@ -122,6 +122,10 @@ def live_objects(
     return found
 
 
+def _role_changed(desired: dict[str, Any], live: dict[str, Any]) -> bool:
+    return "roleRef" in desired and desired["roleRef"] != live.get("roleRef")
+
+
 def apply_workspace(cluster: Cluster, owner: Owner, manifests: list[dict[str, Any]]) -> ApplyReport:
     """Apply what differs from the cluster, then delete managed objects not rendered."""
     report = ApplyReport()
@@ -135,6 +139,10 @@ def apply_workspace(cluster: Cluster, owner: Owner, manifests: list[dict[str, An
         if key in live and contains(stamped, live[key]):
             report.unchanged += 1
             continue
+        if key in live and _role_changed(stamped, live[key]):
+            # A binding's roleRef is immutable (e.g. member bindings from Roles, before, to
+            # ClusterRoles, now): replace it.
+            cluster.delete(kind, key[2], key[1] or None)
         cluster.apply(stamped)
         report.applied.append("/".join(k for k in key if k))
     for key in live:

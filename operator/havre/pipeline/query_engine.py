@@ -13,7 +13,6 @@ from typing import Any
 from havre.api import names
 from havre.external.pki import CertificateAuthority, issue, needs_renewal
 from havre.pipeline.dereference import ActiveGrant
-from havre.pipeline.render.secrets import render_secret
 from havre.pipeline.render.trino_access import GrantedCatalog
 from havre.pipeline.render.trino_config import TrinoPlatform
 from havre.pipeline.render.trino_workloads import (
@@ -21,6 +20,7 @@ from havre.pipeline.render.trino_workloads import (
     INTERNAL_SECRET,
     INTERNAL_SECRET_KEY,
     TLS_SECRET,
+    render_internal_secret,
     render_trino,
 )
 from havre.pipeline.validate import ValidWorkspace
@@ -38,6 +38,7 @@ def trino_platform(settings: Settings, ca_bundle: str | None) -> TrinoPlatform:
         object_store_url=trino.object_store_url or settings.storage.url,
         catalog_db_host=trino.catalog_host or settings.catalog.host,
         catalog_db_port=trino.catalog_port or settings.catalog.port,
+        catalog_db_ssl_mode=trino.catalog_sslmode,
         identity_issuer=trino.identity_issuer,
         identity_jwks_url=trino.identity_jwks_url,
         identity_audience=trino.audience,
@@ -106,7 +107,7 @@ def query_engine_manifests(
     shared = kept.get(INTERNAL_SECRET, {}).get(INTERNAL_SECRET_KEY) or secrets.token_hex(32)
     return [
         certificate,
-        render_secret(ws.name, INTERNAL_SECRET, {INTERNAL_SECRET_KEY: shared}),
+        render_internal_secret(ws.name, shared),
         *render_trino(ws, catalogs, platform),
     ]
 

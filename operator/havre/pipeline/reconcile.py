@@ -27,6 +27,7 @@ from havre.pipeline.dereference import (
     read_platform_ca,
 )
 from havre.pipeline.engine_availability import DeploymentState, query_engine_check
+from havre.pipeline.operator_access import open_namespace
 from havre.pipeline.query_engine import (
     dns_names,
     endpoint,
@@ -35,6 +36,8 @@ from havre.pipeline.query_engine import (
     trino_platform,
     workspace_certificate,
 )
+from havre.pipeline.render.namespace import render_namespace
+from havre.pipeline.render.rbac import render_operator_access
 from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET, render_secret
 from havre.pipeline.render.storage import render_storage_plan, render_storage_secret
 from havre.pipeline.render.storage_policy import DatasetLocation
@@ -143,6 +146,15 @@ def _provision(
         )
         if on
     )
+    owner = Owner(API_VERSION, "Workspace", ws.name, uid)
+    try:  # the operator's rights in the namespace come first: it reads and writes with them
+        run.changes += open_namespace(
+            platform.cluster, owner, render_namespace(ws), render_operator_access(ws, settings)
+        )
+    except HavreError as exc:
+        run.checks.append(Check("Namespace", False, exc.reason, exc.message))
+        run.retry = run.retry or not exc.permanent
+        return
     refs = dereference_workspace(platform.cluster, ws.name, now, wanted_secrets)
     run.extra["grants"] = _grant_status(refs.grants)
     enabled = not (ws.spec.suspended or ws.expired)
@@ -179,9 +191,7 @@ def _provision(
         return
 
     def apply_cluster() -> list[str]:
-        run.report = apply_workspace(
-            platform.cluster, Owner(API_VERSION, "Workspace", ws.name, uid), manifests
-        )
+        run.report = apply_workspace(platform.cluster, owner, manifests)
         return []
 
     namespace_ok = run.step(
@@ -198,7 +208,7 @@ def _provision(
             "Storage",
             lambda: apply_storage(store, plan),
             "Provisioned",
-            f"Bucket {plan.bucket} with a {ws.spec.size.storage} quota; credentials {state}; "
+            f"Bucket {plan.bucket} with a {ws.size.storage} quota; credentials {state}; "
             f"{len(refs.grants)} dataset grant(s).",
         )
     if catalogs is not None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from havre.api.model import Member, Role, WorkspaceSpec
+from havre.api.model import Member, Role, Size, WorkspaceSpec, resolve_size
 from havre.errors import InvalidSpec
 
 
@@ -21,6 +21,8 @@ class ValidWorkspace:
     #: The owner first, as an owner, then the other members in spec order.
     members: tuple[Member, ...]
     expired: bool
+    #: The effective size: the size profile's values with ``spec.size``'s overrides.
+    size: Size
 
 
 def parse_workspace_spec(spec: dict[str, Any]) -> WorkspaceSpec:
@@ -34,8 +36,14 @@ def parse_workspace_spec(spec: dict[str, Any]) -> WorkspaceSpec:
         raise InvalidSpec(problems) from exc
 
 
-def validate_workspace(name: str, spec: dict[str, Any], now: dt.datetime) -> ValidWorkspace:
-    """Check a Workspace's spec; raise InvalidSpec with a message naming the field."""
+def validate_workspace(
+    name: str, spec: dict[str, Any], now: dt.datetime, profile: Size | None = None
+) -> ValidWorkspace:
+    """Check a Workspace's spec; raise InvalidSpec with a message naming the field.
+
+    ``profile`` holds the sizes of the SizeProfile the spec names (read by dereference);
+    None stands for the built-in defaults of ``Size``.
+    """
     parsed = parse_workspace_spec(spec)
     if parsed.expires.tzinfo is None:
         raise InvalidSpec("spec.expires must carry a time zone, e.g. 2027-06-30T00:00:00Z")
@@ -51,5 +59,9 @@ def validate_workspace(name: str, spec: dict[str, Any], now: dt.datetime) -> Val
             continue
         members.append(member)
     return ValidWorkspace(
-        name=name, spec=parsed, members=tuple(members), expired=parsed.expires <= now
+        name=name,
+        spec=parsed,
+        members=tuple(members),
+        expired=parsed.expires <= now,
+        size=resolve_size(profile or Size(), parsed.size),
     )

@@ -19,11 +19,11 @@ def render_quota(ws: ValidWorkspace, settings: Settings) -> dict[str, Any]:
     No PersistentVolumeClaims, LoadBalancers or NodePorts: data lives in the object store
     and the only way in is the gateway.
     """
-    nodes = ws.spec.size.workers + 1
-    cpu = parse_quantity(ws.spec.size.cpu) * nodes + parse_quantity(
+    nodes = ws.size.workers + 1
+    cpu = parse_quantity(ws.size.cpu) * nodes + parse_quantity(
         settings.namespace_quota_headroom_cpu
     )
-    memory = parse_quantity(ws.spec.size.memory) * nodes + parse_quantity(
+    memory = parse_quantity(ws.size.memory) * nodes + parse_quantity(
         settings.namespace_quota_headroom_memory
     )
     hard = {
@@ -56,7 +56,7 @@ def render_limit_range(ws: ValidWorkspace) -> dict[str, Any]:
                     "type": "Container",
                     "default": {"cpu": "500m", "memory": "512Mi"},
                     "defaultRequest": {"cpu": "100m", "memory": "256Mi"},
-                    "max": {"cpu": ws.spec.size.cpu, "memory": ws.spec.size.memory},
+                    "max": {"cpu": ws.size.cpu, "memory": ws.size.memory},
                 }
             ]
         },

@@ -1,12 +1,14 @@
-"""Roles of a workspace's members, and who may edit the Workspace object itself.
+"""Who may do what in a workspace: its members, its owners, and the operator itself.
 
-In the namespace (see docs/rbac.md):
-- viewer: read the namespace's workloads, services, config maps, events and quota;
-- analyst: viewer, plus port-forward to Trino;
-- owner: analyst, plus restarting (deleting) pods.
-Nobody is given Secrets, exec, or the right to create workloads: a pod that mounts the
-workspace's credentials would read them. Only the operator writes in the namespace.
-Outside it, the owners get ``update``/``patch`` on this one Workspace (members, size).
+Members are bound, in the namespace only, to the static ClusterRoles of ``crds/
+workspace-roles.yaml`` (``havre-ws-viewer|analyst|owner``; see docs/rbac.md). The operator
+holds ``bind`` on those names, not their permissions, and renders no Role of its own.
+Outside the namespace, the owners get ``update``/``patch`` on this one Workspace (members).
+
+The operator's own rights in the namespace come from the RoleBinding ``havre-operator`` it
+renders there (``render_operator_access``): it must be applied right after the namespace and
+before anything else, since every other object of the namespace (Secrets included) is
+written with the rights it grants.
 """
 
 from __future__ import annotations
@@ -18,41 +20,16 @@ from havre.api.model import Role
 from havre.pipeline.validate import ValidWorkspace
 from havre.settings import Settings
 
-_READ = ["get", "list", "watch"]
-_VIEW_RULES: list[dict[str, Any]] = [
-    {
-        "apiGroups": [""],
-        "resources": [
-            "pods",
-            "pods/log",
-            "services",
-            "endpoints",
-            "configmaps",
-            "events",
-            "resourcequotas",
-            "limitranges",
-            "serviceaccounts",
-        ],
-        "verbs": _READ,
-    },
-    {"apiGroups": ["apps"], "resources": ["deployments", "replicasets"], "verbs": _READ},
-    {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": _READ},
-    {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": _READ},
-]
-_ANALYST_RULES = [
-    *_VIEW_RULES,
-    {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["create"]},
-]
-_OWNER_RULES = [*_ANALYST_RULES, {"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]}]
-RULES: dict[Role, list[dict[str, Any]]] = {
-    Role.VIEWER: _VIEW_RULES,
-    Role.ANALYST: _ANALYST_RULES,
-    Role.OWNER: _OWNER_RULES,
-}
+_RBAC = "rbac.authorization.k8s.io"
+#: The ClusterRole that the operator binds to itself in each workspace namespace.
+OPERATOR_WORKSPACE_ROLE = "havre-operator-workspace"
+#: Name of that RoleBinding in each workspace namespace.
+OPERATOR_BINDING = "havre-operator"
 
 
-def role_name(role: Role) -> str:
-    return f"havre-{role.value}"
+def member_cluster_role(role: Role) -> str:
+    """The static ClusterRole (crds/workspace-roles.yaml) a member of ``role`` is bound to."""
+    return f"havre-ws-{role.value}"
 
 
 def owners_cluster_role_name(workspace: str) -> str:
@@ -60,23 +37,20 @@ def owners_cluster_role_name(workspace: str) -> str:
 
 
 def _subject(user: str, settings: Settings) -> dict[str, str]:
+    return {"kind": "User", "apiGroup": _RBAC, "name": f"{settings.username_prefix}{user}"}
+
+
+def render_operator_access(ws: ValidWorkspace, settings: Settings) -> dict[str, Any]:
+    """The RoleBinding giving the operator's service account, in this namespace only, what it
+    needs to build the workspace there (ClusterRole havre-operator-workspace)."""
+    namespace, name = settings.operator_service_account.split("/", 1)
     return {
-        "kind": "User",
-        "apiGroup": "rbac.authorization.k8s.io",
-        "name": f"{settings.username_prefix}{user}",
+        "apiVersion": f"{_RBAC}/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": OPERATOR_BINDING, "namespace": names.namespace(ws.name)},
+        "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": OPERATOR_WORKSPACE_ROLE},
+        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
     }
-
-
-def render_roles(ws: ValidWorkspace) -> list[dict[str, Any]]:
-    return [
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": {"name": role_name(role), "namespace": names.namespace(ws.name)},
-            "rules": RULES[role],
-        }
-        for role in Role
-    ]
 
 
 def render_role_bindings(ws: ValidWorkspace, settings: Settings) -> list[dict[str, Any]]:
@@ -85,7 +59,7 @@ def render_role_bindings(ws: ValidWorkspace, settings: Settings) -> list[dict[st
         return []
     return [
         {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "apiVersion": f"{_RBAC}/v1",
             "kind": "RoleBinding",
             "metadata": {
                 "name": names.role_binding(member.role.value, member.user),
@@ -93,9 +67,9 @@ def render_role_bindings(ws: ValidWorkspace, settings: Settings) -> list[dict[st
                 "labels": {"havre.io/member-role": member.role.value},
             },
             "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": role_name(member.role),
+                "apiGroup": _RBAC,
+                "kind": "ClusterRole",
+                "name": member_cluster_role(member.role),
             },
             "subjects": [_subject(member.user, settings)],
         }
@@ -108,7 +82,7 @@ def render_owner_access(ws: ValidWorkspace, settings: Settings) -> list[dict[str
     role = owners_cluster_role_name(ws.name)
     owners = [m for m in ws.members if m.role is Role.OWNER]
     cluster_role = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "apiVersion": f"{_RBAC}/v1",
         "kind": "ClusterRole",
         "metadata": {"name": role},
         "rules": [
@@ -121,10 +95,10 @@ def render_owner_access(ws: ValidWorkspace, settings: Settings) -> list[dict[str
         ],
     }
     binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "apiVersion": f"{_RBAC}/v1",
         "kind": "ClusterRoleBinding",
         "metadata": {"name": role},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": role},
         "subjects": [_subject(m.user, settings) for m in owners],
     }
     return [cluster_role, binding]

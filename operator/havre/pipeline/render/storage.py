@@ -33,7 +33,7 @@ def render_storage_plan(
 ) -> StoragePlan:
     return StoragePlan(
         bucket=names.bucket(ws.name),
-        quota_bytes=int(parse_quantity(ws.spec.size.storage)),
+        quota_bytes=int(parse_quantity(ws.size.storage)),
         policy_name=names.storage_principal(ws.name),
         policy=render_storage_policy(names.bucket(ws.name), datasets),
         access_key=names.storage_access_key(ws.name),

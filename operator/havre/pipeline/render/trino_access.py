@@ -166,7 +166,9 @@ def render_group_file(ws: ValidWorkspace) -> str:
     return "".join(lines)
 
 
-def render_worker_access_rules(shutdown_user: str) -> dict[str, Any]:
-    """Rules of a worker: only ``shutdown_user`` may change the node's state (the preStop
-    hook's graceful shutdown); queries never reach a worker's access control."""
-    return {"system_information": [{"user": re.escape(shutdown_user), "allow": ["write"]}]}
+def render_worker_access_rules() -> dict[str, Any]:
+    """Rules of a worker: no user may read or change the node's state. A worker has no sign-in
+    of its own (a user there is whatever an ``X-Trino-User`` header says), so its graceful
+    shutdown is an internal request instead, which skips these rules (trino_internal.py);
+    queries never reach a worker's access control."""
+    return {"system_information": [{"user": ".*", "allow": []}]}

@@ -36,6 +36,8 @@ CATALOG_DIR = f"{ETC_DIR}/catalog"
 ACCESS_DIR = f"{ETC_DIR}/access"
 TRUST_DIR = f"{ETC_DIR}/trust"
 CA_BUNDLE_FILE = "ca.pem"
+#: The same CAs as a Java trust store (trino_truststore.py), for the S3 client's TLS.
+TRUSTSTORE_FILE = "truststore.jks"
 RULES_FILE = "rules.json"
 GROUP_FILE = "group.txt"
 #: Environment variables the pods get from Secrets; the files only name them.
@@ -79,8 +81,9 @@ class TrinoPlatform:
     #: Where Trino fetches the issuer's signing keys (the realm's JWKS URL).
     identity_jwks_url: str
     catalog_db_port: int = 5432
-    #: PostgreSQL JDBC ``sslmode`` (``require``, ``verify-full``…); None leaves the default.
-    catalog_db_ssl_mode: str | None = None
+    #: PostgreSQL JDBC ``sslmode``: the catalog credentials travel only to a server whose
+    #: certificate chains to ``ca_bundle`` (or the JVM's CAs) and names the host.
+    catalog_db_ssl_mode: str = "verify-full"
     object_store_region: str = "us-east-1"
     #: The ``aud`` a token must carry to be accepted.
     identity_audience: str = "trino"
@@ -108,12 +111,19 @@ def properties(values: Mapping[str, str]) -> str:
 
 def heap_megabytes(ws: ValidWorkspace) -> int:
     """Java heap of a node: 75% of its memory, leaving the rest to the JVM and the OS."""
-    return int(parse_quantity(ws.spec.size.memory) * 3 // 4 // 2**20)
+    return int(parse_quantity(ws.size.memory) * 3 // 4 // 2**20)
 
 
-def render_jvm_config(ws: ValidWorkspace) -> str:
-    """``jvm.config``: one flag per line, the heap sized from ``size.memory``."""
-    return "\n".join(["-server", f"-Xmx{heap_megabytes(ws)}M", *JVM_FLAGS]) + "\n"
+def render_jvm_config(ws: ValidWorkspace, platform: TrinoPlatform | None = None) -> str:
+    """``jvm.config``: one flag per line, the heap sized from ``size.memory``; with a
+    platform CA bundle, the JVM trusts exactly those CAs (the object store's TLS)."""
+    flags = ["-server", f"-Xmx{heap_megabytes(ws)}M", *JVM_FLAGS]
+    if platform is not None and platform.ca_bundle is not None:
+        flags += [
+            f"-Djavax.net.ssl.trustStore={TRUST_DIR}/{TRUSTSTORE_FILE}",
+            "-Djavax.net.ssl.trustStoreType=JKS",
+        ]
+    return "\n".join(flags) + "\n"
 
 
 def render_node_properties(platform: TrinoPlatform) -> str:
@@ -146,7 +156,7 @@ def render_coordinator_config(ws: ValidWorkspace, platform: TrinoPlatform) -> st
     sign-in, file-based access control; it runs tasks itself only when there is no worker."""
     values = {
         "coordinator": "true",
-        "node-scheduler.include-coordinator": str(ws.spec.size.workers == 0).lower(),
+        "node-scheduler.include-coordinator": str(ws.size.workers == 0).lower(),
         **_common_server(ws, platform),
         "http-server.https.keystore.path": f"{TLS_DIR}/{KEYSTORE_FILE}",
         "http-server.authentication.type": "JWT",
@@ -190,13 +200,17 @@ def render_group_provider_properties() -> str:
 
 
 def _jdbc_url(platform: TrinoPlatform, database: str) -> str:
+    """The catalog database's JDBC URL: TLS verified against the platform CA bundle when
+    there is one, else against the JVM's own CAs (pgjdbc would look for a root certificate
+    in the home directory)."""
     url = f"jdbc:postgresql://{platform.catalog_db_host}:{platform.catalog_db_port}/{database}"
-    params = []
-    if platform.catalog_db_ssl_mode is not None:
-        params.append(f"sslmode={platform.catalog_db_ssl_mode}")
+    params = [f"sslmode={platform.catalog_db_ssl_mode}"]
+    if platform.catalog_db_ssl_mode in ("verify-ca", "verify-full"):
         if platform.ca_bundle is not None:
             params.append(f"sslrootcert={TRUST_DIR}/{CA_BUNDLE_FILE}")
-    return url + ("?" + "&".join(params) if params else "")
+        else:
+            params.append("sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory")
+    return url + "?" + "&".join(params)
 
 
 def _iceberg_catalog(

@@ -13,6 +13,7 @@ issued by the operator from a platform CA Secret, or by cert-manager from a Cert
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -20,7 +21,7 @@ from typing import Any
 
 from havre.api import names
 from havre.pipeline.render import trino_config as cfg
-from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET
+from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET, render_secret
 from havre.pipeline.render.trino_access import (
     GrantedCatalog,
     render_access_rules_json,
@@ -28,11 +29,16 @@ from havre.pipeline.render.trino_access import (
     render_worker_access_rules,
 )
 from havre.pipeline.render.trino_config import TrinoPlatform
+from havre.pipeline.render.trino_internal import internal_bearer_header
+from havre.pipeline.render.trino_truststore import java_truststore
 from havre.pipeline.validate import ValidWorkspace
 
 TLS_SECRET = "havre-trino-tls"  # noqa: S105 - a Secret name
 INTERNAL_SECRET = "havre-trino-internal"  # noqa: S105 - a Secret name
 INTERNAL_SECRET_KEY = "shared-secret"  # noqa: S105 - a key name
+#: The internal-bearer header a worker's preStop hook sends (see trino_internal).
+SHUTDOWN_HEADER_KEY = "shutdown-header"
+INTERNAL_DIR = "/etc/trino-internal"
 COORDINATOR = "coordinator"
 WORKER = "worker"
 CLIENT_SERVICE = "trino"
@@ -80,11 +86,11 @@ def render_trino_config_maps(
     access = cfg.render_access_control_properties(f"{cfg.ACCESS_DIR}/{cfg.RULES_FILE}")
     common = {
         "node.properties": cfg.render_node_properties(platform),
-        "jvm.config": cfg.render_jvm_config(ws),
+        "jvm.config": cfg.render_jvm_config(ws, platform),
         "log.properties": cfg.render_log_properties(),
         "access-control.properties": access,
     }
-    worker_rules = json.dumps(render_worker_access_rules(cfg.SHUTDOWN_USER), indent=2) + "\n"
+    worker_rules = json.dumps(render_worker_access_rules(), indent=2) + "\n"
     maps = [
         _config_map(
             ws,
@@ -112,7 +118,10 @@ def render_trino_config_maps(
         _config_map(ws, "trino-worker-access", {cfg.RULES_FILE: worker_rules}),
     ]
     if platform.ca_bundle is not None:
-        maps.append(_config_map(ws, TRUST_CONFIG_MAP, {cfg.CA_BUNDLE_FILE: platform.ca_bundle}))
+        trust = _config_map(ws, TRUST_CONFIG_MAP, {cfg.CA_BUNDLE_FILE: platform.ca_bundle})
+        store = base64.b64encode(java_truststore(platform.ca_bundle)).decode()
+        trust["binaryData"] = {cfg.TRUSTSTORE_FILE: store}
+        maps.append(trust)
     return maps
 
 
@@ -126,14 +135,19 @@ def mounted_config_maps(component: str, platform: TrinoPlatform) -> dict[str, st
 
 def config_checksum(config_maps: Iterable[Mapping[str, Any]], mounted: Iterable[str]) -> str:
     """SHA-256 over the data of the named ConfigMaps, independent of dict order."""
-    by_name = {cm["metadata"]["name"]: cm["data"] for cm in config_maps}
+    by_name = {cm["metadata"]["name"]: _files(cm) for cm in config_maps}
     canonical = json.dumps({name: by_name[name] for name in sorted(mounted)}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _files(config_map: Mapping[str, Any]) -> dict[str, str]:
+    """Every file of a ConfigMap, text or binary (base64), by key."""
+    return {**config_map.get("data", {}), **config_map.get("binaryData", {})}
+
+
 def _projected_etc(config_maps: list[dict[str, Any]], mounted: Mapping[str, str]) -> dict[str, Any]:
     # One projected volume: nested mounts inside a read-only ConfigMap volume are unreliable.
-    data = {cm["metadata"]["name"]: cm["data"] for cm in config_maps}
+    data = {cm["metadata"]["name"]: _files(cm) for cm in config_maps}
     sources = []
     for name, directory in mounted.items():
         items = [
@@ -179,17 +193,31 @@ def _started_probe(period: int, failures: int) -> dict[str, Any]:
     }
 
 
+def render_internal_secret(workspace: str, shared_secret: str) -> dict[str, Any]:
+    """The nodes' shared secret, and the internal-bearer header derived from it that alone
+    may shut a worker down (no header naming a user can)."""
+    return render_secret(
+        workspace,
+        INTERNAL_SECRET,
+        {
+            INTERNAL_SECRET_KEY: shared_secret,
+            SHUTDOWN_HEADER_KEY: internal_bearer_header(shared_secret, cfg.SHUTDOWN_USER),
+        },
+    )
+
+
 def _shutdown_hook(platform: TrinoPlatform) -> dict[str, Any]:
-    """preStop: ask the worker to drain (Trino has no SIGTERM handler) before it is stopped."""
+    """preStop: ask the worker to drain (Trino has no SIGTERM handler) before it is stopped,
+    authenticated as an internal request (the header file holds the bearer token)."""
     # Loopback inside the pod, to the worker's own internally issued certificate: -k is safe.
     flags = "--silent --show-error --fail -k -X PUT -H Content-Type:application/json"
-    command = ["curl", *flags.split(), "-H", f"X-Trino-User:{cfg.SHUTDOWN_USER}"]
+    command = ["curl", *flags.split(), "-H", f"@{INTERNAL_DIR}/{SHUTDOWN_HEADER_KEY}"]
     command += ["-d", '"SHUTTING_DOWN"', f"https://localhost:{platform.port}/v1/info/state"]
     return {"preStop": {"exec": {"command": command}}}
 
 
 def _container(ws: ValidWorkspace, component: str, platform: TrinoPlatform) -> dict[str, Any]:
-    size = {"cpu": ws.spec.size.cpu, "memory": ws.spec.size.memory}
+    size = {"cpu": ws.size.cpu, "memory": ws.size.memory}
     container: dict[str, Any] = {
         "name": "trino",
         "image": platform.image,
@@ -217,6 +245,9 @@ def _container(ws: ValidWorkspace, component: str, platform: TrinoPlatform) -> d
             1, {"name": "tls", "mountPath": cfg.TLS_DIR, "readOnly": True}
         )
     else:
+        container["volumeMounts"].insert(
+            1, {"name": "internal", "mountPath": INTERNAL_DIR, "readOnly": True}
+        )
         container["lifecycle"] = _shutdown_hook(platform)
     return container
 
@@ -225,7 +256,7 @@ def _replicas(ws: ValidWorkspace, component: str) -> int:
     """No query engine runs while the workspace is suspended or expired; data is kept."""
     if ws.spec.suspended or ws.expired:
         return 0
-    return 1 if component == COORDINATOR else ws.spec.size.workers
+    return 1 if component == COORDINATOR else ws.size.workers
 
 
 def _deployment(
@@ -239,10 +270,18 @@ def _deployment(
         _projected_etc(config_maps, mounted),
         {"name": "data", "emptyDir": {}},
         # JVM temp files and native libraries; bounded so a node's disk cannot fill up.
-        {"name": "tmp", "emptyDir": {"sizeLimit": ws.spec.size.memory}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": ws.size.memory}},
     ]
     if component == COORDINATOR:
         volumes.append({"name": "tls", "secret": {"secretName": TLS_SECRET, "defaultMode": 0o440}})
+    else:
+        shutdown = [{"key": SHUTDOWN_HEADER_KEY, "path": SHUTDOWN_HEADER_KEY}]
+        volumes.append(
+            {
+                "name": "internal",
+                "secret": {"secretName": INTERNAL_SECRET, "items": shutdown, "defaultMode": 0o440},
+            }
+        )
     pod_spec: dict[str, Any] = {
         "serviceAccountName": "trino",
         "automountServiceAccountToken": False,
