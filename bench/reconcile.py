@@ -26,6 +26,7 @@ from devstack.paths import StackPaths
 from havre.external.minio import MinioStore
 from havre.kube.cluster import Cluster
 from havre.pipeline.reconcile import Platform, reconcile_workspace
+from havre.pipeline.records import StaticCatalogue
 from havre.settings import load_settings
 from tests.integration.helpers import OperatorProcess, kubectl
 from tests.integration.workspaces import WORKSPACE, apply, delete, wait_ready, workspace
@@ -78,6 +79,7 @@ def main() -> int:
             minio["endpoint"], minio["access_key"], minio["secret_key"], ca_file=minio["ca"]
         )
         platform = Platform(cluster=cluster, settings=settings, store=store)
+        catalogue = StaticCatalogue()  # no grants: the reconcile's own cost only
         first: list[float] = []
         idle: list[float] = []
         for _ in range(args.runs):
@@ -86,12 +88,12 @@ def main() -> int:
             obj = cluster.get(WORKSPACE, name)
             assert obj is not None
             started = time.perf_counter()
-            reconcile_workspace(platform, obj, dt.datetime.now(dt.UTC))
+            reconcile_workspace(platform, obj, catalogue, dt.datetime.now(dt.UTC))
             first.append(time.perf_counter() - started)
             started = time.perf_counter()
-            outcome = reconcile_workspace(platform, obj, dt.datetime.now(dt.UTC))
+            outcome = reconcile_workspace(platform, obj, catalogue, dt.datetime.now(dt.UTC))
             idle.append(time.perf_counter() - started)
-            assert outcome.report is not None and not outcome.report.applied
+            assert outcome.applied.report is not None and not outcome.applied.report.applied
             delete(kubeconfig, name)
     finally:
         stack.down(paths)

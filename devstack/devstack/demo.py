@@ -176,6 +176,10 @@ def main() -> int:
         print(f"cardio sized for this machine: {DEMO_SIZE}")
         cardio = sized_for_this_machine(examples / "cardio.yaml")
         print(kubectl(kubeconfig, "apply", "-f", "-", stdin=cardio).strip())
+        say("The platform admin approves the request (a workspace is a request until then)")
+        approval = '{"spec":{"approval":{"decision":"Approved","by":"havre-admin"}}}'
+        print(kubectl(kubeconfig, "patch", "workspace", "cardio", "--type=merge", "-p", approval))
+        # A grant never opens data to a workspace created after it: the grant comes last.
         print(kubectl(kubeconfig, "apply", "-f", str(examples / "cardio-snds-grant.yaml")).strip())
         say("The operator provisions workspace cardio; the node starts its Trino pods")
         started = time.monotonic()

@@ -5,65 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 import kopf
 
-from havre.external.catalogdb import CatalogDatabase
-from havre.external.minio import MinioStore
-from havre.external.minio_usage import MinioUsage
-from havre.external.objectstore import ObjectStore
-from havre.external.postgres import PostgresCatalogs
+from havre.clients import bucket_usage, catalog_database, object_store, trino_ca_bundle
 from havre.handlers import Context
 from havre.kube.cluster import Cluster
 from havre.main import register
 from havre.metrics.instrument import instrument
 from havre.metrics.server import MetricsUnavailable, start_metrics
 from havre.pipeline.reconcile import Platform
-from havre.settings import Settings, SettingsError, load_settings
-
-
-def object_store(settings: Settings) -> ObjectStore | None:
-    if settings.storage is None:
-        return None
-    return MinioStore(
-        settings.storage.endpoint,
-        settings.storage.access_key,
-        settings.storage.secret_key.get_secret_value(),
-        secure=settings.storage.secure,
-        ca_file=settings.storage.ca_file,
-    )
-
-
-def bucket_usage(settings: Settings) -> MinioUsage | None:
-    if settings.storage is None:
-        return None
-    return MinioUsage(
-        settings.storage.endpoint,
-        settings.storage.access_key,
-        settings.storage.secret_key.get_secret_value(),
-        secure=settings.storage.secure,
-        ca_file=settings.storage.ca_file,
-    )
-
-
-def catalog_database(settings: Settings) -> CatalogDatabase | None:
-    if settings.catalog is None:
-        return None
-    return PostgresCatalogs(
-        settings.catalog.host,
-        settings.catalog.port,
-        settings.catalog.user,
-        settings.catalog.password.get_secret_value(),
-        sslmode=settings.catalog.sslmode,
-        sslrootcert=settings.catalog.ca_file,
-    )
-
-
-def trino_ca_bundle(settings: Settings) -> str | None:
-    if settings.trino is None or settings.trino.ca_bundle_file is None:
-        return None
-    return Path(settings.trino.ca_bundle_file).read_text()
+from havre.settings import SettingsError, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:

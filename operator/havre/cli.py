@@ -1,6 +1,8 @@
-"""``havre``: the command line of a Havre platform's people: the data steward, the approver.
+"""``havre``: the command line of a Havre platform's people: the data steward, the approver,
+the admin.
 
-``havre workspace requests|approve|reject`` are an approver's (``havre.cli_workspace``).
+``havre workspace requests|approve|reject`` are an approver's (``havre.cli_workspace``);
+``havre retained list|release|purge`` an admin's (``havre.cli_retained``).
 
     havre dataset publish-sample --dataset NAME --bucket B --prefix P --namespace snds \\
         --rows N --seed S
@@ -24,6 +26,7 @@ import re
 import sys
 from collections.abc import Mapping
 
+from havre import cli_retained
 from havre.api import names
 from havre.api.model import NAME_PATTERN
 from havre.cli_workspace import CommandError, add_workspace_commands, run_workspace_command
@@ -36,6 +39,9 @@ from havre.datasets.publish import (
     publish_tables,
 )
 from havre.datasets.snds import generate_sample
+from havre.errors import HavreError
+from havre.retained import RetainedError
+from havre.settings import SettingsError
 
 _STORAGE = ("HAVRE_STORAGE_URL", "HAVRE_STORAGE_ACCESS_KEY", "HAVRE_STORAGE_SECRET_KEY")
 _DATABASE = ("PGHOST", "PGUSER", "PGPASSWORD")
@@ -67,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--database", help="catalog database (default ds_<dataset>)")
     sample.add_argument("--region", default=DEFAULT_REGION, help="S3 signing region")
     add_workspace_commands(groups)
+    cli_retained.add_parser(groups)
     return parser
 
 
@@ -131,20 +138,26 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     """Run ``havre``; 0 on success, 1 when publishing or the API server failed, 2 on a
     usage error."""
     args = _parser().parse_args(argv)
+    environ = os.environ if env is None else env
     try:
         if (args.group, args.action) == ("dataset", "publish-sample"):
-            publish_sample(args, os.environ if env is None else env)
+            publish_sample(args, environ)
         elif args.group == "workspace":
             print(run_workspace_command(args))
+        elif args.group == "retained":
+            return cli_retained.run(args, environ)
     except CommandError as exc:
         print(f"havre: {exc}", file=sys.stderr)
         return 1
-    except UsageError as exc:
+    except (UsageError, RetainedError, SettingsError) as exc:
         print(f"havre: {exc}", file=sys.stderr)
         return 2
     except PublishError as exc:
         print(f"havre: {exc.reason}: {exc}", file=sys.stderr)
         return 2 if exc.reason == "InvalidSpec" else 1
+    except HavreError as exc:
+        print(f"havre: {exc.reason}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

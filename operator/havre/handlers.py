@@ -2,16 +2,21 @@
 
 Every path that changes a workspace's access goes through ``refresh_workspace`` under a
 per-workspace lock, so a grant's creation, deletion or expiry and the workspace's own
-events never interleave their writes.
+events never interleave their writes; the records it reads are taken inside the lock, so
+a later event is never overtaken by an earlier one. A grant or dataset change wakes only
+the workspaces it names (from the indexes), nothing else.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -19,17 +24,21 @@ import kopf
 
 from havre.api.model import DeletionPolicy
 from havre.errors import HavreError
+from havre.indexes import ConfirmingCatalogue, KopfCatalogue
 from havre.kube.kinds import by_name
 from havre.metrics import observe
-from havre.pipeline.apply import INSTANCE
-from havre.pipeline.catalog import teardown_catalog
+from havre.pipeline.apply_catalogdb import teardown_catalogdb
+from havre.pipeline.apply_cluster import INSTANCE
+from havre.pipeline.apply_objectstore import teardown_objectstore
+from havre.pipeline.dataset_reconcile import DatasetOutcome, reconcile_dataset
 from havre.pipeline.engine_availability import availability_signature
-from havre.pipeline.grants import grant_checks
+from havre.pipeline.events import Event
+from havre.pipeline.grant_reconcile import reconcile_grant
 from havre.pipeline.reconcile import Outcome, Platform, reconcile_workspace
-from havre.pipeline.status import conditions_json, merge_conditions, summary
-from havre.pipeline.storage import teardown_storage
 from havre.scheduler import Scheduler
 
+_log = logging.getLogger("havre.handlers")
+REPAIR_THREADS = 2
 WORKSPACE = by_name("Workspace")
 DATASET = by_name("Dataset")
 GRANT = by_name("DatasetGrant")
@@ -41,39 +50,46 @@ class Context:
 
     platform: Platform
     scheduler: Scheduler = field(default_factory=Scheduler)
+    catalogue: KopfCatalogue = field(default_factory=KopfCatalogue)
+    #: Threads of the repair timer, apart from kopf's: a repair never delays a revocation.
+    repairs: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=REPAIR_THREADS, thread_name_prefix="havre-repair"
+        )
+    )
     _locks: defaultdict[str, threading.Lock] = field(
         default_factory=lambda: defaultdict(threading.Lock)
     )
     #: The availability last seen of each Trino Deployment (namespace/name).
     engine_seen: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
-    def lock(self, workspace: str) -> threading.Lock:
-        return self._locks[workspace]
+    def lock(self, key: str) -> threading.Lock:
+        return self._locks[key]
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _post(obj: dict[str, Any], outcome: Outcome) -> None:
-    for event in outcome.events:
+def _post(obj: dict[str, Any], events: list[Event]) -> None:
+    for event in events:
         body = cast(kopf.Body, obj)  # kopf only reads apiVersion, kind and metadata
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
 
 
 @observe.reconciles("Workspace")
-def refresh_workspace(ctx: Context, name: str, obj: dict[str, Any] | None = None) -> Outcome | None:
+def refresh_workspace(ctx: Context, name: str) -> Outcome | None:
     """Reconcile one workspace now and write its status if it changed."""
-    with ctx.lock(name):
+    with ctx.lock(f"workspace/{name}"):
         current = ctx.platform.cluster.get(WORKSPACE, name)
         if current is None or current["metadata"].get("deletionTimestamp"):
             return None
-        outcome = reconcile_workspace(ctx.platform, current, _now())
+        outcome = reconcile_workspace(ctx.platform, current, ctx.catalogue, _now())
         observe.workspace_reconciled(current, outcome.status, outcome.retry)
         _schedule_expiry(ctx, f"workspace/{name}", current, lambda: refresh_workspace(ctx, name))
-        if outcome.status_changed:
-            ctx.platform.cluster.patch_status(WORKSPACE, name, outcome.status)
-        _post(obj or current, outcome)
+        if outcome.patch is not None:
+            ctx.platform.cluster.patch_status(WORKSPACE, name, outcome.patch)
+        _post(current, outcome.events)
         return outcome
 
 
@@ -94,71 +110,95 @@ def _backoff(retry: int) -> float:
 
 
 def reconcile(name: str, memo: kopf.Memo, retry: int, **_: Any) -> None:
-    """Create, update, resume and the repair timer: bring the workspace to its spec."""
+    """Update and the repair timer: bring the workspace to its spec."""
     outcome = refresh_workspace(memo["ctx"], name)
     if outcome is not None and outcome.retry:
         ready = next(c for c in outcome.status["conditions"] if c["type"] == "Ready")
         raise kopf.TemporaryError(f"{ready['reason']}: {ready['message']}", delay=_backoff(retry))
 
 
-def repair(name: str, memo: kopf.Memo, **_: Any) -> None:
-    """Timer: the same reconcile; it writes only where the cluster or the store drifted."""
-    outcome = refresh_workspace(memo["ctx"], name)
-    if outcome is not None and outcome.report is not None:
-        observe.drift_repaired(
-            outcome.report.applied, outcome.report.deleted, outcome.storage_changes
-        )
+def create_workspace(name: str, memo: kopf.Memo, retry: int, reason: str, **kwargs: Any) -> None:
+    """Create and resume: reconcile; a new workspace then tells the grants naming it where
+    they stand (on resume they reconcile themselves)."""
+    ctx: Context = memo["ctx"]
+    try:
+        reconcile(name=name, memo=memo, retry=retry, **kwargs)
+    finally:
+        if reason != "resume":
+            _refresh_grants(ctx, ctx.catalogue.grants_of_workspace(name))
 
 
-def delete_workspace(name: str, spec: kopf.Spec, memo: kopf.Memo, retry: int, **_: Any) -> None:
-    """Honour ``deletionPolicy`` outside the cluster; the namespace goes by garbage collection."""
+async def repair(name: str, memo: kopf.Memo, **_: Any) -> None:
+    """Timer: the same reconcile, on threads of its own (the event handlers' threads stay
+    free for what a change asks, revocations first); it writes only where something
+    drifted."""
+    ctx: Context = memo["ctx"]
+    loop = asyncio.get_running_loop()
+    outcome = await loop.run_in_executor(ctx.repairs, refresh_workspace, ctx, name)
+    if outcome is not None and outcome.applied.report is not None:
+        report = outcome.applied.report
+        observe.drift_repaired(report.applied, report.deleted, outcome.external_changes)
+
+
+def delete_workspace(
+    name: str, uid: str, spec: kopf.Spec, memo: kopf.Memo, retry: int, **_: Any
+) -> None:
+    """Honour ``deletionPolicy`` outside the cluster (only on this workspace's own
+    resources); the namespace goes by garbage collection. Its grants then say so."""
     ctx: Context = memo["ctx"]
     ctx.scheduler.cancel(f"workspace/{name}")
     policy = DeletionPolicy(spec.get("deletionPolicy", DeletionPolicy.RETAIN.value))
     platform = ctx.platform
-    with ctx.lock(name):
+    with ctx.lock(f"workspace/{name}"):
         try:
-            if platform.store is not None:
-                teardown_storage(platform.store, name, policy)
-            if platform.catalogs is not None:
-                teardown_catalog(platform.catalogs, name, policy)
+            if platform.object_store is not None:
+                teardown_objectstore(platform.object_store, name, uid, policy)
+            if platform.catalog_database is not None:
+                teardown_catalogdb(platform.catalog_database, name, uid, policy)
         except HavreError as exc:
             raise kopf.TemporaryError(f"{exc.reason}: {exc}", delay=_backoff(retry)) from exc
+    _refresh_grants(ctx, ctx.catalogue.grants_of_workspace(name))
+
+
+def _wake(what: str, action: Callable[[], object]) -> None:
+    """Run one wake-up; its failure is logged and never stops the next (each woken object
+    is also repaired by its own timer)."""
+    try:
+        action()
+    except Exception:
+        _log.exception("refreshing %s failed; its repair timer retries it", what)
+
+
+def _refresh_grants(ctx: Context, grants: tuple[Any, ...]) -> None:
+    for grant in grants:
+        _wake(f"grant {grant.name}", functools.partial(refresh_grant, ctx, grant.name, wake=False))
 
 
 @observe.reconciles("DatasetGrant")
-def refresh_grant(ctx: Context, name: str) -> None:
-    """Report a grant's state, schedule its end, and bring its workspace's access in line."""
+def refresh_grant(ctx: Context, name: str, *, wake: bool = True) -> None:
+    """Report a grant's state, schedule its end, and bring its workspace and its dataset
+    in line (``wake``)."""
     cluster = ctx.platform.cluster
-    grant = cluster.get(GRANT, name)
-    if grant is None or grant["metadata"].get("deletionTimestamp"):
-        return
-    spec = grant.get("spec", {})
-    workspace = spec.get("workspace", "")
-    checks = grant_checks(
-        spec,
-        workspace_exists=cluster.get(WORKSPACE, workspace) is not None,
-        dataset_exists=cluster.get(DATASET, spec.get("dataset", "")) is not None,
-        now=_now(),
-    )
-    old = grant.get("status") or {}
-    generation = grant["metadata"].get("generation", 0)
-    conditions = merge_conditions(
-        old.get("conditions", []),
-        [summary(checks), *checks],
-        generation,
-        _now().replace(microsecond=0),
-    )
-    status = {**old, "observedGeneration": generation, "conditions": conditions_json(conditions)}
-    observe.grant_reconciled(grant, status)
-    if status != old:
-        cluster.patch_status(GRANT, name, status)
-    _schedule_expiry(ctx, f"grant/{name}", grant, lambda: refresh_grant(ctx, name))
-    if workspace:
-        refresh_workspace(ctx, workspace)
+    with ctx.lock(f"grant/{name}"):
+        grant = cluster.get(GRANT, name)
+        if grant is None or grant["metadata"].get("deletionTimestamp"):
+            return
+        confirming = ConfirmingCatalogue(ctx.catalogue, ctx.platform.cluster)
+        outcome = reconcile_grant(grant, confirming, _now())
+        observe.grant_reconciled(grant, outcome.status)
+        if outcome.patch is not None:
+            cluster.patch_status(GRANT, name, outcome.patch)
+        _schedule_expiry(ctx, f"grant/{name}", grant, lambda: refresh_grant(ctx, name))
+    if wake and outcome.record.workspace:
+        refresh_workspace(ctx, outcome.record.workspace)
+    if wake and outcome.record.dataset:
+        _wake(
+            f"dataset {outcome.record.dataset}",
+            lambda: refresh_dataset(ctx, outcome.record.dataset),
+        )
 
 
-def reconcile_grant(name: str, memo: kopf.Memo, **_: Any) -> None:
+def reconcile_grant_handler(name: str, memo: kopf.Memo, **_: Any) -> None:
     """Create, update and resume of a DatasetGrant."""
     refresh_grant(memo["ctx"], name)
 
@@ -167,10 +207,12 @@ def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Withdraw the grant's access at once (the grant, being deleted, no longer counts)."""
     ctx: Context = memo["ctx"]
     ctx.scheduler.cancel(f"grant/{name}")
-    workspace = body.get("spec", {}).get("workspace")
-    if workspace:
-        refresh_workspace(ctx, workspace)
+    spec = body.get("spec", {})
+    if spec.get("workspace"):
+        refresh_workspace(ctx, spec["workspace"])
         observe.grant_deleted(body)
+    if spec.get("dataset"):
+        _wake(f"dataset {spec['dataset']}", lambda: refresh_dataset(ctx, spec["dataset"]))
 
 
 def deployment_changed(
@@ -194,7 +236,51 @@ def deployment_changed(
         refresh_workspace(ctx, workspace)
 
 
-async def start_scheduler(memo: kopf.Memo, **_: Any) -> None:
-    """Startup: expiry timers run on the operator's event loop."""
+def refresh_dataset(ctx: Context, name: str) -> DatasetOutcome | None:
+    """Report a dataset's state (None when it is gone)."""
+    with ctx.lock(f"dataset/{name}"):
+        dataset = ctx.platform.cluster.get(DATASET, name)
+        if dataset is None:
+            return None
+        outcome = reconcile_dataset(ctx.platform, dataset, ctx.catalogue, _now())
+        if outcome.patch is not None:
+            ctx.platform.cluster.patch_status(DATASET, name, outcome.patch)
+        return outcome
+
+
+def reconcile_dataset_handler(
+    name: str, memo: kopf.Memo, retry: int, reason: str, **_: Any
+) -> None:
+    """Create, update and resume of a Dataset: its status, then (on a change) the grants
+    naming it and their workspaces: its validity decides whether they open anything. On
+    resume they reconcile themselves."""
     ctx: Context = memo["ctx"]
-    ctx.scheduler.bind(asyncio.get_running_loop())
+    outcome = refresh_dataset(ctx, name)
+    if reason != "resume":
+        _wake_dataset_grants(ctx, name)
+    if outcome is not None and outcome.retry:
+        raise kopf.TemporaryError(
+            "the dataset's catalog database is not in place", delay=_backoff(retry)
+        )
+
+
+def dataset_event(name: str, type: str, memo: kopf.Memo, **_: Any) -> None:
+    """A Dataset is gone (no finalizer: nothing outside is deleted with it): its grants
+    and their workspaces lose it at once."""
+    if type == "DELETED":
+        _wake_dataset_grants(memo["ctx"], name)
+
+
+def _wake_dataset_grants(ctx: Context, dataset: str) -> None:
+    grants = ctx.catalogue.grants_of_dataset(dataset)
+    _refresh_grants(ctx, grants)
+    for workspace in sorted({g.workspace for g in grants if g.workspace}):
+        _wake(f"workspace {workspace}", functools.partial(refresh_workspace, ctx, workspace))
+
+
+async def start(memo: kopf.Memo, **kwargs: Any) -> None:
+    """Startup: expiry timers and reads of the indexes run on the operator's event loop."""
+    ctx: Context = memo["ctx"]
+    loop = asyncio.get_running_loop()
+    ctx.scheduler.bind(loop)
+    ctx.catalogue.bind(loop, kwargs)

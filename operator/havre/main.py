@@ -9,6 +9,7 @@ import kopf
 
 from havre import handlers
 from havre.api import GROUP, VERSION
+from havre.indexes import INDEXES
 from havre.metrics import watch
 from havre.settings import Settings
 
@@ -35,17 +36,23 @@ def configure_kopf(settings: kopf.OperatorSettings, **_: Any) -> None:
 def register(havre_settings: Settings) -> None:
     """Register every handler on kopf's default registry."""
     kopf.on.startup()(configure_kopf)
-    kopf.on.startup()(handlers.start_scheduler)
+    kopf.on.startup()(handlers.start)
+    for name, (plural, function) in INDEXES.items():
+        kopf.index(GROUP, VERSION, plural, id=name)(function)
     workspaces = (GROUP, VERSION, "workspaces")
     grants = (GROUP, VERSION, "datasetgrants")
+    datasets = (GROUP, VERSION, "datasets")
     for decorator in (kopf.on.resume, kopf.on.create):
-        decorator(*workspaces)(handlers.reconcile)
-        decorator(*grants)(handlers.reconcile_grant)
+        decorator(*workspaces)(handlers.create_workspace)
+        decorator(*grants)(handlers.reconcile_grant_handler)
+        decorator(*datasets)(handlers.reconcile_dataset_handler)
     # The metrics' in-memory view follows every event kopf already receives.
     kopf.on.event(*workspaces)(watch.on_workspace_event)
     kopf.on.event(*grants)(watch.on_grant_event)
     kopf.on.update(*workspaces, field="spec")(handlers.reconcile)
-    kopf.on.update(*grants, field="spec")(handlers.reconcile_grant)
+    kopf.on.update(*grants, field="spec")(handlers.reconcile_grant_handler)
+    kopf.on.update(*datasets, field="spec")(handlers.reconcile_dataset_handler)
+    kopf.on.event(*datasets)(handlers.dataset_event)
     kopf.timer(
         *workspaces,
         interval=havre_settings.repair_interval,

@@ -31,6 +31,19 @@ def kubectl(
     )
 
 
+def havre(kubeconfig: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the ``havre`` command line with the operator's settings; never raises."""
+    return subprocess.run(
+        [sys.executable, "-m", "havre.cli", *args],
+        env={**os.environ, **env, "KUBECONFIG": kubeconfig},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+
+
 def service_account_kubeconfig(
     admin_kubeconfig: str,
     path: Path,

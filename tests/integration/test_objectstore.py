@@ -20,7 +20,7 @@ from devstack.secrets import random_secret
 from havre.errors import DependencyUnavailable
 from havre.external.minio import MinioStore
 from havre.external.objectstore import UNAVAILABLE, ObjectStoreRejected
-from havre.pipeline.render.storage_policy import DatasetLocation, render_storage_policy
+from havre.pipeline.render.objectstore_policy import DatasetLocation, render_objectstore_policy
 from tests.integration.conftest import Platform
 from tests.integration.helpers import free_port
 
@@ -95,7 +95,7 @@ def provision(
     """What the operator does for a workspace; returns each step's "changed"."""
     return [
         store.ensure_bucket(t.bucket, quota),
-        store.ensure_policy(t.policy, render_storage_policy(t.bucket, grants)),
+        store.ensure_policy(t.policy, render_objectstore_policy(t.bucket, grants)),
         store.ensure_user(t.user, t.secret),
         store.attach_policy(t.policy, t.user),
     ]
@@ -145,7 +145,7 @@ def test_dataset_is_readable_only_while_the_policy_grants_it(
     assert listed == {f"{COHORT}/visits.csv", f"{COHORT}/labs/hba1c.csv"}
 
     revoked_at = time.monotonic()
-    assert store.ensure_policy(t.policy, render_storage_policy(t.bucket))
+    assert store.ensure_policy(t.policy, render_objectstore_policy(t.bucket))
     while True:
         try:
             s3.get_object(dataset.bucket, f"{COHORT}/visits.csv").read()

@@ -171,6 +171,10 @@ def scraped(workload: Workload) -> Workload:
         ("a reconcile error", 'havre_reconcile_errors_total{reason="OwnerRoleConflict"}'),
     ]:
         prom.wait(what, promql, timeout=120)
+    # increase() and rate() need two samples of a series in their window: a counter first
+    # seen at 1 has only one until the next scrape
+    for counter in ("havre_revocations_total", "havre_drift_repairs_total"):
+        prom.wait(f"two samples of {counter}", f"count_over_time({counter}[1h]) > 1")
     # rates over one minute need two samples of every series: a few scrapes more
     prom.wait(
         "a rate of errors", 'rate(havre_reconcile_errors_total{reason="OwnerRoleConflict"}[1m]) > 0'

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from havre.kube.kinds import by_name
-from havre.pipeline.apply import CLUSTER_KINDS, NAMESPACED_KINDS
+from havre.pipeline.apply_cluster import CLUSTER_KINDS, NAMESPACED_KINDS
 from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, kubectl, wait_for
 from tests.integration.workspaces import (

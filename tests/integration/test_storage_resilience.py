@@ -15,10 +15,11 @@ from devstack import stack
 from devstack.paths import StackPaths
 from devstack.s3_clients import admin_client
 from havre.api import names
-from havre.external.minio import MinioStore
+from havre.clients import catalog_database, object_store, trino_ca_bundle
 from havre.external.objectstore import canonical_policy
 from havre.kube.kinds import by_name
 from havre.pipeline.reconcile import Platform, reconcile_workspace
+from havre.pipeline.records import StaticCatalogue
 from havre.settings import load_settings
 from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, kubectl, wait_for
@@ -71,23 +72,22 @@ def test_fifty_reconciles_and_a_restart_leave_one_user_one_policy_one_bucket(
     before = store_state(kube, minio, name)
     assert (len(before["users"]), len(before["policies"]), len(before["buckets"])) == (1, 1, 1)
 
-    settings = load_settings(
-        {
-            "HAVRE_STORAGE_URL": minio["url"],
-            "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
-            "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
-        }
+    # The operator's own settings and clients, so both agree on everything the workspace holds.
+    settings = load_settings(operator.env)
+    platform = Platform(
+        cluster=kube.cluster,
+        settings=settings,
+        store=object_store(settings),
+        catalogs=catalog_database(settings),
+        trino_ca_bundle=trino_ca_bundle(settings),
     )
-    store = MinioStore(
-        minio["endpoint"], minio["access_key"], minio["secret_key"], ca_file=minio["ca"]
-    )
-    platform = Platform(cluster=kube.cluster, settings=settings, store=store)
+    catalogue = StaticCatalogue.listed(kube.cluster)
     for _ in range(50):
         obj = kube.cluster.get(WORKSPACE, name)
         assert obj is not None
-        outcome = reconcile_workspace(platform, obj, dt.datetime.now(dt.UTC))
+        outcome = reconcile_workspace(platform, obj, catalogue, dt.datetime.now(dt.UTC))
         assert not outcome.retry
-        assert outcome.storage_changes == []
+        assert outcome.changes == []
     assert store_state(kube, minio, name) == before
 
     operator.stop()

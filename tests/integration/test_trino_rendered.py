@@ -186,32 +186,57 @@ def test_rendered_pods_pass_restricted_pod_security_and_run_ready(
         assert pod["spec"]["containers"][0]["image"] == running.platform.image
 
 
-def test_member_change_rolls_the_coordinator_and_not_the_workers(
+def test_member_change_restarts_nothing_and_the_coordinator_rereads_its_groups(
     running: RunningWorkspace,
 ) -> None:
     namespace = names.namespace(running.ws.name)
-    members = (*running.ws.members, Member(user="dave", role=Role.VIEWER))
+    outsider = running.outsider
+    members = (*running.ws.members, Member(user=outsider, role=Role.VIEWER))
     changed = render_trino(
         dataclasses.replace(running.ws, members=members),
         [running.dataset],
         running.platform,
     )
+    (before_pod,) = _pods(running.cluster, namespace, "coordinator")
+    assert DENIED in refused(running, outsider, "SELECT count(*) FROM system.runtime.nodes")
     live = {o["metadata"]["name"]: o for o in running.objects if o["kind"] == "Deployment"}
+    group_file = ""
     for manifest in changed:
         if manifest["kind"] == "Deployment":
             old = live[manifest["metadata"]["name"]]["spec"]["template"]["metadata"]
             new = manifest["spec"]["template"]["metadata"]
-            rolled = (
-                old["annotations"][CHECKSUM_ANNOTATION] != new["annotations"][CHECKSUM_ANNOTATION]
-            )
-            assert rolled == manifest["metadata"]["name"].endswith("coordinator")
+            checksums = {m["annotations"][CHECKSUM_ANNOTATION] for m in (old, new)}
+            assert len(checksums) == 1, manifest["metadata"]["name"]
+        if manifest["metadata"]["name"] == "trino-access":
+            group_file = manifest["data"]["group.txt"]
         running.cluster.apply(manifest)
-    # A new pod template makes the controller-manager start a second ReplicaSet.
+    assert outsider in group_file
+    # No new pod template: the controller-manager starts no second ReplicaSet.
+    for component in ("coordinator", "worker"):
+        assert len(_replica_sets(running.cluster, namespace, component)) == 1
+    # The kubelet projects the new group file into the running coordinator, which re-reads
+    # it (file.refresh-period): the new member gets in without a restart.
     wait_for(
-        "a second coordinator ReplicaSet",
-        lambda: len(_replica_sets(running.cluster, namespace, "coordinator")) == 2,
+        "the coordinator to read the new group file",
+        lambda: _answers(running, outsider),
+        timeout=180,
+        interval=2,
     )
-    assert len(_replica_sets(running.cluster, namespace, "worker")) == 1
+    (after_pod,) = _pods(running.cluster, namespace, "coordinator")
+    assert after_pod["metadata"]["uid"] == before_pod["metadata"]["uid"]
+    assert _restarts(after_pod) == _restarts(before_pod)
+
+
+def _restarts(pod: dict[str, Any]) -> int:
+    return sum(int(c.get("restartCount", 0)) for c in pod["status"]["containerStatuses"])
+
+
+def _answers(running: RunningWorkspace, user: str) -> bool:
+    try:
+        query(running, user, "SELECT count(*) FROM system.runtime.nodes")
+    except Exception:
+        return False
+    return True
 
 
 def _replica_sets(cluster: Cluster, namespace: str, component: str) -> list[dict[str, Any]]:

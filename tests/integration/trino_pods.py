@@ -15,13 +15,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from havre.kube.cluster import Cluster
-from havre.kube.kinds import by_name
-from havre.pipeline.engine_availability import DeploymentState, query_engine_check
+from havre.kube.kinds import Kind, by_name
+from havre.pipeline.engine_availability import (
+    ENGINE_DEPLOYMENTS,
+    DeploymentState,
+    query_engine_check,
+)
 from havre.pipeline.render.trino_config import TrinoPlatform
 from tests.integration.helpers import kubectl, wait_for
 from tests.integration.pods import port_forward
 
 DEPLOYMENT = by_name("Deployment")
+#: Pods are no kind the operator manages (``by_name``): the tests only read them.
+POD = Kind("v1", "Pod", "pods", True)
 #: Trino's JVMs start slowly on a busy two-core machine.
 START_TIMEOUT = 600.0
 
@@ -63,12 +69,32 @@ def wait_available(cluster: Cluster, namespace: str, timeout: float = START_TIME
     def available() -> bool:
         states = [
             DeploymentState.from_object(name, cluster.get(DEPLOYMENT, name, namespace))
-            for name in ("trino-coordinator", "trino-worker")
+            for name in ENGINE_DEPLOYMENTS
         ]
         return query_engine_check(states).ok
 
-    wait_for(f"Trino in {namespace} Available", available, timeout, interval=1)
+    try:
+        wait_for(f"Trino in {namespace} Available", available, timeout, interval=1)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; pods: {pod_states(cluster, namespace)}") from None
     return time.monotonic() - started
+
+
+def pod_states(cluster: Cluster, namespace: str) -> list[str]:
+    """Each pod's phase and what keeps it from being ready (the scheduler's message when it
+    does not fit: on a shared stack, another workspace's Trino may hold the node)."""
+    out = []
+    for pod in cluster.list(POD, namespace):
+        status = pod.get("status", {})
+        waiting = [
+            f"{c['type']}={c['status']} {c.get('reason', '')} {c.get('message', '')}".strip()
+            for c in status.get("conditions", [])
+            if c.get("status") != "True"
+        ]
+        restarts = sum(c.get("restartCount", 0) for c in status.get("containerStatuses", []))
+        name = pod["metadata"]["name"]
+        out.append(f"{name} {status.get('phase')} restarts={restarts} {'; '.join(waiting)}")
+    return out
 
 
 @contextlib.contextmanager

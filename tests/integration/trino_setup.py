@@ -23,8 +23,8 @@ from devstack.keycloak_clients import operator_admin
 from devstack.s3_clients import admin_client, s3_client
 from devstack.tls import StackCA
 from havre.api import names
+from havre.pipeline.render.objectstore_policy import DatasetLocation, render_objectstore_policy
 from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET
-from havre.pipeline.render.storage_policy import DatasetLocation, render_storage_policy
 from havre.pipeline.render.trino_config import KEYSTORE_FILE
 from havre.pipeline.render.trino_workloads import TLS_SECRET, render_internal_secret
 
@@ -125,7 +125,7 @@ def create_storage(
         s3.make_bucket(bucket)
     access_key, secret_key = names.storage_access_key(workspace), secrets.token_urlsafe(30)
     policy = names.storage_principal(workspace)
-    admin.policy_add(policy, policy=render_storage_policy(names.bucket(workspace), datasets))
+    admin.policy_add(policy, policy=render_objectstore_policy(names.bucket(workspace), datasets))
     admin.user_add(access_key, secret_key)
     admin.attach_policy([policy], user=access_key)
     return access_key, secret_key

@@ -26,8 +26,8 @@ from havre.api import names
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name, kind_of
 from havre.pipeline.render.namespace import render_namespace
+from havre.pipeline.render.objectstore_policy import DatasetLocation
 from havre.pipeline.render.rbac import render_service_accounts
-from havre.pipeline.render.storage_policy import DatasetLocation
 from havre.pipeline.render.trino_access import GrantedCatalog
 from havre.pipeline.render.trino_config import TrinoPlatform
 from havre.pipeline.render.trino_workloads import render_trino
@@ -49,6 +49,7 @@ SPEC = {
     # The smallest Trino nodes: two fit on the test node beside a few small pods.
     "size": {"workers": 1, "cpu": "500m", "memory": "2Gi"},
     "expires": "2099-01-01T00:00:00Z",
+    "approval": {"decision": "Approved", "by": "havre-admin"},
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from typing import Any
 
@@ -25,12 +26,26 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
+#: The admin kubeconfig's user (the local API server's client certificate), who approves.
+ADMIN = "havre-admin"
+#: An approval by the admin, as an approver adds it to a request.
+APPROVAL = {"decision": "Approved", "by": ADMIN}
+
+
 def workspace(name: str, **spec: Any) -> dict[str, Any]:
-    """The cardio example under another name, with ``spec`` fields replaced."""
+    """The cardio example under another name, approved, with ``spec`` fields replaced."""
     obj = copy.deepcopy(example())
     obj["metadata"] = {"name": name}
+    obj["spec"]["approval"] = dict(APPROVAL)
     obj["spec"].update(spec)
     return obj
+
+
+def approve(kubeconfig: str, name: str) -> None:
+    """Approve the request ``name`` as the admin."""
+    patch = json.dumps({"spec": {"approval": APPROVAL}})
+    result = kubectl(kubeconfig, "patch", "workspace", name, "--type=merge", "-p", patch)
+    assert result.returncode == 0, result.stderr
 
 
 def apply(kubeconfig: str, obj: dict[str, Any], as_user: str | None = None) -> None:
@@ -47,7 +62,7 @@ def condition(obj: dict[str, Any] | None, type_: str = "Ready") -> dict[str, Any
     return None
 
 
-def wait_provisioned(cluster: Any, name: str, timeout: float = 30.0) -> dict[str, Any]:
+def wait_provisioned(cluster: Any, name: str, timeout: float = 90.0) -> dict[str, Any]:
     """Wait until everything of the workspace but its running query engine is in place for
     its current generation: every condition True except ``Ready`` and ``QueryEngine``
     (reported, but the cardio-sized Trino of test workspaces never fits the test node)."""

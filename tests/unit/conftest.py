@@ -33,10 +33,15 @@ def load_example(name: str) -> dict[str, Any]:
     return loaded
 
 
+#: An approver's decision, as an approved workspace carries it.
+APPROVAL = {"decision": "Approved", "by": "oidc:carla"}
+
+
 @pytest.fixture
 def cardio() -> ValidWorkspace:
+    """The cardio example as approved."""
     obj = load_example("cardio")
-    return validate_workspace(obj["metadata"]["name"], obj["spec"], NOW)
+    return validate_workspace(obj["metadata"]["name"], {**obj["spec"], "approval": APPROVAL}, NOW)
 
 
 @pytest.fixture

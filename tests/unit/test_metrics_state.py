@@ -24,6 +24,8 @@ def workspace_body(name: str, **spec: Any) -> dict[str, Any]:
             "members": [{"user": "bob", "role": "analyst"}],
             "expires": "2026-12-08T12:00:00Z",
             "size": {"workers": 2, "cpu": "1500m", "memory": "4Gi", "storage": "10Gi"},
+            # an approved workspace (a request runs no Trino)
+            "approval": {"decision": "Approved", "by": "oidc:carla"},
             **spec,
         },
         "status": {

@@ -118,3 +118,12 @@ def test_workspace_renders_namespace_then_the_operators_binding_first(
     assert manifests[1] == render_operator_access(cardio, settings)
     assert "Role" not in {m["kind"] for m in manifests}
     assert all(m["metadata"].get("namespace") in (None, "ws-cardio") for m in manifests)
+
+
+def test_owners_lose_their_workspace_binding_at_expiry(
+    cardio: ValidWorkspace, settings: Settings
+) -> None:
+    expired = dataclasses.replace(cardio, expired=True)
+    kinds = [m["kind"] for m in render_owner_access(expired, settings)]
+    assert kinds == ["ClusterRole"]
+    assert render_role_bindings(expired, settings) == []

@@ -126,12 +126,16 @@ def test_every_config_map_key_is_mounted(cardio: ValidWorkspace) -> None:
     assert mounted == {name: set(files) for name, files in data.items()}
 
 
-def test_member_change_rolls_the_coordinator_only(cardio: ValidWorkspace) -> None:
+def test_member_change_rewrites_the_group_file_and_rolls_no_pod(cardio: ValidWorkspace) -> None:
     before = render_trino(cardio, [SNDS], PLATFORM)
     members = (*cardio.members, Member(user="dave", role=Role.ANALYST))
     after = render_trino(dataclasses.replace(cardio, members=members), [SNDS], PLATFORM)
-    assert checksum(before, "trino-coordinator") != checksum(after, "trino-coordinator")
-    assert checksum(before, "trino-worker") == checksum(after, "trino-worker")
+    groups = [
+        o["data"]["group.txt"] for o in (*before, *after) if o["metadata"]["name"] == "trino-access"
+    ]
+    assert groups[0] != groups[1] and "dave" in groups[1]
+    for name in ("trino-coordinator", "trino-worker"):
+        assert checksum(before, name) == checksum(after, name)
 
 
 def test_new_grant_rolls_every_node(cardio: ValidWorkspace) -> None:

@@ -26,11 +26,13 @@ def test_owner_is_always_an_owner_and_listed_first() -> None:
     ]
 
 
-def test_owner_listed_with_a_lesser_role_is_a_conflict() -> None:
-    members = [{"user": "alice", "role": "viewer"}]
-    with pytest.raises(InvalidSpec, match=r"spec.members: alice is the owner") as caught:
-        validate_workspace("cardio", spec(members=members), NOW)
-    assert caught.value.reason == "OwnerRoleConflict"
+def test_owner_listed_with_a_lesser_role_degrades_only_that_entry() -> None:
+    members = [{"user": "alice", "role": "viewer"}, {"user": "bob", "role": "analyst"}]
+    ws = validate_workspace("cardio", spec(members=members), NOW)
+    assert [(m.user, m.role.value) for m in ws.members] == [("alice", "owner"), ("bob", "analyst")]
+    (problem,) = ws.problems
+    assert problem.reason == "OwnerRoleConflict"
+    assert "spec.members: alice is the owner" in problem.message
 
 
 def test_past_expiry_marks_the_workspace_expired() -> None:

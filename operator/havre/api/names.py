@@ -51,3 +51,18 @@ def dataset_database(dataset: str) -> str:
     """PostgreSQL database holding a dataset's Iceberg catalog. Dataset names match the
     workspace ``NAME_PATTERN``, so the ``ds_`` prefix keeps them apart from ``ws_`` names."""
     return f"ds_{dataset.replace('-', '_')}"
+
+
+#: Trino catalog names a dataset may never take: Trino's own and the workspace's catalogs.
+RESERVED_CATALOGS = frozenset({"system", "information_schema", "workspace", "workspace_readonly"})
+
+
+def catalog(dataset: str) -> str:
+    """The Trino catalog of a granted dataset: its name with ``_`` for ``-`` (dataset names
+    hold no ``_``, so no two datasets share a catalog)."""
+    return dataset.replace("-", "_")
+
+
+#: How external resources (bucket tag, policy ID, database and role comments, identity
+#: group attribute) record the UID of the Workspace they belong to.
+OWNER_KEY = "havre.io/workspace-uid"

@@ -56,8 +56,20 @@ class WorkspaceStatus(_Status):
 class GrantStatus(_Status):
     observed_generation: int | None = Field(default=None, description="Last reconciled spec.")
     conditions: list[Condition] = Field(default_factory=list, description="Current state.")
+    workspace_uid: str | None = Field(
+        default=None,
+        alias="workspaceUID",
+        description="UID of the Workspace the grant attached to; it never opens data to "
+        "another object of the same name.",
+    )
+    dataset_uid: str | None = Field(
+        default=None, alias="datasetUID", description="UID of the Dataset it attached to."
+    )
 
 
 class DatasetStatus(_Status):
     observed_generation: int | None = Field(default=None, description="Last reconciled spec.")
     conditions: list[Condition] = Field(default_factory=list, description="Current state.")
+    granted_to: list[str] = Field(
+        default_factory=list, description="Workspaces holding a grant of it in force now."
+    )

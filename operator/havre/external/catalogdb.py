@@ -6,7 +6,8 @@ tables in its schema ``public`` and read and write the rows of the two Iceberg c
 the operator creates there (``catalogdb_sql``), but not alter those tables. Per dataset, a
 database ``names.dataset_database(ds)`` (``ds_<name>``) owned by the admin, where a granted
 workspace role may connect and read the catalog tables, nothing else. PUBLIC holds nothing on
-any of these databases, so no other role can even connect.
+any of these databases, so no other role can even connect. A workspace's role and database
+record the UID of their Workspace in a ``COMMENT`` (see ``ownership.py``).
 
 Every method is idempotent and keyed by those names; it writes only when the server differs
 from what is asked and returns whether it changed something. Revocations (``revoke_dataset``,
@@ -28,6 +29,7 @@ import re
 from typing import Protocol
 
 from havre.api.model import NAME_PATTERN
+from havre.external.ownership import Recorded
 
 UNAVAILABLE = "CatalogDatabaseUnavailable"
 _NAME = re.compile(NAME_PATTERN)
@@ -41,9 +43,25 @@ class CatalogDatabase(Protocol):
         """``host:port`` of the server, for messages."""
         ...
 
-    def ensure_workspace(self, workspace: str, password: str, *, enabled: bool = True) -> bool:
+    def workspace_owner(self, workspace: str) -> tuple[Recorded, Recorded]:
+        """Whether the workspace's role and database exist, and the owners they record."""
+        ...
+
+    def workspaces(self) -> list[str]:
+        """Names of the workspaces that have a role or a database here, sorted."""
+        ...
+
+    def set_workspace_owner(self, workspace: str, uid: str) -> bool:
+        """Record ``uid`` as the owner of the role and the database that exist. True if
+        changed."""
+        ...
+
+    def ensure_workspace(
+        self, workspace: str, password: str, *, enabled: bool = True, owner: str = ""
+    ) -> bool:
         """Create or repair the workspace's role (LOGIN when ``enabled``, password set when it
-        no longer matches), database, catalog tables and privileges. True if changed."""
+        no longer matches), database, catalog tables and privileges; record ``owner`` (the
+        Workspace UID) on the role and the database. True if changed."""
         ...
 
     def disable_workspace(self, workspace: str) -> bool:

@@ -96,6 +96,23 @@ ROLE_QUERY = sql.SQL(
     "SELECT rolcanlogin, rolcreatedb OR rolcreaterole FROM pg_roles WHERE rolname = %s"
 )
 DATABASE_EXISTS_QUERY = sql.SQL("SELECT 1 FROM pg_database WHERE datname = %s")
+# Roles and databases of workspaces (``ws_`` names), to find retained ones.
+WORKSPACE_NAMES_QUERY = sql.SQL(
+    r"""
+    SELECT rolname FROM pg_roles WHERE rolname LIKE 'ws\_%%'
+    UNION SELECT datname FROM pg_database WHERE datname LIKE 'ws\_%%'
+    """
+)
+# Whether the role and the database exist, and the comments that record their owner.
+OWNER_QUERY = sql.SQL(
+    """
+    SELECT r.found, r.comment, d.found, d.comment
+    FROM (SELECT count(*) > 0, max(shobj_description(oid, 'pg_authid'))
+          FROM pg_roles WHERE rolname = %s) AS r(found, comment),
+         (SELECT count(*) > 0, max(shobj_description(oid, 'pg_database'))
+          FROM pg_database WHERE datname = %s) AS d(found, comment)
+    """
+)
 MISSING_CATALOG_QUERY = sql.SQL(
     """
     SELECT to_regclass({tables}) IS NULL,
@@ -150,6 +167,14 @@ def alter_role(role: str, login: bool, verifier: str | None = None) -> sql.Compo
 
 def _login(login: bool) -> sql.SQL:
     return sql.SQL("LOGIN" if login else "NOLOGIN")
+
+
+def comment_on(kind: str, name: str, text: str) -> sql.Composed:
+    """``COMMENT ON ROLE|DATABASE``: how a role and a database record their owner."""
+    assert kind in ("ROLE", "DATABASE")
+    return sql.SQL("COMMENT ON {} {} IS {}").format(
+        sql.SQL(kind), sql.Identifier(name), sql.Literal(text)
+    )
 
 
 def create_database(database: str) -> sql.Composed:
@@ -215,3 +240,10 @@ def dataset_of(database: str) -> str | None:
     if not database.startswith("ds_") or len(database) == 3:
         return None
     return database[3:].replace("_", "-")
+
+
+def workspace_of(name: str) -> str | None:
+    """The workspace whose role or database ``name`` is (inverse of ``names.database``)."""
+    if not name.startswith("ws_") or len(name) == 3:
+        return None
+    return name[3:].replace("_", "-")

@@ -8,6 +8,8 @@ What the server does that shapes this code (MinIO 2026-02, minio-py 7.2.20):
   (``XMinioIAMPolicyInUse``); ``user_add`` on an existing user resets its secret, keeps its
   policies, and enables it;
 - condition values come back in another order than they were written;
+- reading the tags of a bucket deleted after the client cached its region answers "no
+  tags" (``NoSuchTagSet``), not ``NoSuchBucket``;
 - a hard quota refuses at once an object at least as large as the quota, but counts the
   bucket's usage only from the data scanner's last pass, so a bucket may overshoot by what
   is written in one scanner cycle (about a minute) before writes are refused.
@@ -22,14 +24,16 @@ from typing import Any
 import certifi
 import urllib3
 from minio import Minio, MinioAdmin
-from minio.commonconfig import ENABLED
+from minio.commonconfig import ENABLED, Tags
 from minio.credentials.providers import StaticProvider
 from minio.deleteobjects import DeleteObject
 from minio.error import MinioAdminException, S3Error
 from minio.versioningconfig import VersioningConfig
 
+from havre.api.names import OWNER_KEY
 from havre.external.minio_errors import admin_code, translated
 from havre.external.objectstore import ObjectStoreRejected, UserStatus, same_policy
+from havre.external.ownership import Recorded
 
 # DeleteObjects takes at most 1000 keys per request.
 _DELETE_BATCH = 1000
@@ -88,8 +92,43 @@ class MinioStore:
         with translated(self._endpoint, f"checking bucket {bucket}"):
             return bool(self._s3.bucket_exists(bucket))
 
-    def ensure_bucket(self, bucket: str, quota_bytes: int) -> bool:
-        """Create ``bucket`` if absent; enable versioning; set its hard quota. True if changed."""
+    def list_buckets(self, prefix: str = "") -> list[str]:
+        """Names of the buckets starting with ``prefix``, sorted."""
+        with translated(self._endpoint, "listing buckets"):
+            return sorted(b.name for b in self._s3.list_buckets() if b.name.startswith(prefix))
+
+    def bucket_owner(self, bucket: str) -> Recorded:
+        """Whether ``bucket`` exists and the owner its tag records."""
+        what = f"bucket {bucket}"
+        with translated(self._endpoint, f"reading the tags of bucket {bucket}"):
+            try:
+                tags = self._s3.get_bucket_tags(bucket)
+            except S3Error as exc:
+                if exc.code == "NoSuchBucket":
+                    return Recorded(what, exists=False)
+                raise
+            # "No tags" is also the answer for a bucket deleted since the client cached its
+            # region: only an untagged bucket's existence needs asking.
+            if tags is None and not self._s3.bucket_exists(bucket):
+                return Recorded(what, exists=False)
+        uid = tags.get(OWNER_KEY, "") if tags is not None else ""
+        return Recorded(what, exists=True, uid=str(uid))
+
+    def set_bucket_owner(self, bucket: str, uid: str) -> bool:
+        """Record ``uid`` in the bucket's tag, keeping its other tags. True if changed."""
+        with translated(self._endpoint, f"tagging bucket {bucket}"):
+            tags = self._s3.get_bucket_tags(bucket) or Tags.new_bucket_tags()
+            if tags.get(OWNER_KEY) == uid:
+                return False
+            updated = Tags.new_bucket_tags()
+            updated.update(tags)
+            updated[OWNER_KEY] = uid
+            self._s3.set_bucket_tags(bucket, updated)
+        return True
+
+    def ensure_bucket(self, bucket: str, quota_bytes: int, owner: str = "") -> bool:
+        """Create ``bucket`` if absent; enable versioning; set its hard quota; record
+        ``owner``. True if changed."""
         if quota_bytes < 1:
             raise ValueError("quota_bytes must be positive: MinIO reads 0 as no quota")
         changed = False
@@ -108,6 +147,8 @@ class MinioStore:
             if self.hard_quota(bucket) != quota_bytes:
                 self._admin.bucket_quota_set(bucket, quota_bytes)
                 changed = True
+        if owner and self.set_bucket_owner(bucket, owner):
+            changed = True
         return changed
 
     def hard_quota(self, bucket: str) -> int | None:

@@ -3,8 +3,9 @@
 Every method is idempotent and keyed by a stable name (``names.bucket``,
 ``names.storage_principal``), so a reconcile may call it on every run: a method writes only
 when the store differs from what is asked, and returns whether it changed something (the
-operator reports changes as repairs). MinIO implements it today (``havre.external.minio``);
-a second S3 backend implements the same Protocol.
+operator reports changes as repairs). Buckets and policies record the UID of the
+Workspace they belong to (bucket tag, policy ``ID``; see ``ownership.py``). MinIO implements
+it today (``havre.external.minio``); a second S3 backend implements the same Protocol.
 
 Failures are Havre errors: a store that does not answer (refused connection, timeout, 5xx)
 raises ``DependencyUnavailable`` with reason ``ObjectStoreUnavailable``; a request it refuses
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from havre.errors import HavreError
+from havre.external.ownership import Recorded
 
 UNAVAILABLE = "ObjectStoreUnavailable"
 
@@ -65,9 +67,22 @@ class ObjectStore(Protocol):
         """True when ``bucket`` exists."""
         ...
 
-    def ensure_bucket(self, bucket: str, quota_bytes: int) -> bool:
-        """Create ``bucket`` if absent, with versioning enabled and a hard quota of
-        ``quota_bytes`` (set or updated). True when anything changed."""
+    def list_buckets(self, prefix: str = "") -> list[str]:
+        """Names of the buckets starting with ``prefix``, sorted."""
+        ...
+
+    def bucket_owner(self, bucket: str) -> Recorded:
+        """Whether ``bucket`` exists and the Workspace UID its tag records."""
+        ...
+
+    def set_bucket_owner(self, bucket: str, uid: str) -> bool:
+        """Record ``uid`` as the bucket's owner (its tag). True when it changed."""
+        ...
+
+    def ensure_bucket(self, bucket: str, quota_bytes: int, owner: str = "") -> bool:
+        """Create ``bucket`` if absent, with versioning enabled, a hard quota of
+        ``quota_bytes`` (set or updated) and, when given, ``owner`` recorded in its tag.
+        True when anything changed."""
         ...
 
     def hard_quota(self, bucket: str) -> int | None:

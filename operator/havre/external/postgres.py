@@ -22,6 +22,7 @@ from havre.api import names
 from havre.errors import DependencyUnavailable, Pending
 from havre.external import catalogdb_sql as q
 from havre.external.catalogdb import UNAVAILABLE, check_names
+from havre.external.ownership import Recorded, record, recorded_uid
 
 
 class PostgresCatalogs:
@@ -64,8 +65,45 @@ class PostgresCatalogs:
 
     # Workspaces
 
-    def ensure_workspace(self, workspace: str, password: str, *, enabled: bool = True) -> bool:
-        """Create or repair role, database, catalog tables and privileges. True if changed."""
+    def workspace_owner(self, workspace: str) -> tuple[Recorded, Recorded]:
+        """Whether the role and the database exist, and the owners their comments record."""
+        check_names(workspace)
+        role = database = names.database(workspace)
+        action = f"reading the owner of workspace {workspace}"
+        with self._translated(action), self._connect() as conn:
+            row = conn.execute(q.OWNER_QUERY, [role, database]).fetchone()
+        assert row is not None
+        return (
+            Recorded(f"catalog role {role}", bool(row[0]), recorded_uid(row[1])),
+            Recorded(f"catalog database {database}", bool(row[2]), recorded_uid(row[3])),
+        )
+
+    def workspaces(self) -> list[str]:
+        """Names of the workspaces that have a role or a database here, sorted."""
+        with self._translated("listing workspace catalogs"), self._connect() as conn:
+            rows = conn.execute(q.WORKSPACE_NAMES_QUERY).fetchall()
+        return sorted({w for (name,) in rows if (w := q.workspace_of(name))})
+
+    def set_workspace_owner(self, workspace: str, uid: str) -> bool:
+        """Record ``uid`` on the role and the database that exist. True if changed."""
+        role_record, database_record = self.workspace_owner(workspace)
+        role = database = names.database(workspace)
+        changed = False
+        action = f"recording the owner of workspace {workspace}"
+        with self._translated(action), self._connect() as conn:
+            if role_record.exists and role_record.uid != uid:
+                conn.execute(q.comment_on("ROLE", role, record(uid)))
+                changed = True
+            if database_record.exists and database_record.uid != uid:
+                conn.execute(q.comment_on("DATABASE", database, record(uid)))
+                changed = True
+        return changed
+
+    def ensure_workspace(
+        self, workspace: str, password: str, *, enabled: bool = True, owner: str = ""
+    ) -> bool:
+        """Create or repair role, database, catalog tables and privileges; record ``owner``.
+        True if changed."""
         check_names(workspace)
         role = database = names.database(workspace)
         with self._translated(f"ensuring catalog of workspace {workspace}"):
@@ -73,13 +111,20 @@ class PostgresCatalogs:
                 state = conn.execute(q.ROLE_QUERY, [role]).fetchone()
                 verifier = self._verifier(conn, role, password)
                 if state is None:
-                    conn.execute(q.create_role(role, verifier, enabled))
+                    # The role records its owner from its first moment: nothing unrecorded
+                    # is ever left behind by an interruption.
+                    with conn.transaction():
+                        conn.execute(q.create_role(role, verifier, enabled))
+                        if owner:
+                            conn.execute(q.comment_on("ROLE", role, record(owner)))
                 elif state != (enabled, False):
                     # Re-enabling resets the password in the same statement, as MinIO users.
                     conn.execute(q.alter_role(role, enabled, verifier if enabled else None))
                     if not enabled:
                         self._terminate(conn, role)
                 created = self._ensure_database(conn, database)
+                if created and owner:
+                    conn.execute(q.comment_on("DATABASE", database, record(owner)))
             changed = state != (enabled, False) or created
             with self._connect(database) as conn:
                 changed |= self._ensure_catalog(conn, database, role, every_table=False)

@@ -1,153 +1,157 @@
-"""Make the cluster hold exactly what was rendered: apply what differs, delete what is no
-longer rendered, write nothing when everything already matches.
+"""Step 4, apply: make the cluster, the object store and the catalog database hold the plans,
+and return what each answered.
 
-Every object is stamped with Havre's labels and an owner reference to its Workspace, so
-the garbage collector removes it with the Workspace and ``prune`` finds it by label.
+Fail closed by construction. Two phases, each system on its own:
+
+1. removals, in the three systems at once — the cluster deletes what is no longer rendered
+   and rewrites bindings and the group file; the object store disables a user whose access
+   ended and narrows its policy; the catalog database refuses login and revokes datasets
+   no longer granted;
+2. provisioning — everything else: namespace, workloads, bucket, user, database, new grants.
+
+A system's failure (MinIO down, a refused object, PostgreSQL unreachable) is caught at its
+own boundary and reported as its condition: it never stops another system's removals, nor
+its own removals of other items. Phase two of a system runs only if its phase one did; the
+external credentials are handed out only once their Secret is in the namespace, so an
+interruption anywhere converges on the next run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from havre.api import names
-from havre.errors import Pending
-from havre.kube.cluster import Cluster
-from havre.kube.kinds import Kind, by_name, kind_of
+from havre.errors import HavreError, Pending
+from havre.pipeline.apply_catalogdb import provision_catalogdb, revoke_catalogdb
+from havre.pipeline.apply_cluster import ApplyReport, provision_cluster, revoke_cluster
+from havre.pipeline.apply_objectstore import provision_objectstore, revoke_objectstore
+from havre.pipeline.platform import Platform
+from havre.pipeline.render.cluster import ClusterPlan, Key, key_of
+from havre.pipeline.render.desired import Desired
+from havre.pipeline.render.secrets import CATALOG_SECRET, STORAGE_SECRET
 
-MANAGED_BY = "havre"
-INSTANCE = "app.kubernetes.io/instance"
-
-#: Kinds a workspace's objects can be; listed by label to find what to prune.
-NAMESPACED_KINDS = [
-    by_name(k)
-    for k in (
-        "ResourceQuota",
-        "LimitRange",
-        "NetworkPolicy",
-        "ServiceAccount",
-        "Role",
-        "RoleBinding",
-        "Secret",
-        "ConfigMap",
-        "Service",
-        "Deployment",
-    )
-]
-CLUSTER_KINDS = [by_name(k) for k in ("ClusterRole", "ClusterRoleBinding")]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Owner:
-    """The object that owns what is applied (a Workspace)."""
+class SystemResult:
+    """One system's answer: what changed, and the first error (None when all went well)."""
 
-    api_version: str
-    kind: str
-    name: str
-    uid: str
-
-
-@dataclass
-class ApplyReport:
-    applied: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    unchanged: int = 0
+    changes: tuple[str, ...] = ()
+    error: HavreError | None = None
+    #: False when the system was not asked anything (not configured, or not provisioned).
+    ran: bool = True
 
 
-def selector(owner: Owner) -> str:
-    return f"app.kubernetes.io/managed-by={MANAGED_BY},{INSTANCE}={owner.name}"
+@dataclass(frozen=True)
+class Applied:
+    """What the servers answered, per system (condition type → result)."""
+
+    systems: dict[str, SystemResult] = field(default_factory=dict)
+    report: ApplyReport | None = None
+    #: The live objects after the apply (Deployments with their status, for the status step).
+    live: dict[Key, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def changes(self) -> list[str]:
+        return [c for r in self.systems.values() for c in r.changes]
 
 
-def stamp(manifest: dict[str, Any], owner: Owner) -> dict[str, Any]:
-    """A copy of ``manifest`` with Havre's labels and a controller owner reference."""
-    meta = dict(manifest["metadata"])
-    meta["labels"] = {
-        **meta.get("labels", {}),
-        "app.kubernetes.io/name": "havre-workspace",
-        INSTANCE: owner.name,
-        "app.kubernetes.io/managed-by": MANAGED_BY,
-    }
-    meta["ownerReferences"] = [
-        {
-            "apiVersion": owner.api_version,
-            "kind": owner.kind,
-            "name": owner.name,
-            "uid": owner.uid,
-            "controller": True,
-            "blockOwnerDeletion": True,
-        }
-    ]
-    return {**manifest, "metadata": meta}
+def _attempt(action: Callable[[], T]) -> tuple[T | None, HavreError | None]:
+    try:
+        return action(), None
+    except HavreError as exc:
+        return None, exc
 
 
-def contains(desired: Any, live: Any) -> bool:
-    """True when every field of ``desired`` has the same value in ``live``."""
-    if isinstance(desired, dict):
-        return isinstance(live, dict) and all(
-            k in live and contains(v, live[k]) for k, v in desired.items()
-        )
-    if isinstance(desired, list):
-        return (
-            isinstance(live, list)
-            and len(desired) == len(live)
-            and all(contains(d, v) for d, v in zip(desired, live, strict=True))
-        )
-    return bool(desired == live)
+def _secret_in_place(cluster: ClusterPlan, report: ApplyReport | None, name: str) -> bool:
+    """Whether the Secret holding a system's credential was applied (or already matched)."""
+    if report is None:
+        return False
+    keys = [key_of(m) for m in cluster.manifests if m["kind"] == "Secret"]
+    return any(k[2] == name and k not in report.failed for k in keys)
 
 
-def _key(kind: Kind, manifest: dict[str, Any]) -> tuple[str, str, str]:
-    return (kind.kind, manifest["metadata"].get("namespace", ""), manifest["metadata"]["name"])
+def _waiting(secret: str) -> HavreError:
+    return Pending(
+        f"the Secret {secret} holding the credentials is not in the namespace yet; they are "
+        "handed out once it is",
+        reason="CredentialsPending",
+    )
 
 
-def live_objects(
-    cluster: Cluster, owner: Owner, namespace: str | None
-) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """Everything Havre manages for ``owner``: one LIST per kind, no per-object GETs."""
-    found: dict[tuple[str, str, str], dict[str, Any]] = {}
-    namespace_kind = by_name("Namespace")
-    ns = cluster.get(namespace_kind, namespace) if namespace else None
-    if ns is not None:
-        found[_key(namespace_kind, ns)] = ns
-    if ns is not None and ns.get("status", {}).get("phase") == "Terminating":
-        raise Pending(
-            f"namespace {namespace} is still being deleted; the workspace is created once "
-            "it is gone",
-            reason="NamespaceTerminating",
-        )
-    kinds = [*CLUSTER_KINDS, *(NAMESPACED_KINDS if ns is not None else [])]
-    for kind in kinds:
-        ns_arg = namespace if kind.namespaced else None
-        for item in cluster.list(kind, ns_arg, selector(owner)):
-            found[_key(kind, item)] = item
-    return found
-
-
-def _role_changed(desired: dict[str, Any], live: dict[str, Any]) -> bool:
-    return "roleRef" in desired and desired["roleRef"] != live.get("roleRef")
-
-
-def apply_workspace(cluster: Cluster, owner: Owner, manifests: list[dict[str, Any]]) -> ApplyReport:
-    """Apply what differs from the cluster, then delete managed objects not rendered."""
+def apply_desired(platform: Platform, desired: Desired) -> Applied:
+    """Run both phases on every configured system; see the module docstring."""
+    cluster_plan = desired.cluster
+    if cluster_plan is None:
+        return Applied()  # nothing exists outside the Workspace object
+    store, catalogs = platform.object_store, platform.catalog_database
+    store_plan, catalog_plan = desired.objectstore, desired.catalogdb
     report = ApplyReport()
-    live = live_objects(cluster, owner, names.namespace(owner.name))
-    wanted: set[tuple[str, str, str]] = set()
-    for manifest in manifests:
-        kind = kind_of(manifest)
-        stamped = stamp(manifest, owner)
-        key = _key(kind, stamped)
-        wanted.add(key)
-        if key in live and contains(stamped, live[key]):
-            report.unchanged += 1
-            continue
-        if key in live and _role_changed(stamped, live[key]):
-            # A binding's roleRef is immutable (e.g. member bindings from Roles, before, to
-            # ClusterRoles, now): replace it.
-            cluster.delete(kind, key[2], key[1] or None)
-        cluster.apply(stamped)
-        report.applied.append("/".join(k for k in key if k))
-    for key in live:
-        if key in wanted or key[0] == "Namespace":
-            continue
-        cluster.delete(by_name(key[0]), key[2], key[1] or None)
-        report.deleted.append("/".join(k for k in key if k))
-    return report
+    store_changes: list[str] = []
+    catalog_changes: list[str] = []
+    catalog_errors: list[HavreError] = []
+
+    # Phase one: removals, each system on its own and all at once, so that no system's
+    # latency delays another's revocation.
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="havre-revoke") as pool:
+        cluster_future = pool.submit(
+            _attempt, lambda: revoke_cluster(platform.cluster, cluster_plan, report)
+        )
+        store_future = (
+            pool.submit(_attempt, lambda: revoke_objectstore(store, store_plan, store_changes))
+            if store is not None and store_plan is not None
+            else None
+        )
+        catalog_future = (
+            pool.submit(
+                _attempt,
+                lambda: revoke_catalogdb(catalogs, catalog_plan, catalog_changes, catalog_errors),
+            )
+            if catalogs is not None and catalog_plan is not None
+            else None
+        )
+    live, cluster_error = cluster_future.result()
+    store_claim, store_error = store_future.result() if store_future else (None, None)
+    catalog_claim, catalog_error = catalog_future.result() if catalog_future else (None, None)
+
+    # Phase two: what is granted, where phase one succeeded.
+    if live is not None:
+        provision_cluster(platform.cluster, cluster_plan, live, report)
+    in_place = report if live is not None else None
+    if store is not None and store_plan is not None and store_claim is not None:
+        claimed = store_claim
+        if not _secret_in_place(cluster_plan, in_place, STORAGE_SECRET) and store_plan.provision:
+            store_error = _waiting(STORAGE_SECRET)
+        else:
+            _, store_error = _attempt(
+                lambda: provision_objectstore(store, store_plan, claimed, store_changes)
+            )
+    if catalogs is not None and catalog_plan is not None and catalog_claim is not None:
+        cclaimed = catalog_claim
+        if not _secret_in_place(cluster_plan, in_place, CATALOG_SECRET) and catalog_plan.provision:
+            catalog_error = _waiting(CATALOG_SECRET)
+        else:
+            _, catalog_error = _attempt(
+                lambda: provision_catalogdb(
+                    catalogs, catalog_plan, cclaimed, catalog_changes, catalog_errors
+                )
+            )
+
+    systems = {
+        "Namespace": SystemResult(
+            (*report.applied, *(f"-{d}" for d in report.deleted)),
+            cluster_error or next(iter(report.failed.values()), None),
+        )
+    }
+    if store_plan is not None:
+        systems["Storage"] = SystemResult(tuple(store_changes), store_error, store is not None)
+    if catalog_plan is not None:
+        systems["Catalog"] = SystemResult(
+            tuple(catalog_changes),
+            catalog_error or next(iter(catalog_errors), None),
+            catalogs is not None,
+        )
+    return Applied(systems, report, live or {})

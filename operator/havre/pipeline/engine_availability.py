@@ -14,9 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from havre.pipeline.status import Check
+from havre.pipeline.conditions import Check
+from havre.pipeline.render.trino_workloads import COORDINATOR, WORKER
 
 CONDITION = "QueryEngine"
+#: The Deployments whose availability is the engine's, in the order problems are reported.
+ENGINE_DEPLOYMENTS = (f"trino-{COORDINATOR}", f"trino-{WORKER}")
 
 
 @dataclass(frozen=True)

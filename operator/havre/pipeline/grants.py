@@ -1,56 +1,154 @@
-"""Pure status of a DatasetGrant: in force, waiting for its workspace or dataset, or expired."""
+"""When a DatasetGrant is in force: pure rules shared by the grant's own status, the
+Dataset's ``grantedTo`` and every workspace reconcile, so all three always agree.
+
+A grant binds to objects, not names. It attaches to the Workspace and the Dataset it
+names only if it was created after them (``creationTimestamp``), and once attached its
+status records their UIDs (``status.workspaceUID``, ``status.datasetUID``): from then on it
+opens data to those objects only. A grant made before its workspace existed (by creation
+time, or because its status already recorded that no such workspace existed), or whose
+workspace was deleted, never opens anything to a later object of the same name.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
-from havre.api.model import DatasetGrantSpec
-from havre.pipeline.status import Check
+from havre.pipeline.conditions import Check, conditions_json, merge_conditions, summary
+from havre.pipeline.records import DatasetRecord, GrantRecord, WorkspaceRecord
 
 
-def grant_checks(
-    spec: dict[str, Any], workspace_exists: bool, dataset_exists: bool, now: dt.datetime
-) -> list[Check]:
-    """Conditions of a grant; the first failing one becomes ``Ready``'s reason."""
-    try:
-        parsed = DatasetGrantSpec.model_validate(spec)
-    except ValidationError as exc:
-        return [Check("Valid", False, "InvalidSpec", str(exc.errors()[0]["msg"]))]
-    checks = [Check("Valid", True, "Valid", "The spec is valid.")]
-    if not workspace_exists:
-        checks.append(
-            Check(
-                "WorkspaceFound",
-                False,
-                "WorkspaceNotFound",
-                f"Workspace {parsed.workspace} does not exist; the grant opens nothing.",
+@dataclass(frozen=True)
+class GrantState:
+    """A grant's conditions now, and the UIDs it is (or stays) bound to."""
+
+    checks: tuple[Check, ...]
+    workspace_uid: str
+    dataset_uid: str
+
+    @property
+    def in_force(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def failure(self) -> Check | None:
+        return next((c for c in self.checks if not c.ok), None)
+
+
+def _bind(
+    kind: str,
+    name: str,
+    recorded: str,
+    grant: GrantRecord,
+    target: WorkspaceRecord | DatasetRecord | None,
+    deleting: bool,
+) -> tuple[Check, str]:
+    """Whether the grant holds on to ``target``: (the check, the UID bound to or kept)."""
+    found = f"{kind}Found"
+    if recorded:
+        if target is None or target.uid != recorded or deleting:
+            return (
+                Check(
+                    found,
+                    False,
+                    f"{kind}Deleted",
+                    f"{kind} {name} this grant was attached to (uid {recorded}) was deleted; "
+                    "the grant opens nothing, not even to a new object of that name.",
+                ),
+                recorded,
             )
-        )
-    if not dataset_exists:
-        checks.append(
+        return Check(found, True, "Attached", f"Attached to {kind} {name}."), recorded
+    if target is None:
+        return (
             Check(
-                "DatasetFound",
+                found,
                 False,
-                "DatasetNotFound",
-                f"Dataset {parsed.dataset} does not exist; the grant opens nothing.",
-            )
+                f"{kind}NotFound",
+                f"{kind} {name} does not exist; the grant opens nothing.",
+            ),
+            "",
         )
-    expires = parsed.expires.isoformat().replace("+00:00", "Z")
-    if parsed.expires <= now:
+    absent_seen = grant.workspace_absent if kind == "Workspace" else grant.dataset_absent
+    if target.created > grant.created or absent_seen:
+        return (
+            Check(
+                found,
+                False,
+                f"{kind}NotFound",
+                f"{kind} {name} was created after this grant; a grant never opens data to an "
+                "object that did not exist when it was made. Create the grant again.",
+            ),
+            "",
+        )
+    if deleting:
+        return Check(found, False, f"{kind}Deleted", f"{kind} {name} is being deleted."), ""
+    return Check(found, True, "Attached", f"Attached to {kind} {name}."), target.uid
+
+
+def grant_state(
+    grant: GrantRecord,
+    workspace: WorkspaceRecord | None,
+    dataset: DatasetRecord | None,
+    dataset_problem: Check | None,
+    now: dt.datetime,
+) -> GrantState:
+    """The grant's checks, in the order a person reads them: spec, workspace, dataset,
+    the dataset's own validity, then whether it is active now."""
+    spec = grant.spec
+    if spec is None:
+        invalid = Check("Valid", False, "InvalidSpec", grant.spec_problem or "invalid spec")
+        return GrantState((invalid,), grant.workspace_uid, grant.dataset_uid)
+    ws_check, ws_uid = _bind(
+        "Workspace",
+        spec.workspace,
+        grant.workspace_uid,
+        grant,
+        workspace,
+        workspace is not None and workspace.deleting,
+    )
+    ds_check, ds_uid = _bind("Dataset", spec.dataset, grant.dataset_uid, grant, dataset, False)
+    checks = [Check("Valid", True, "Valid", "The spec is valid."), ws_check, ds_check]
+    if dataset_problem is not None:
+        checks.append(Check("DatasetValid", False, dataset_problem.reason, dataset_problem.message))
+    expires = spec.expires.isoformat().replace("+00:00", "Z")
+    if spec.expires <= now:
         checks.append(
-            Check("Active", False, "Expired", f"Access to {parsed.dataset} ended at {expires}.")
+            Check("Active", False, "Expired", f"Access to {spec.dataset} ended at {expires}.")
         )
+    elif grant.deleting:
+        checks.append(Check("Active", False, "Deleting", "The grant is being deleted."))
     else:
+        waiting = not all(c.ok for c in checks)
         checks.append(
             Check(
                 "Active",
-                workspace_exists and dataset_exists,
-                "Active" if workspace_exists and dataset_exists else "Waiting",
-                f"{parsed.workspace} may read {parsed.dataset} until {expires} "
-                f"({parsed.legal_basis}).",
+                not waiting,
+                "Waiting" if waiting else "Active",
+                f"{spec.workspace} may read {spec.dataset} until {expires} ({spec.legal_basis}).",
             )
         )
-    return checks
+    return GrantState(tuple(checks), ws_uid, ds_uid)
+
+
+def grant_status(
+    old: Mapping[str, Any], generation: int, state: GrantState, now: dt.datetime
+) -> dict[str, Any]:
+    """The grant's status: its conditions (``Ready`` first) and the UIDs it is bound to."""
+    checks = list(state.checks)
+    conditions = merge_conditions(
+        list(old.get("conditions", [])),
+        [summary(checks), *checks],
+        generation,
+        now.replace(microsecond=0),
+    )
+    status: dict[str, Any] = {
+        "observedGeneration": generation,
+        "conditions": conditions_json(conditions),
+    }
+    if state.workspace_uid:
+        status["workspaceUID"] = state.workspace_uid
+    if state.dataset_uid:
+        status["datasetUID"] = state.dataset_uid
+    return status

@@ -16,7 +16,8 @@ from typing import Any
 from havre.errors import Pending
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
-from havre.pipeline.apply import Owner, contains, stamp
+from havre.pipeline.apply_cluster import contains, stamp
+from havre.pipeline.render.cluster import Owner
 
 _REVIEW = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 

@@ -11,13 +11,18 @@ WORKSPACE_LABEL = "havre.io/workspace"
 
 
 def render_namespace(ws: ValidWorkspace) -> dict[str, Any]:
+    return render_namespace_of(ws.name)
+
+
+def render_namespace_of(workspace: str) -> dict[str, Any]:
+    """The namespace by the workspace's name (opened before the spec is validated)."""
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
         "metadata": {
-            "name": names.namespace(ws.name),
+            "name": names.namespace(workspace),
             "labels": {
-                WORKSPACE_LABEL: ws.name,
+                WORKSPACE_LABEL: workspace,
                 "pod-security.kubernetes.io/enforce": "restricted",
                 "pod-security.kubernetes.io/enforce-version": "latest",
                 "pod-security.kubernetes.io/warn": "restricted",

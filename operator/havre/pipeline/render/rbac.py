@@ -43,11 +43,17 @@ def _subject(user: str, settings: Settings) -> dict[str, str]:
 def render_operator_access(ws: ValidWorkspace, settings: Settings) -> dict[str, Any]:
     """The RoleBinding giving the operator's service account, in this namespace only, what it
     needs to build the workspace there (ClusterRole havre-operator-workspace)."""
+    return render_operator_binding(ws.name, settings)
+
+
+def render_operator_binding(workspace: str, settings: Settings) -> dict[str, Any]:
+    """``render_operator_access`` by the workspace's name (what the pipeline has before it
+    validates the spec: the namespace is opened first)."""
     namespace, name = settings.operator_service_account.split("/", 1)
     return {
         "apiVersion": f"{_RBAC}/v1",
         "kind": "RoleBinding",
-        "metadata": {"name": OPERATOR_BINDING, "namespace": names.namespace(ws.name)},
+        "metadata": {"name": OPERATOR_BINDING, "namespace": names.namespace(workspace)},
         "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": OPERATOR_WORKSPACE_ROLE},
         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
     }
@@ -78,7 +84,8 @@ def render_role_bindings(ws: ValidWorkspace, settings: Settings) -> list[dict[st
 
 
 def render_owner_access(ws: ValidWorkspace, settings: Settings) -> list[dict[str, Any]]:
-    """A ClusterRole to edit this Workspace only, bound to its owners."""
+    """A ClusterRole to edit this Workspace only, bound to its owners; no binding once the
+    workspace has expired (owners lose access like members)."""
     role = owners_cluster_role_name(ws.name)
     owners = [m for m in ws.members if m.role is Role.OWNER]
     cluster_role = {
@@ -101,7 +108,7 @@ def render_owner_access(ws: ValidWorkspace, settings: Settings) -> list[dict[str
         "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": role},
         "subjects": [_subject(m.user, settings) for m in owners],
     }
-    return [cluster_role, binding]
+    return [cluster_role] if ws.expired else [cluster_role, binding]
 
 
 def render_service_accounts(ws: ValidWorkspace) -> list[dict[str, Any]]:

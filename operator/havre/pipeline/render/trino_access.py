@@ -43,9 +43,8 @@ WORKSPACE_CATALOG = "workspace"
 #: The same tables, through a connector that refuses every write and procedure.
 WORKSPACE_READONLY_CATALOG = "workspace_readonly"
 #: Catalog names Trino or Havre already use; a dataset catalog may not take them.
-RESERVED_CATALOGS = frozenset(
-    {WORKSPACE_CATALOG, WORKSPACE_READONLY_CATALOG, "system", "information_schema"}
-)
+RESERVED_CATALOGS = names.RESERVED_CATALOGS
+assert {WORKSPACE_CATALOG, WORKSPACE_READONLY_CATALOG} <= RESERVED_CATALOGS
 CATALOG_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 DATABASE_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
 DATASET_PATTERN = r"^[a-z]([a-z0-9]|-[a-z0-9]){0,39}$"
@@ -92,9 +91,7 @@ class GrantedCatalog:
     def for_dataset(cls, dataset: str, bucket: str, prefix: str) -> GrantedCatalog:
         """The catalog of a granted Dataset: named after it with ``_`` for ``-`` (dataset
         names hold no ``_``, so no two collide), reading the database its publisher wrote."""
-        return cls(
-            dataset.replace("-", "_"), dataset, names.dataset_database(dataset), bucket, prefix
-        )
+        return cls(names.catalog(dataset), dataset, names.dataset_database(dataset), bucket, prefix)
 
 
 def group_name(role: Role) -> str:

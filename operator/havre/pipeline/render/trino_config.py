@@ -192,10 +192,19 @@ def render_access_control_properties(rules_path: str) -> str:
     return properties({"access-control.name": "file", "security.config-file": rules_path})
 
 
+#: How often the coordinator re-reads the group file (Trino's default, stated).
+GROUP_REFRESH = "5s"
+
+
 def render_group_provider_properties() -> str:
-    """``group-provider.properties``: groups from the rendered group file."""
+    """``group-provider.properties``: groups from the rendered group file, re-read every
+    ``GROUP_REFRESH``, so a change of members needs no restart."""
     return properties(
-        {"group-provider.name": "file", "file.group-file": f"{ACCESS_DIR}/{GROUP_FILE}"}
+        {
+            "group-provider.name": "file",
+            "file.group-file": f"{ACCESS_DIR}/{GROUP_FILE}",
+            "file.refresh-period": GROUP_REFRESH,
+        }
     )
 
 

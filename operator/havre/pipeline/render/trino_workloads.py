@@ -3,8 +3,9 @@
 Secrets are only referenced here, never rendered with values: the operator creates them
 (random ones if absent, so a reconcile never rotates them) and the pods read them as
 environment variables or files. Each Deployment's pod template carries a checksum of the
-files it mounts, so a configuration change rolls exactly the pods that read it: a change
-of members rolls the coordinator only, a new grant rolls every node.
+files it mounts, so a configuration change rolls exactly the pods that read it: a new
+grant rolls every node; a change of members rolls nothing (the coordinator reloads its
+group file, see ``RELOADED_FILES``).
 
 The workspace certificate (Secret ``havre-trino-tls``, key ``tls-combined.pem``) is either
 issued by the operator from a platform CA Secret, or by cert-manager from a Certificate with
@@ -43,6 +44,9 @@ COORDINATOR = "coordinator"
 WORKER = "worker"
 CLIENT_SERVICE = "trino"
 CHECKSUM_ANNOTATION = "havre.io/config-checksum"
+#: Files a running Trino reloads (the group file, every ``file.refresh-period``): a change of
+#: members alone restarts nothing.
+RELOADED_FILES = frozenset({cfg.GROUP_FILE})
 TRINO_UID = 1000  # the ``trino`` user of the trinodb/trino image
 #: ConfigMap -> directory under /etc/trino, for each component ("" is /etc/trino itself).
 MOUNTS: dict[str, dict[str, str]] = {
@@ -134,9 +138,15 @@ def mounted_config_maps(component: str, platform: TrinoPlatform) -> dict[str, st
 
 
 def config_checksum(config_maps: Iterable[Mapping[str, Any]], mounted: Iterable[str]) -> str:
-    """SHA-256 over the data of the named ConfigMaps, independent of dict order."""
+    """SHA-256 over the files of the named ConfigMaps (text or binary), independent of dict
+    order, leaving out the files Trino reloads by itself (``RELOADED_FILES``): only a change
+    that needs a restart rolls the pods."""
     by_name = {cm["metadata"]["name"]: _files(cm) for cm in config_maps}
-    canonical = json.dumps({name: by_name[name] for name in sorted(mounted)}, sort_keys=True)
+    relevant = {
+        name: {k: v for k, v in by_name[name].items() if k not in RELOADED_FILES}
+        for name in sorted(mounted)
+    }
+    canonical = json.dumps(relevant, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

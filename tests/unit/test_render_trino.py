@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from havre.pipeline.query_engine import dns_names, render_certificate
+from havre.pipeline.render.trino import dns_names, render_certificate
 from havre.pipeline.render.trino_workloads import render_trino
 from havre.pipeline.validate import ValidWorkspace
 from havre.settings import SettingsError, load_settings

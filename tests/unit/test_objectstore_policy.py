@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from havre.api.model import BUCKET_PATTERN, PREFIX_PATTERN
 from havre.errors import InvalidSpec
-from havre.pipeline.render.storage_policy import (
+from havre.pipeline.render.objectstore_policy import (
     DATASET_ACTIONS,
     DatasetLocation,
-    render_storage_policy,
+    render_objectstore_policy,
 )
 from tests.unit.conftest import assert_golden
 
@@ -75,11 +75,11 @@ def test_iam_matcher_treats_star_as_any_run_and_question_mark_as_one_character()
 
 
 def test_policy_matches_the_golden_document() -> None:
-    assert_golden("storage-policy", render_storage_policy(WORKSPACE, GRANTS))
+    assert_golden("objectstore-policy", render_objectstore_policy(WORKSPACE, GRANTS))
 
 
 def test_workspace_without_grants_reaches_exactly_its_own_bucket() -> None:
-    document = render_storage_policy(WORKSPACE)
+    document = render_objectstore_policy(WORKSPACE)
     assert sorted(granted_resources(document)) == [
         "arn:aws:s3:::ws-cardio",
         "arn:aws:s3:::ws-cardio/*",
@@ -91,7 +91,7 @@ def test_workspace_without_grants_reaches_exactly_its_own_bucket() -> None:
 
 
 def test_dataset_listing_is_limited_to_its_prefix() -> None:
-    document = render_storage_policy(WORKSPACE, GRANTS)
+    document = render_objectstore_policy(WORKSPACE, GRANTS)
     assert listable(document, "hospital-data", "registry/")
     assert listable(document, "hospital-data", "cohorts/2024/q1/")
     assert not listable(document, "hospital-data", "")
@@ -101,19 +101,19 @@ def test_dataset_listing_is_limited_to_its_prefix() -> None:
 
 
 def test_no_write_action_targets_a_dataset() -> None:
-    document = render_storage_policy(WORKSPACE, GRANTS)
+    document = render_objectstore_policy(WORKSPACE, GRANTS)
     assert sorted(granted_resources(document, writes=True)) == ["arn:aws:s3:::ws-cardio/*"]
 
 
 def test_rendering_ignores_grant_order_and_duplicates() -> None:
-    expected = render_storage_policy(WORKSPACE, GRANTS)
+    expected = render_objectstore_policy(WORKSPACE, GRANTS)
     for order in itertools.permutations(GRANTS):
-        assert render_storage_policy(WORKSPACE, (*order, order[0])) == expected
+        assert render_objectstore_policy(WORKSPACE, (*order, order[0])) == expected
 
 
 def test_dataset_in_the_workspace_own_bucket_is_refused() -> None:
     with pytest.raises(InvalidSpec, match="own bucket"):
-        render_storage_policy(WORKSPACE, (DatasetLocation(WORKSPACE, "shared"),))
+        render_objectstore_policy(WORKSPACE, (DatasetLocation(WORKSPACE, "shared"),))
 
 
 @pytest.mark.parametrize(
@@ -166,7 +166,7 @@ def test_valid_dataset_grant_never_reaches_outside_its_prefix(
         return
     if bucket == WORKSPACE:
         return  # refused, see test_dataset_in_the_workspace_own_bucket_is_refused
-    document = render_storage_policy(WORKSPACE, (DatasetLocation(bucket, prefix),))
+    document = render_objectstore_policy(WORKSPACE, (DatasetLocation(bucket, prefix),))
     resources = granted_resources(document)
     inside = f"{prefix}/"
     candidates = [

@@ -1,32 +1,21 @@
-"""The workspace's Trino: its configuration, workloads, certificate and internal secret.
-
-Pure but for the certificate, whose key is generated here when the kept one must be
-renewed (the Secret then keeps it: a reconcile never rotates a valid certificate).
-"""
+"""The workspace's Trino as one piece: configuration, workloads, certificate and internal
+secret, from the validated workspace and its material (``pipeline/material.py``). Pure."""
 
 from __future__ import annotations
 
-import datetime as dt
-import secrets
 from typing import Any
 
 from havre.api import names
-from havre.external.pki import CertificateAuthority, issue, needs_renewal
-from havre.pipeline.dereference import ActiveGrant
 from havre.pipeline.render.trino_access import GrantedCatalog
 from havre.pipeline.render.trino_config import TrinoPlatform
 from havre.pipeline.render.trino_workloads import (
     CLIENT_SERVICE,
-    INTERNAL_SECRET,
-    INTERNAL_SECRET_KEY,
     TLS_SECRET,
     render_internal_secret,
     render_trino,
 )
-from havre.pipeline.validate import ValidWorkspace
+from havre.pipeline.validate import ValidGrant, ValidWorkspace
 from havre.settings import Settings
-
-TLS_KEY = "tls-combined.pem"
 
 
 def trino_platform(settings: Settings, ca_bundle: str | None) -> TrinoPlatform:
@@ -80,35 +69,22 @@ def render_certificate(ws: ValidWorkspace, issuer: str, names_: list[str]) -> di
     }
 
 
-def workspace_certificate(
-    ca: CertificateAuthority, kept: dict[str, dict[str, str]], names_: list[str], now: dt.datetime
-) -> dict[str, str]:
-    """The kept certificate while it is good, else a new one from ``ca``."""
-    kept_pem = kept.get(TLS_SECRET, {}).get(TLS_KEY)
-    combined = kept_pem.encode() if kept_pem else None
-    if combined is None or needs_renewal(combined, ca, names_, now):
-        combined = issue(ca, names_, now)
-    return {TLS_KEY: combined.decode()}
+def granted_catalogs(grants: tuple[ValidGrant, ...]) -> list[GrantedCatalog]:
+    return [GrantedCatalog.for_dataset(g.dataset, g.bucket, g.prefix) for g in grants]
 
 
-def query_engine_manifests(
+def render_trino_manifests(
     ws: ValidWorkspace,
-    grants: tuple[ActiveGrant, ...],
     platform: TrinoPlatform,
     certificate: dict[str, Any],
-    kept: dict[str, dict[str, str]],
+    shared_secret: str,
 ) -> list[dict[str, Any]]:
     """Config maps, services, deployments, the internal secret, and the certificate: a
     Secret issued by the operator, or a cert-manager Certificate that writes it."""
-    catalogs = [
-        GrantedCatalog.for_dataset(g.spec.dataset, g.dataset.bucket, g.dataset.prefix)
-        for g in grants
-    ]
-    shared = kept.get(INTERNAL_SECRET, {}).get(INTERNAL_SECRET_KEY) or secrets.token_hex(32)
     return [
         certificate,
-        render_internal_secret(ws.name, shared),
-        *render_trino(ws, catalogs, platform),
+        render_internal_secret(ws.name, shared_secret),
+        *render_trino(ws, granted_catalogs(ws.grants), platform),
     ]
 
 

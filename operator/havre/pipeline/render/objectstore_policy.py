@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from havre.api.model import BUCKET_PATTERN, PREFIX_PATTERN
+from havre.api.names import OWNER_KEY
 from havre.errors import InvalidSpec
 
 POLICY_VERSION = "2012-10-17"
@@ -67,10 +68,15 @@ class DatasetLocation:
         _check(self.prefix, PREFIX_PATTERN, "dataset prefix")
 
 
-def render_storage_policy(
-    workspace_bucket: str, datasets: Iterable[DatasetLocation] = ()
+def owner_id(uid: str) -> str:
+    """The policy's ``ID``: records the Workspace (UID) the policy belongs to."""
+    return f"{OWNER_KEY}={uid}"
+
+
+def render_objectstore_policy(
+    workspace_bucket: str, datasets: Iterable[DatasetLocation] = (), owner: str = ""
 ) -> dict[str, Any]:
-    """The IAM policy document of a workspace.
+    """The IAM policy document of a workspace, recording its ``owner`` UID in ``ID``.
 
     Full read-write on exactly ``workspace_bucket`` (``ws-a`` does not reach ``ws-ab``), and
     for each dataset: ``s3:GetObject`` on ``<bucket>/<prefix>/*``, ``s3:ListBucket`` on its
@@ -104,7 +110,10 @@ def render_storage_policy(
     ]
     if locations:
         statements.extend(_dataset_statements(locations))
-    return {"Version": POLICY_VERSION, "Statement": statements}
+    document: dict[str, Any] = {"Version": POLICY_VERSION, "Statement": statements}
+    if owner:
+        document = {"ID": owner_id(owner), **document}
+    return document
 
 
 def _dataset_statements(locations: list[DatasetLocation]) -> list[dict[str, Any]]:

@@ -1,0 +1,206 @@
+"""Make the cluster hold exactly what was rendered: apply what differs, delete what is no
+longer rendered, write nothing when everything already matches.
+
+In two phases, so that removing access never waits on anything else: ``revoke_cluster``
+deletes what is no longer rendered (a removed member's RoleBinding) and rewrites the
+existing objects that carry access (bindings, the Trino group file) when they differ;
+``provision_cluster`` then applies everything else. Each object is written on its own: one
+refused object is reported and the others are still written.
+
+Every object is stamped with Havre's labels and an owner reference to its Workspace, so
+the garbage collector removes it with the Workspace and the prune finds it by label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from havre.api import names
+from havre.errors import HavreError, Pending
+from havre.kube.cluster import Cluster
+from havre.kube.kinds import Kind, by_name
+from havre.pipeline.render.cluster import ClusterPlan, Key, Owner, key_of
+
+MANAGED_BY = "havre"
+INSTANCE = "app.kubernetes.io/instance"
+
+#: Kinds a workspace's objects can be; listed by label to find what to prune.
+NAMESPACED_KINDS = [
+    by_name(k)
+    for k in (
+        "ResourceQuota",
+        "LimitRange",
+        "NetworkPolicy",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "Secret",
+        "ConfigMap",
+        "Service",
+        "Deployment",
+    )
+]
+CLUSTER_KINDS = [by_name(k) for k in ("ClusterRole", "ClusterRoleBinding")]
+
+
+@dataclass
+class ApplyReport:
+    """What the cluster answered: objects written, deleted, unchanged, and refused."""
+
+    applied: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    #: Objects the API server refused, with its answer (the rest were still written).
+    failed: dict[Key, HavreError] = field(default_factory=dict)
+
+
+def selector(owner: Owner) -> str:
+    return f"app.kubernetes.io/managed-by={MANAGED_BY},{INSTANCE}={owner.name}"
+
+
+def stamp(manifest: dict[str, Any], owner: Owner) -> dict[str, Any]:
+    """A copy of ``manifest`` with Havre's labels and a controller owner reference."""
+    meta = dict(manifest["metadata"])
+    meta["labels"] = {
+        **meta.get("labels", {}),
+        "app.kubernetes.io/name": "havre-workspace",
+        INSTANCE: owner.name,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+    }
+    meta["ownerReferences"] = [
+        {
+            "apiVersion": owner.api_version,
+            "kind": owner.kind,
+            "name": owner.name,
+            "uid": owner.uid,
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
+    return {**manifest, "metadata": meta}
+
+
+def contains(desired: Any, live: Any) -> bool:
+    """True when every field of ``desired`` has the same value in ``live``."""
+    if isinstance(desired, dict):
+        return isinstance(live, dict) and all(
+            k in live and contains(v, live[k]) for k, v in desired.items()
+        )
+    if isinstance(desired, list):
+        return (
+            isinstance(live, list)
+            and len(desired) == len(live)
+            and all(contains(d, v) for d, v in zip(desired, live, strict=True))
+        )
+    return bool(desired == live)
+
+
+def _label(key: Key) -> str:
+    return "/".join(k for k in key if k)
+
+
+#: Kinds listed in the first phase: those that carry access (and the Trino group file).
+FIRST_KINDS = ("ClusterRoleBinding", "RoleBinding", "ConfigMap")
+
+
+def _namespace(cluster: Cluster, namespace: str) -> dict[str, Any] | None:
+    ns = cluster.get(by_name("Namespace"), namespace)
+    if ns is not None and ns.get("status", {}).get("phase") == "Terminating":
+        raise Pending(
+            f"namespace {namespace} is still being deleted; the workspace is created once "
+            "it is gone",
+            reason="NamespaceTerminating",
+        )
+    return ns
+
+
+def live_objects(
+    cluster: Cluster, owner: Owner, namespace: str, kinds: list[Kind], ns: dict[str, Any] | None
+) -> dict[Key, dict[str, Any]]:
+    """What Havre manages for ``owner`` among ``kinds``: one LIST per kind, no per-object
+    GET; namespaced kinds only when the namespace (``ns``) exists."""
+    found: dict[Key, dict[str, Any]] = {}
+    if ns is not None:
+        found[key_of({**ns, "kind": "Namespace"})] = ns
+    for kind in kinds:
+        if kind.namespaced and ns is None:
+            continue
+        ns_arg = namespace if kind.namespaced else None
+        for item in cluster.list(kind, ns_arg, selector(owner)):
+            found[key_of({**item, "kind": kind.kind})] = item
+    return found
+
+
+def _prune(
+    cluster: Cluster, plan: ClusterPlan, live: dict[Key, dict[str, Any]], report: ApplyReport
+) -> None:
+    """Delete the managed objects in ``live`` that are no longer rendered."""
+    wanted = {key_of(m) for m in plan.manifests}
+    for key in list(live):
+        kind = key[0]
+        if key in wanted or kind == "Namespace" or kind in plan.protected:
+            continue
+        if plan.prunable is not None and kind not in plan.prunable:
+            continue
+        try:
+            cluster.delete(by_name(kind), key[2], key[1] or None)
+        except HavreError as exc:
+            report.failed[key] = exc
+            continue
+        del live[key]
+        report.deleted.append(_label(key))
+
+
+def _role_changed(desired: dict[str, Any], live: dict[str, Any]) -> bool:
+    return "roleRef" in desired and desired["roleRef"] != live.get("roleRef")
+
+
+def _write(
+    cluster: Cluster, manifest: dict[str, Any], live: dict[Key, dict[str, Any]], report: ApplyReport
+) -> None:
+    key = key_of(manifest)
+    if key in live and contains(manifest, live[key]):
+        report.unchanged += 1
+        return
+    try:
+        if key in live and _role_changed(manifest, live[key]):
+            # A binding's roleRef is immutable (member bindings went from Roles to the
+            # static ClusterRoles): replace it.
+            cluster.delete(by_name(key[0]), key[2], key[1] or None)
+        live[key] = cluster.apply(manifest)
+    except HavreError as exc:
+        report.failed[key] = exc
+        return
+    report.applied.append(_label(key))
+
+
+def revoke_cluster(
+    cluster: Cluster, plan: ClusterPlan, report: ApplyReport
+) -> dict[Key, dict[str, Any]]:
+    """Phase one: among the kinds that carry access, delete what is no longer rendered and
+    rewrite what exists and differs. Returns the live objects for the second phase."""
+    namespace = names.namespace(plan.owner.name)
+    ns = _namespace(cluster, namespace)
+    live = live_objects(cluster, plan.owner, namespace, [by_name(k) for k in FIRST_KINDS], ns)
+    _prune(cluster, plan, live, report)
+    for manifest in plan.manifests:
+        stamped = stamp(manifest, plan.owner)
+        if key_of(stamped) in plan.access and key_of(stamped) in live:
+            _write(cluster, stamped, live, report)
+    return live
+
+
+def provision_cluster(
+    cluster: Cluster, plan: ClusterPlan, live: dict[Key, dict[str, Any]], report: ApplyReport
+) -> None:
+    """Phase two: list the other kinds, delete what is no longer rendered, then apply, in
+    order, every rendered object that differs from the cluster."""
+    namespace = names.namespace(plan.owner.name)
+    ns_key = ("Namespace", "", namespace)
+    others = [k for k in (*CLUSTER_KINDS, *NAMESPACED_KINDS) if k.kind not in FIRST_KINDS]
+    rest = live_objects(cluster, plan.owner, namespace, others, live.get(ns_key))
+    _prune(cluster, plan, rest, report)
+    live.update(rest)
+    for manifest in plan.manifests:
+        _write(cluster, stamp(manifest, plan.owner), live, report)
