@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 SRC    := $(wildcard operator/havre devstack/devstack tests bench dashboards)
 
-.PHONY: help bench crds dashboards venv lint format typecheck unit integration test stack-up stack-status stack-down demo clean
+.PHONY: help bench crds dashboards venv lint format typecheck unit integration test stack-up stack-status stack-down demo clean federation-up federation-status federation-down chart operator-requirements
 
 help:
 	@echo "make demo          the whole platform on this machine, ending with a researcher's query"
@@ -14,6 +14,7 @@ help:
 	@echo "make stack-up      start the local platform (Kubernetes, MinIO, PostgreSQL, Keycloak, Trino, Prometheus, helm)"
 	@echo "make stack-status  show what runs and whether it answers"
 	@echo "make stack-down    stop every process of the local platform"
+	@echo "make federation-up a Karmada hub and two member clusters (docs/federation.md)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +52,21 @@ bench: $(STAMP)
 
 crds: $(STAMP)
 	$(PY) -m havre.api.crdgen crds
+	$(MAKE) chart
+
+# The operator image's pins (Dockerfile and local image): the runtime dependencies, resolved.
+operator-requirements:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet .
+	{ sed -n '1,3p' operator/requirements.txt; .lock-venv/bin/pip freeze --exclude havre; } > operator/requirements.txt.new
+	mv operator/requirements.txt.new operator/requirements.txt && rm -rf .lock-venv
+
+# The chart's copy of crds/ (CRDs, personas, admission policies, operator rules); a unit
+# test fails when the copy differs from crds/.
+chart:
+	rm -rf charts/havre/files/crds && mkdir -p charts/havre/files/crds
+	cp crds/*.yaml charts/havre/files/crds/
+	if [ -d crds/defaults ]; then cp -r crds/defaults charts/havre/files/crds/; fi
 
 # Grafana JSON from dashboards/ into the chart (a unit test checks they agree)
 dashboards: $(STAMP)
@@ -64,6 +80,15 @@ stack-status: $(STAMP)
 
 stack-down: $(STAMP)
 	$(PY) -m devstack down
+
+federation-up: $(STAMP)
+	$(PY) -m devstack.federation up
+
+federation-status: $(STAMP)
+	$(PY) -m devstack.federation status
+
+federation-down: $(STAMP)
+	$(PY) -m devstack.federation down
 
 demo: $(STAMP)
 	$(PY) -m devstack.demo

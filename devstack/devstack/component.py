@@ -17,8 +17,9 @@ class Component(ABC):
 
     Life cycle, driven by ``devstack.stack``: ``build`` (idempotent; fast when cached),
     ``start`` (spawn, return the pid to watch), ``probe`` (one real request to the
-    component's own health endpoint or API; True when ready), ``info`` (endpoints and
-    credentials for stack.json), ``stop``.
+    component's own health endpoint or API; True when ready), ``configure`` (what lives
+    inside it, once it answers), ``info`` (endpoints and credentials for stack.json),
+    ``stop``.
     """
 
     name: ClassVar[str]
@@ -68,6 +69,11 @@ class Component(ABC):
         from devstack.node_network import NodeNetwork
 
         return ("127.0.0.1", NodeNetwork(self.paths.port_offset).host_address)
+
+    def configure(self) -> None:
+        """After the component answers: set up what lives inside it (idempotent; default
+        nothing). Runs on every ``up`` of the component, started or reused."""
+        return
 
     def running_pid(self) -> int | None:
         return process.pid_of(self.name, self.paths.state)

@@ -81,6 +81,13 @@ def operator_environment(components: dict[str, Any]) -> dict[str, str]:
         "HAVRE_TRINO_JWKS_URL": keycloak["jwks_uri"],
         "HAVRE_TRINO_CA_BUNDLE_FILE": keycloak["ca"],
         "HAVRE_TRINO_EXTRA_DNS_NAMES": "localhost",
+        "HAVRE_IDENTITY_URL": keycloak["url"],
+        "HAVRE_IDENTITY_REALM": keycloak["realm"],
+        "HAVRE_IDENTITY_CLIENT_ID": keycloak["operator_client_id"],
+        "HAVRE_IDENTITY_CLIENT_SECRET": keycloak["operator_client_secret"],
+        "HAVRE_IDENTITY_CA_FILE": keycloak["ca"],
+        # Unchanged workspaces are re-read from Keycloak this often (drift repair).
+        "HAVRE_IDENTITY_RESYNC_SECONDS": "10",
     }
     node = components.get("node")
     if node is not None:

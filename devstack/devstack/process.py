@@ -108,8 +108,10 @@ def pid_of(name: str, state: Path) -> int | None:
 
 
 def marked_pids(state: Path) -> list[int]:
-    """Every live process started (directly or not) by the stack whose state dir is ``state``."""
+    """Every live process started (directly or not) by the stack whose state dir is ``state``,
+    or by a stack whose state dir lies inside it (the federation's hub and members)."""
     needle = f"{MARK}={state}".encode()
+    nested = needle + b"/"
     found: list[int] = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -118,7 +120,8 @@ def marked_pids(state: Path) -> list[int]:
             environ = (entry / "environ").read_bytes()
         except OSError:
             continue
-        if needle in environ.split(b"\0") and alive(int(entry.name)):
+        marks = [v for v in environ.split(b"\0") if v == needle or v.startswith(nested)]
+        if marks and alive(int(entry.name)):
             found.append(int(entry.name))
     return found
 

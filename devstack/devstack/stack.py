@@ -22,11 +22,14 @@ from devstack.wait import wait_ready
 COMPONENTS: dict[str, str] = {
     "kube": "kube:Kube",
     "postgres": "postgres:Postgres",
-    "minio": "minio:MinIO",
+    # Keycloak before MinIO: MinIO trusts the realm for STS when Keycloak runs as it starts.
     "keycloak": "keycloak:Keycloak",
+    "minio": "minio:MinIO",
     "trino": "trino:Trino",
     "prometheus": "prometheus:Prometheus",
     "helm": "helm:Helm",
+    "kubeconform": "kubeconform:Kubeconform",
+    "ct": "chart_testing:ChartTesting",
     # Last: it waits for the control plane, and stops first.
     "node": "node:Node",
 }
@@ -128,6 +131,8 @@ def up(paths: StackPaths, only: Sequence[str] | None = None) -> UpResult:
                 raise ComponentError(
                     ",".join(e.component for e in errors), "\n".join(str(e) for e in errors)
                 )
+        for comp in components:
+            comp.configure()
     except BaseException:
         for comp in components:
             if comp.name in result.started:

@@ -47,6 +47,9 @@ type options struct {
 	// forwarded to 127.0.0.1); empty when no node joins, and the "kubernetes" Service then
 	// has no endpoint.
 	advertiseAddress string
+	controllers      string
+	// authConfig is an AuthenticationConfiguration file (OIDC issuers); empty for none.
+	authConfig string
 }
 
 func main() {
@@ -66,6 +69,8 @@ func main() {
 	fs.StringVar(&o.serviceCIDR, "service-cidr", "10.0.0.0/24", "Services' ClusterIP range")
 	fs.StringVar(&o.podCIDR, "pod-cidr", "", "pods' range, allocated whole to the node (none if empty)")
 	fs.StringVar(&o.advertiseAddress, "advertise-address", "", "address the node and pods reach the apiserver at")
+	fs.StringVar(&o.controllers, "controllers", "*", "kube-controller-manager controllers to run (a Karmada hub needs only a few)")
+	fs.StringVar(&o.authConfig, "authentication-config", "", "kube-apiserver --authentication-config file (JWT issuers)")
 	_ = fs.Parse(os.Args[1:])
 	if o.dataDir == "" {
 		fmt.Fprintln(os.Stderr, "havre-kube: --data-dir is required")
@@ -257,6 +262,11 @@ func apiserverArgs(p *pki, o options) []string {
 		// Without a node the Service could only point at 127.0.0.1, an invalid endpoint.
 		args = append(args, "--advertise-address=127.0.0.1", "--endpoint-reconciler-type=none")
 	}
+	// Structured authentication (GA in 1.34): people sign in with tokens from the identity
+	// provider; the file is reloaded by the apiserver when it changes.
+	if o.authConfig != "" {
+		args = append(args, "--authentication-config="+o.authConfig)
+	}
 	return args
 }
 
@@ -270,7 +280,7 @@ func controllerManagerArgs(dataDir string, p *pki, o options) []string {
 		"--bind-address=127.0.0.1",
 		fmt.Sprintf("--secure-port=%d", o.cmPort),
 		"--cert-dir=" + filepath.Join(p.dir, "controller-manager"),
-		"--controllers=*",
+		"--controllers=" + o.controllers,
 		"--use-service-account-credentials=true",
 		"--root-ca-file=" + p.path("ca.pem"),
 		"--service-account-private-key-file=" + p.path("sa-key.pem"),

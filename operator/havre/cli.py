@@ -3,6 +3,8 @@ the admin.
 
 ``havre workspace requests|approve|reject`` are an approver's (``havre.cli_workspace``);
 ``havre retained list|release|purge`` an admin's (``havre.cli_retained``).
+``havre realm setup`` (platform admin, ``havre.cli_realm``) and ``havre workspace connect``
+(researcher, ``havre.cli_connect``) live in their own modules.
 
     havre dataset publish-sample --dataset NAME --bucket B --prefix P --namespace snds \\
         --rows N --seed S
@@ -26,7 +28,7 @@ import re
 import sys
 from collections.abc import Mapping
 
-from havre import cli_retained
+from havre import cli_connect, cli_realm, cli_retained
 from havre.api import names
 from havre.api.model import NAME_PATTERN
 from havre.cli_workspace import CommandError, add_workspace_commands, run_workspace_command
@@ -72,8 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--year", type=int, default=2023, help="year of care (default 2023)")
     sample.add_argument("--database", help="catalog database (default ds_<dataset>)")
     sample.add_argument("--region", default=DEFAULT_REGION, help="S3 signing region")
-    add_workspace_commands(groups)
+    cli_connect.register(add_workspace_commands(groups))
     cli_retained.add_parser(groups)
+    cli_realm.register(groups)
     return parser
 
 
@@ -142,6 +145,9 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     try:
         if (args.group, args.action) == ("dataset", "publish-sample"):
             publish_sample(args, environ)
+        elif hasattr(args, "run"):  # commands registered by their own module
+            code: int = args.run(args, environ)
+            return code
         elif args.group == "workspace":
             print(run_workspace_command(args))
         elif args.group == "retained":
@@ -149,7 +155,13 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     except CommandError as exc:
         print(f"havre: {exc}", file=sys.stderr)
         return 1
-    except (UsageError, RetainedError, SettingsError) as exc:
+    except (
+        UsageError,
+        RetainedError,
+        SettingsError,
+        cli_realm.RealmUsageError,
+        cli_connect.ConnectUsageError,
+    ) as exc:
         print(f"havre: {exc}", file=sys.stderr)
         return 2
     except PublishError as exc:

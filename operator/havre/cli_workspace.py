@@ -29,8 +29,9 @@ class CommandError(RuntimeError):
     """The API server refused or could not be reached; the message says why."""
 
 
-def add_workspace_commands(groups: Any) -> None:
-    """Register ``workspace requests|approve|reject`` on the ``havre`` parser's groups."""
+def add_workspace_commands(groups: Any) -> Any:
+    """Register ``workspace requests|approve|reject`` on the ``havre`` parser's groups;
+    return the ``workspace`` actions, for commands other modules add (``connect``)."""
     workspace = groups.add_parser("workspace", help="decide on workspace requests (approver)")
     actions = workspace.add_subparsers(dest="action", required=True)
     for decision, verb in ((Decision.APPROVED, "approve"), (Decision.REJECTED, "reject")):
@@ -48,6 +49,7 @@ def add_workspace_commands(groups: Any) -> None:
     for sub in actions.choices.values():
         sub.add_argument("--kubeconfig", help="kubeconfig file (default: KUBECONFIG)")
         sub.add_argument("--context", help="kubeconfig context")
+    return actions
 
 
 def whoami(cluster: Cluster) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from havre.external.catalogdb import CatalogDatabase
+from havre.external.identity import IdentityProvider
+from havre.external.keycloak import KeycloakIdentity
 from havre.external.minio import MinioStore
 from havre.external.minio_usage import MinioUsage
 from havre.external.objectstore import ObjectStore
@@ -47,6 +49,20 @@ def catalog_database(settings: Settings) -> CatalogDatabase | None:
         settings.catalog.password.get_secret_value(),
         sslmode=settings.catalog.sslmode,
         sslrootcert=settings.catalog.ca_file,
+    )
+
+
+def identity_provider(settings: Settings) -> IdentityProvider | None:
+    if settings.identity is None:
+        return None
+    identity = settings.identity
+    return KeycloakIdentity(
+        identity.url,
+        identity.realm,
+        identity.client_id,
+        identity.client_secret.get_secret_value(),
+        ca_file=identity.ca_file,
+        timeout=identity.timeout,
     )
 
 

@@ -24,6 +24,7 @@ import kopf
 
 from havre.api.model import DeletionPolicy
 from havre.errors import HavreError
+from havre.federation.member import member_provider
 from havre.indexes import ConfirmingCatalogue, KopfCatalogue
 from havre.kube.kinds import by_name
 from havre.metrics import observe
@@ -144,19 +145,34 @@ def delete_workspace(
     name: str, uid: str, spec: kopf.Spec, memo: kopf.Memo, retry: int, **_: Any
 ) -> None:
     """Honour ``deletionPolicy`` outside the cluster (only on this workspace's own
-    resources); the namespace goes by garbage collection. Its grants then say so."""
+    resources); the namespace goes by garbage collection. Its grants then say so.
+
+    Each system is taken down on its own: one that fails (retried) never keeps another's
+    access in place."""
     ctx: Context = memo["ctx"]
     ctx.scheduler.cancel(f"workspace/{name}")
     policy = DeletionPolicy(spec.get("deletionPolicy", DeletionPolicy.RETAIN.value))
     platform = ctx.platform
+    steps: list[Callable[[], object]] = []
+    if (identity := platform.identity_provider) is not None:
+        assert platform.settings.identity is not None
+        root = platform.settings.identity.group_root
+        steps.append(lambda: identity.teardown(root, name, uid))
+    if (store := platform.object_store) is not None:
+        members = identity is not None
+        steps.append(lambda: teardown_objectstore(store, name, uid, policy, members))
+    if (catalogs := platform.catalog_database) is not None:
+        steps.append(lambda: teardown_catalogdb(catalogs, name, uid, policy))
+    failures: list[HavreError] = []
     with ctx.lock(f"workspace/{name}"):
-        try:
-            if platform.object_store is not None:
-                teardown_objectstore(platform.object_store, name, uid, policy)
-            if platform.catalog_database is not None:
-                teardown_catalogdb(platform.catalog_database, name, uid, policy)
-        except HavreError as exc:
-            raise kopf.TemporaryError(f"{exc.reason}: {exc}", delay=_backoff(retry)) from exc
+        for step in steps:
+            try:
+                step()
+            except HavreError as exc:
+                failures.append(exc)
+    if failures:
+        first = failures[0]
+        raise kopf.TemporaryError(f"{first.reason}: {first}", delay=_backoff(retry)) from first
     _refresh_grants(ctx, ctx.catalogue.grants_of_workspace(name))
 
 
@@ -184,7 +200,8 @@ def refresh_grant(ctx: Context, name: str, *, wake: bool = True) -> None:
         if grant is None or grant["metadata"].get("deletionTimestamp"):
             return
         confirming = ConfirmingCatalogue(ctx.catalogue, ctx.platform.cluster)
-        outcome = reconcile_grant(grant, confirming, _now())
+        provider = member_provider(ctx.platform.settings)
+        outcome = reconcile_grant(grant, confirming, _now(), provider)
         observe.grant_reconciled(grant, outcome.status)
         if outcome.patch is not None:
             cluster.patch_status(GRANT, name, outcome.patch)

@@ -63,7 +63,11 @@ def register(havre_settings: Settings) -> None:
         # QueryEngine follows the Trino Deployments' availability as it changes.
         managed = {"app.kubernetes.io/managed-by": "havre"}
         kopf.on.event("apps", "v1", "deployments", labels=managed)(handlers.deployment_changed)
-    # A finalizer only where external state exists: bucket, policy, catalog database.
-    if havre_settings.storage is not None or havre_settings.catalog is not None:
+    # A finalizer only where external state exists: bucket, policy, catalog database, groups.
+    if (
+        havre_settings.storage is not None
+        or havre_settings.catalog is not None
+        or havre_settings.identity is not None
+    ):
         kopf.on.delete(*workspaces)(handlers.delete_workspace)
         kopf.on.delete(*grants)(handlers.delete_grant)

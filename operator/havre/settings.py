@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -125,6 +125,121 @@ class TrinoSettings(BaseModel):
     )
 
 
+class FederationSettings(BaseModel):
+    """Federation (docs/federation.md): this operator's part in a federated platform."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Literal["hub", "member"] = Field(
+        default="member",
+        description="hub: run on the Karmada hub, placing workspaces on members; member: "
+        "run on a member cluster (the ordinary reconcile).",
+    )
+    provider: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+        description="A member's provider (its havre.io/provider label on the hub).",
+    )
+    resync_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between the hub's periodic checks of every object (events drive "
+        "it otherwise).",
+    )
+    webhook_port: int | None = Field(
+        default=None, ge=1, le=65535, description="Hub: port of the grant admission webhook."
+    )
+    webhook_host: str = Field(
+        default="127.0.0.1", description="Hub: address the webhook listens on and is called at."
+    )
+    webhook_cert_file: str | None = Field(default=None, description="Hub: webhook certificate.")
+    webhook_key_file: str | None = Field(default=None, description="Hub: its private key.")
+    webhook_ca_file: str | None = Field(default=None, description="Hub: CA the API server trusts.")
+
+
+class IdentitySettings(BaseModel):
+    """How the operator keeps each workspace's groups in the identity provider (Keycloak).
+
+    The operator signs in as a confidential client with a service account (the realm's
+    ``havre-operator`` client made by ``havre realm setup``), never as a realm admin, and
+    only over verified HTTPS.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(
+        description="Keycloak base URL (HTTPS), e.g. https://id.example; realms live under it.",
+        pattern=r"^https://[^/\s]+(/[^\s]*)?$",
+    )
+    realm: str = Field(default="havre", pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    client_id: str = Field(default="havre-operator", min_length=1, max_length=255)
+    client_secret: SecretStr = Field(description="The client's secret (never logged).")
+    ca_file: str | None = Field(
+        default=None, description="PEM CA bundle that signs Keycloak's certificate."
+    )
+    group_root: str = Field(
+        default="havre",
+        pattern=r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$",
+        description="Top-level group under which each workspace gets /<root>/<ws>/<role>.",
+    )
+    resync_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long a workspace's groups, once in sync, are trusted before Keycloak "
+        "is read again to repair drift; a change of members is applied at once.",
+    )
+    timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds per request.")
+
+
+class AccessSettings(BaseModel):
+    """How researchers outside the cluster reach their workspace's Trino: a route per
+    workspace with TLS passed through to Trino (which holds the certificate), or nothing
+    (``kubectl port-forward`` only)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    route: Literal["none", "tlsroute", "ingress"] = Field(
+        default="none",
+        description="none; tlsroute (Gateway API TLSRoute, passthrough); ingress (an "
+        "Ingress whose controller passes TLS through, e.g. through its annotations).",
+    )
+    hostname: str | None = Field(
+        default=None,
+        pattern=r"^(?:[a-z0-9-]|\{workspace\})+(?:\.(?:[a-z0-9-]|\{workspace\})+)+$",
+        description="Host name of a workspace's Trino, {workspace} replaced, e.g. "
+        "{workspace}.trino.havre.example; also put into its certificate.",
+    )
+    gateway: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9-]+/[a-z0-9.-]+$",
+        description="namespace/name of the Gateway a TLSRoute attaches to.",
+    )
+    gateway_listener: str | None = Field(
+        default=None, description="The Gateway listener (sectionName) for TLS passthrough."
+    )
+    ingress_class: str | None = Field(default=None, description="ingressClassName.")
+    ingress_annotations: dict[str, str] = Field(
+        default_factory=dict,
+        description="Annotations of each Ingress, e.g. the controller's TLS-passthrough one.",
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> AccessSettings:
+        if self.route != "none" and self.hostname is None:
+            raise ValueError(f"route {self.route} needs a hostname")
+        if self.hostname is not None and "{workspace}" not in self.hostname:
+            raise ValueError("hostname must contain {workspace}: each workspace has its own")
+        if self.route == "tlsroute" and self.gateway is None:
+            raise ValueError("route tlsroute needs gateway (namespace/name)")
+        return self
+
+    def host(self, workspace: str) -> str | None:
+        """The workspace's host name, or None without a route."""
+        if self.route == "none" or self.hostname is None:
+            return None
+        return self.hostname.replace("{workspace}", workspace)
+
+
 class MetricsSettings(BaseModel):
     """The operator's Prometheus endpoint (``/metrics``), beside the ``--liveness`` one."""
 
@@ -167,8 +282,18 @@ class Settings(BaseModel):
     trino: TrinoSettings | None = Field(
         default=None, description="Per-workspace Trino; no query engine without it."
     )
+    identity: IdentitySettings | None = Field(
+        default=None, description="Keycloak groups of each workspace; none without it."
+    )
+    access: AccessSettings = Field(
+        default_factory=AccessSettings,
+        description="Routes to each workspace's Trino from outside the cluster.",
+    )
     metrics: MetricsSettings = Field(
         default_factory=MetricsSettings, description="The operator's Prometheus metrics."
+    )
+    federation: FederationSettings | None = Field(
+        default=None, description="Federation role; absent: a single cluster."
     )
 
     @model_validator(mode="after")
@@ -184,7 +309,8 @@ class Settings(BaseModel):
     )
     username_prefix: str = Field(
         default="oidc:",
-        description="Prefix the API server gives OIDC usernames (--oidc-username-prefix).",
+        description="Prefix the API server gives OIDC usernames (claimMappings.username.prefix "
+        "of its AuthenticationConfiguration); RoleBindings name <prefix><user>.",
         max_length=64,
     )
     operator_service_account: str = Field(
@@ -235,11 +361,37 @@ _TRINO_ENV = {
     "HAVRE_TRINO_TLS_CA_SECRET": "tls_ca_secret",
     "HAVRE_TRINO_CERT_MANAGER_ISSUER": "cert_manager_issuer",
 }
+_IDENTITY_ENV = {
+    "HAVRE_IDENTITY_URL": "url",
+    "HAVRE_IDENTITY_REALM": "realm",
+    "HAVRE_IDENTITY_CLIENT_ID": "client_id",
+    "HAVRE_IDENTITY_CLIENT_SECRET": "client_secret",
+    "HAVRE_IDENTITY_CA_FILE": "ca_file",
+    "HAVRE_IDENTITY_GROUP_ROOT": "group_root",
+    "HAVRE_IDENTITY_RESYNC_SECONDS": "resync_seconds",
+}
+_ACCESS_ENV = {
+    "HAVRE_ACCESS_ROUTE": "route",
+    "HAVRE_ACCESS_HOSTNAME": "hostname",
+    "HAVRE_ACCESS_GATEWAY": "gateway",
+    "HAVRE_ACCESS_GATEWAY_LISTENER": "gateway_listener",
+    "HAVRE_ACCESS_INGRESS_CLASS": "ingress_class",
+}
 _METRICS_ENV = {
     "HAVRE_METRICS_ENABLED": "enabled",
     "HAVRE_METRICS_ADDRESS": "address",
     "HAVRE_METRICS_PORT": "port",
     "HAVRE_METRICS_USAGE_INTERVAL": "usage_interval",
+}
+_FEDERATION_ENV = {
+    "HAVRE_FEDERATION_ROLE": "role",
+    "HAVRE_FEDERATION_PROVIDER": "provider",
+    "HAVRE_FEDERATION_RESYNC_INTERVAL": "resync_interval",
+    "HAVRE_FEDERATION_WEBHOOK_PORT": "webhook_port",
+    "HAVRE_FEDERATION_WEBHOOK_HOST": "webhook_host",
+    "HAVRE_FEDERATION_WEBHOOK_CERT_FILE": "webhook_cert_file",
+    "HAVRE_FEDERATION_WEBHOOK_KEY_FILE": "webhook_key_file",
+    "HAVRE_FEDERATION_WEBHOOK_CA_FILE": "webhook_ca_file",
 }
 _ENDPOINT_ENV = {
     "HAVRE_OBJECT_STORE": "object_store",
@@ -290,6 +442,17 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         trino["extra_dns_names"] = [n for n in env["HAVRE_TRINO_EXTRA_DNS_NAMES"].split(",") if n]
     if trino:
         raw["trino"] = {**raw.get("trino", {}), **trino}
+    federation = {key: env[var] for var, key in _FEDERATION_ENV.items() if var in env}
+    if federation:
+        raw["federation"] = {**raw.get("federation", {}), **federation}
+
+    identity = {key: env[var] for var, key in _IDENTITY_ENV.items() if var in env}
+    if identity:
+        raw["identity"] = {**raw.get("identity", {}), **identity}
+
+    access = {key: env[var] for var, key in _ACCESS_ENV.items() if var in env}
+    if access:
+        raw["access"] = {**raw.get("access", {}), **access}
     metrics = {key: env[var] for var, key in _METRICS_ENV.items() if var in env}
     if metrics:
         raw["metrics"] = {**raw.get("metrics", {}), **metrics}

@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 
-from devstack import stack
+from devstack import process, stack
 from devstack.components.prometheus import operator_metrics_port
+from devstack.federation import Federation, hub_paths
+from devstack.federation import down as federation_down
+from devstack.federation import up as federation_up
 from devstack.havre_setup import install_api, operator_environment
 from devstack.paths import StackPaths
 from havre.external.catalogdb import CatalogDatabase
@@ -22,6 +25,7 @@ from havre.kube.cluster import Cluster
 from tests.integration.catalogdb import ADMINS, Harness, admin_catalogs
 from tests.integration.engine_workspace import EngineWorkspace, engine_workspace
 from tests.integration.helpers import OperatorProcess
+from tests.integration.identity import IdentityStack, ensure_minio_openid
 
 Platform = Callable[[str], dict[str, Any]]
 
@@ -118,6 +122,25 @@ def engine(
         yield ws
 
 
+def identity_stack(
+    kube: Kube,
+    platform: Platform,
+    keycloak: dict[str, Any],
+    operator: OperatorProcess,
+    stack_paths: StackPaths,
+) -> IdentityStack:
+    """Keycloak, the operator, and MinIO trusting the realm (restarted if it started first)."""
+    minio = ensure_minio_openid(stack_paths)
+    return IdentityStack(
+        kube=platform("kube"),
+        keycloak=keycloak,
+        minio=minio,
+        cluster=kube.cluster,
+        kubeconfig=kube.kubeconfig,
+        paths=stack_paths,
+    )
+
+
 # Catalog database clients, once per kind of admin (superuser, least-privileged).
 @pytest.fixture(scope="module", params=ADMINS)
 def catalogs(platform: Platform, request: pytest.FixtureRequest) -> Iterator[CatalogDatabase]:
@@ -129,3 +152,20 @@ def catalogs(platform: Platform, request: pytest.FixtureRequest) -> Iterator[Cat
 def db(platform: Platform, catalogs: CatalogDatabase) -> Iterator[Harness]:
     with Harness(platform("postgres"), catalogs) as harness:
         yield harness
+
+
+@pytest.fixture(scope="module")
+def federation(stack_paths: StackPaths) -> Iterator[Federation]:
+    """The local federation: a Karmada hub and members ``snc`` and ``hds``, each a stack of
+    its own under this one. Stopped after the module (2.4 GiB, three control planes: not
+    kept through the rest of the session) unless it was already running."""
+    running = process.pid_of("kube", hub_paths(stack_paths).state) is not None
+    try:
+        fed = federation_up(stack_paths)
+    except BaseException:
+        if not running:
+            federation_down(stack_paths)
+        raise
+    yield fed
+    if not running:
+        federation_down(stack_paths)

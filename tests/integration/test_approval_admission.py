@@ -12,7 +12,7 @@ import yaml
 
 from tests.integration.conftest import Kube
 from tests.integration.helpers import kubectl
-from tests.integration.workspaces import dataset, delete, grant, unique, workspace
+from tests.integration.workspaces import dataset, delete, grant, request, unique
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +84,7 @@ def approved(kube: Kube, people: str) -> Iterator[str]:
     """rita's request, approved by carla; rita may edit it as its owner (the operator gives
     owners this ClusterRole, havre-ws-<name>-owners; here it is made by hand)."""
     name = f"req-{people}"
-    ok, err = create(kube, workspace(name, owner="rita", members=[]), "rita")
+    ok, err = create(kube, request(name, owner="rita", members=[]), "rita")
     assert ok, err
     ok, err = patch(kube, f"workspace/{name}", approval(f"{PREFIX}carla"), "carla")
     assert ok, err
@@ -102,7 +102,7 @@ def approved(kube: Kube, people: str) -> Iterator[str]:
 
 
 def test_researcher_cannot_request_a_workspace_for_another_owner(kube: Kube, people: str) -> None:
-    ok, err = create(kube, workspace(f"other-{people}", owner="bob", members=[]), "rita")
+    ok, err = create(kube, request(f"other-{people}", owner="bob", members=[]), "rita")
     assert not ok
     assert "spec.owner: bob is not you (oidc:rita)" in err
     assert "an approver (ClusterRole havre-approver) may create one for someone else" in err
@@ -110,7 +110,7 @@ def test_researcher_cannot_request_a_workspace_for_another_owner(kube: Kube, peo
 
 def test_researcher_request_awaits_an_approver(kube: Kube, people: str) -> None:
     name = f"own-{people}"
-    ok, err = create(kube, workspace(name, owner="rita", members=[]), "rita")
+    ok, err = create(kube, request(name, owner="rita", members=[]), "rita")
     assert ok, err
     stored = yaml.safe_load(kubectl(kube.kubeconfig, "get", "workspace", name, "-o", "yaml").stdout)
     assert "approval" not in stored["spec"]
@@ -132,7 +132,7 @@ def test_approver_must_sign_with_their_own_name(kube: Kube, approved: str) -> No
 
 def test_approver_cannot_approve_their_own_request(kube: Kube, people: str) -> None:
     name = f"mine-{people}"
-    ok, err = create(kube, workspace(name, owner="carla", members=[]), "carla")
+    ok, err = create(kube, request(name, owner="carla", members=[]), "carla")
     assert ok, err
     ok, err = patch(kube, f"workspace/{name}", approval(f"{PREFIX}carla"), "carla")
     assert not ok
@@ -142,7 +142,7 @@ def test_approver_cannot_approve_their_own_request(kube: Kube, people: str) -> N
 
 def test_approver_may_request_a_workspace_for_someone_else(kube: Kube, people: str) -> None:
     name = f"for-{people}"
-    ok, err = create(kube, workspace(name, owner="bob", members=[]), "carla")
+    ok, err = create(kube, request(name, owner="bob", members=[]), "carla")
     assert ok, err
     delete(kube.kubeconfig, name)
 

@@ -13,7 +13,7 @@ import yaml
 from havre import cli
 from tests.integration.conftest import Kube
 from tests.integration.helpers import kubectl, service_account_kubeconfig
-from tests.integration.workspaces import delete, unique, workspace
+from tests.integration.workspaces import delete, request, unique
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,7 @@ def test_approver_lists_requests_then_approves_one_as_themselves(
 ) -> None:
     name = unique("cli-req")
     made = kubectl(
-        kube.kubeconfig, "create", "-f", "-", stdin=yaml.safe_dump(workspace(name, members=[]))
+        kube.kubeconfig, "create", "-f", "-", stdin=yaml.safe_dump(request(name, members=[]))
     )
     assert made.returncode == 0, made.stderr
     approver = identities["approver"]
@@ -100,7 +100,7 @@ def test_researcher_is_refused_by_the_api_server_with_its_reason(
 ) -> None:
     name = unique("cli-self")
     made = kubectl(
-        kube.kubeconfig, "create", "-f", "-", stdin=yaml.safe_dump(workspace(name, members=[]))
+        kube.kubeconfig, "create", "-f", "-", stdin=yaml.safe_dump(request(name, members=[]))
     )
     assert made.returncode == 0, made.stderr
     code, _, err = havre(

@@ -51,7 +51,13 @@ def store_state(kube: Kube, minio: dict[str, Any], name: str) -> dict[str, Any]:
     return {
         "users": sorted(u for u in users if u == names.storage_access_key(name)),
         "user": users.get(names.storage_access_key(name)),
-        "policies": sorted(p for p in policies if p.startswith(names.storage_principal(name))),
+        # the workspace's own policies; its members' per-role policies (``--<role>``) aside
+        "policies": sorted(
+            p
+            for p in policies
+            if p.startswith(names.storage_principal(name))
+            and not p.startswith(f"{names.storage_principal(name)}--")
+        ),
         # the store lists actions in no fixed order
         "policy": canonical_policy(policies[names.storage_principal(name)]),
         "buckets": sorted(

@@ -41,6 +41,13 @@ def workspace(name: str, **spec: Any) -> dict[str, Any]:
     return obj
 
 
+def request(name: str, **spec: Any) -> dict[str, Any]:
+    """Like ``workspace`` but without a decision: a request that awaits an approver."""
+    obj = workspace(name, **spec)
+    del obj["spec"]["approval"]
+    return obj
+
+
 def approve(kubeconfig: str, name: str) -> None:
     """Approve the request ``name`` as the admin."""
     patch = json.dumps({"spec": {"approval": APPROVAL}})

@@ -41,6 +41,47 @@ def test_unknown_setting_in_file_is_refused(tmp_path: Path) -> None:
         load_settings({"HAVRE_CONFIG": str(config)})
 
 
+def test_federation_role_and_webhook_from_environment() -> None:
+    settings = load_settings(
+        {
+            "HAVRE_FEDERATION_ROLE": "hub",
+            "HAVRE_FEDERATION_WEBHOOK_PORT": "9443",
+            "HAVRE_FEDERATION_RESYNC_INTERVAL": "2",
+        }
+    )
+    assert settings.federation is not None
+    assert (settings.federation.role, settings.federation.webhook_port) == ("hub", 9443)
+    assert settings.federation.resync_interval == 2
+    assert load_settings({}).federation is None
+
+
+def test_unknown_federation_role_is_named() -> None:
+    with pytest.raises(SettingsError, match=r"federation.role"):
+        load_settings({"HAVRE_FEDERATION_ROLE": "satellite"})
+
+
+def test_identity_settings_from_environment_keep_the_secret_hidden() -> None:
+    settings = load_settings(
+        {
+            "HAVRE_IDENTITY_URL": "https://id.example",
+            "HAVRE_IDENTITY_CLIENT_SECRET": "s3cr3t-value",
+            "HAVRE_IDENTITY_CA_FILE": "/etc/havre/ca.pem",
+        }
+    )
+    assert settings.identity is not None
+    assert (settings.identity.realm, settings.identity.client_id) == ("havre", "havre-operator")
+    assert settings.identity.group_root == "havre"
+    assert "s3cr3t-value" not in repr(settings)
+
+
+def test_identity_provider_must_be_reached_over_https() -> None:
+    with pytest.raises(SettingsError, match=r"identity.url") as refused:
+        load_settings(
+            {"HAVRE_IDENTITY_URL": "http://id.example", "HAVRE_IDENTITY_CLIENT_SECRET": "x-y-z"}
+        )
+    assert "x-y-z" not in str(refused.value)
+
+
 def test_tls_to_the_catalog_database_is_verified_unless_lowered() -> None:
     catalog = {
         "HAVRE_CATALOG_HOST": "pg.example",

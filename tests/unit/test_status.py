@@ -7,11 +7,14 @@ import dataclasses
 from typing import Any
 
 from havre.errors import DependencyUnavailable
+from havre.external.identity import IdentityProviderUnavailable
 from havre.external.ownership import NameRetained
 from havre.pipeline.apply import Applied, SystemResult
+from havre.pipeline.apply_identity import UnknownMember
 from havre.pipeline.conditions import Check
 from havre.pipeline.render.cluster import ClusterPlan, Owner
 from havre.pipeline.render.desired import Desired
+from havre.pipeline.render.identity import render_identity_plan
 from havre.pipeline.status import workspace_status
 from havre.pipeline.validate import ValidWorkspace
 from tests.unit.conftest import NOW
@@ -124,3 +127,33 @@ def test_query_engine_is_true_only_when_the_applied_deployments_are_available(
     assert (engine["status"], engine["reason"]) == ("False", "MinimumReplicasUnavailable")
     missing = _engine_status(cardio, {})
     assert (missing["status"], missing["reason"]) == ("False", "DeploymentMissing")
+
+
+def identity_status(ws: ValidWorkspace, result: SystemResult) -> Any:
+    plan = render_identity_plan(ws, "havre")
+    desired = Desired(cluster=None, identity=plan)
+    return workspace_status(ws.name, 3, {}, ws, desired, Applied({**OK, "Identity": result}), NOW)
+
+
+def test_groups_in_sync_report_identity_synchronized(cardio: ValidWorkspace) -> None:
+    conditions = by_type(identity_status(cardio, SystemResult()))
+    assert conditions["Identity"]["reason"] == "Synchronized"
+    assert "/havre/cardio" in conditions["Identity"]["message"]
+    assert conditions["Ready"]["status"] == "True"
+
+
+def test_an_unknown_member_is_named_and_not_retried(cardio: ValidWorkspace) -> None:
+    result = identity_status(cardio, SystemResult(error=UnknownMember(["ghost"])))
+    conditions = by_type(result)
+    assert conditions["Identity"]["reason"] == "UnknownMember"
+    assert "ghost" in conditions["Identity"]["message"]
+    assert conditions["Ready"]["reason"] == "UnknownMember" and not result.retry
+    assert conditions["Storage"]["status"] == "True"
+
+
+def test_identity_provider_down_is_degraded_and_retried(cardio: ValidWorkspace) -> None:
+    down = IdentityProviderUnavailable("https://id/realms/havre: connection refused")
+    result = identity_status(cardio, SystemResult(error=down))
+    conditions = by_type(result)
+    assert conditions["Identity"]["reason"] == "IdentityProviderUnavailable"
+    assert conditions["Degraded"]["status"] == "True" and result.retry

@@ -1,4 +1,5 @@
-"""Keycloak 26 (Quarkus distribution) in production mode, HTTPS only, realm ``havre`` imported.
+"""Keycloak 26 (Quarkus distribution) in production mode, HTTPS only, realm ``havre`` made
+by ``havre realm setup`` once the server answers (``devstack.keycloak_realm``).
 
 The distribution is unpacked and ``kc.sh build``-optimized once into the cache, keyed by
 version and build options. Each stack gets its own Keycloak home under its state directory:
@@ -13,10 +14,8 @@ The hostname is fixed to ``https://localhost:<port>``, so every token's issuer i
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import ssl
-import string
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -27,17 +26,21 @@ from devstack.component import Component
 from devstack.download import extract, fetch_maven, verify_sha1
 from devstack.errors import ComponentError
 from devstack.java import java_home
-from devstack.paths import REPO_ROOT, cache_root
+from devstack.keycloak_realm import configure_realm
+from devstack.paths import cache_root
 
 VERSION = "26.7.3"
 HTTPS_PORT = 18543
 MANAGEMENT_PORT = 18900
 REALM = "havre"
-REALM_TEMPLATE = REPO_ROOT / "devstack" / "keycloak" / "realm-havre.json"
 USERS = ("alice", "bob", "carol")
 ADMIN_USER = "havre-admin"
 OPERATOR_CLIENT = "havre-operator"
 TRINO_CLIENT = "trino"
+KUBE_CLIENT = "kubernetes"
+STORAGE_CLIENT = "minio"
+#: The token claim listing a user's object-store policies (MinIO's claim_name).
+STORAGE_CLAIM = "storage_policies"
 #: Options baked into the optimized server image by ``kc.sh build``; part of the cache key.
 BUILD_OPTIONS = ("--db=dev-file", "--health-enabled=true", "--metrics-enabled=true")
 HEAP = "-Xms64m -Xmx768m"
@@ -52,7 +55,7 @@ class Keycloak(Component):
 
     name = "keycloak"
     version = VERSION
-    ready_timeout = 180.0
+    ready_timeout = 420.0  # a JVM that imports a realm: minutes on a loaded 2-core machine
 
     @property
     def install(self) -> Path:
@@ -108,12 +111,11 @@ class Keycloak(Component):
         staging.rename(self.install)
 
     def start(self) -> int | None:
-        """Lay out this stack's Keycloak home, write the realm to import, start the server."""
+        """Lay out this stack's Keycloak home and start the server (the realm comes after)."""
         if not self.is_built():
             raise ComponentError(self.name, f"not built: {self.install} is missing", self.log)
         cert, key = self.ca.issue(self.name, ips=self.service_addresses)
         self._prepare_home()
-        self._write_realm()
         env = self._java_env()
         # Passwords go through the environment, not argv, so ps does not show them.
         env["KC_BOOTSTRAP_ADMIN_USERNAME"] = ADMIN_USER
@@ -124,7 +126,6 @@ class Keycloak(Component):
             str(self.home / "bin" / "kc.sh"),
             "start",
             "--optimized",
-            "--import-realm",
             f"--hostname={self.url}",
             "--http-enabled=false",
             "--http-host=127.0.0.1",
@@ -141,10 +142,31 @@ class Keycloak(Component):
         )
 
     def probe(self) -> bool:
-        """Ready when the health endpoint says so and the realm's discovery document is served."""
-        health = f"https://127.0.0.1:{self.management_port}/health/ready"
-        discovery = f"https://127.0.0.1:{self.port}/realms/{REALM}/.well-known/openid-configuration"
-        return self._get_ok(health) and self._get_ok(discovery)
+        """Ready when the health endpoint says so (the realm is made by ``configure``)."""
+        return self._get_ok(f"https://127.0.0.1:{self.management_port}/health/ready")
+
+    def realm_served(self) -> bool:
+        """True when the realm's discovery document is served (False on any failure: the
+        setup then runs, and it is idempotent)."""
+        url = f"https://127.0.0.1:{self.port}/realms/{REALM}/.well-known/openid-configuration"
+        try:
+            return self._get_ok(url, timeout=15)
+        except OSError:
+            return False
+
+    def configure(self) -> None:
+        """The realm, its clients and mappers (``havre realm setup``), and the test users."""
+        configure_realm(
+            url=self.url,
+            realm=REALM,
+            ca=self.ca.cert_path,
+            workdir=self.dir,
+            admin=(ADMIN_USER, self.creds.get("keycloak-admin-password")),
+            operator_secret=self.creds.get("keycloak-operator-client-secret"),
+            users={user: self.creds.get(f"keycloak-user-{user}") for user in USERS},
+            log=self.log,
+            served=self.realm_served(),
+        )
 
     def info(self) -> dict[str, Any]:
         """Endpoints, the generated credentials of admin, operator client and test users."""
@@ -161,6 +183,9 @@ class Keycloak(Component):
             "operator_client_id": OPERATOR_CLIENT,
             "operator_client_secret": self.creds.get("keycloak-operator-client-secret"),
             "trino_client_id": TRINO_CLIENT,
+            "kubernetes_client_id": KUBE_CLIENT,
+            "storage_client_id": STORAGE_CLIENT,
+            "storage_claim": STORAGE_CLAIM,
             "users": {user: self.creds.get(f"keycloak-user-{user}") for user in USERS},
             "ca": str(self.ca.cert_path),
         }
@@ -178,24 +203,10 @@ class Keycloak(Component):
                 link.unlink()
             link.symlink_to(self.install / entry)
 
-    def _write_realm(self) -> None:
-        """Render the committed realm template with this stack's generated secrets (0600)."""
-        values = {f"{user}_password": self.creds.get(f"keycloak-user-{user}") for user in USERS}
-        values["operator_client_secret"] = self.creds.get("keycloak-operator-client-secret")
-        try:
-            text = string.Template(REALM_TEMPLATE.read_text()).substitute(values)
-        except (OSError, KeyError, ValueError) as exc:
-            raise ComponentError(self.name, f"cannot render {REALM_TEMPLATE}: {exc!r}") from exc
-        # Keycloak's directory import only picks up files named *-realm.json.
-        target = self.home / "data" / "import" / f"{REALM}-realm.json"
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
-
-    def _get_ok(self, url: str) -> bool:
+    def _get_ok(self, url: str, timeout: float = 2) -> bool:
         context = ssl.create_default_context(cafile=str(self.ca.cert_path))
         try:
-            with urllib.request.urlopen(url, timeout=2, context=context) as resp:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:  # noqa: S310
                 return bool(resp.status == 200)
         except urllib.error.HTTPError:
             return False

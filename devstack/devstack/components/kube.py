@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 from devstack import process, progress
 from devstack.component import Component
+from devstack.components.kube_oidc import write_authentication_config
 from devstack.errors import ComponentError
 from devstack.node_network import NodeNetwork
 from devstack.paths import REPO_ROOT, cache_root
@@ -74,6 +75,8 @@ class Kube(Component):
     name: ClassVar[str] = "kube"
     version: ClassVar[str] = kubernetes_version()
     ready_timeout: ClassVar[float] = 120.0
+    #: kube-controller-manager's controllers (a Karmada hub runs only a few).
+    controllers: ClassVar[str] = "*"
 
     @cached_property
     def binary(self) -> Path:
@@ -108,6 +111,11 @@ class Kube(Component):
     def ca_path(self) -> Path:
         """The control plane's own CA certificate (it signs the serving and client certs)."""
         return self.data / "pki" / "ca.pem"
+
+    @property
+    def oidc_config(self) -> Path:
+        """The API server's AuthenticationConfiguration (people's Keycloak tokens)."""
+        return self.dir / "authentication-config.yaml"
 
     @property
     def kubeconfig(self) -> Path:
@@ -156,6 +164,8 @@ class Kube(Component):
             f"--service-cidr={self.network.service_cidr}",
             f"--pod-cidr={self.network.pod_cidr}",
             f"--advertise-address={self.network.host_address}",
+            f"--controllers={self.controllers}",
+            f"--authentication-config={write_authentication_config(self.paths, self.oidc_config)}",
         ]
         return process.spawn(self.name, argv, state=self.paths.state, log=self.log, cwd=self.dir)
 
@@ -191,4 +201,5 @@ class Kube(Component):
             "etcd": f"https://127.0.0.1:{self.paths.port(ETCD_CLIENT_PORT)}",
             "service_cidr": str(self.network.service_cidr),
             "pod_cidr": str(self.network.pod_cidr),
+            "authentication_config": str(self.oidc_config),
         }

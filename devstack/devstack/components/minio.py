@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from devstack import process
 from devstack.component import Component
+from devstack.components import minio_oidc
 from devstack.paths import cache_root
 from devstack.toolchain import go_install
 
@@ -89,10 +90,12 @@ class MinIO(Component):
             "MINIO_ROOT_PASSWORD": self.creds.get("minio_root_password"),
             # The machine reaches no update server; don't let MinIO keep trying.
             "MINIO_UPDATE": "off",
+            **minio_oidc.openid_environment(self.paths),
             # Bucket usage (the operator's storage metrics, quota accounting) within seconds
             # of a write, not a minute: the stack's store is small, a fast scanner is cheap.
             "MINIO_SCANNER_SPEED": "fastest",
         }
+        minio_oidc.record(self.dir, env)
         return process.spawn(
             self.name, argv, state=self.paths.state, log=self.log, env=env, cwd=self.dir
         )
@@ -117,4 +120,5 @@ class MinIO(Component):
             "secret_key": self.creds.get("minio_root_password"),
             "secure": True,
             "ca": str(self.ca.cert_path),
+            **minio_oidc.info(self.dir),
         }

@@ -173,6 +173,8 @@ def render_crds() -> dict[str, dict[str, Any]]:
                 {"name": "Owner", "type": "string", "jsonPath": ".spec.owner"},
                 {"name": "Profile", "type": "string", "jsonPath": ".spec.sizeProfile"},
                 expires,
+                # Federation: the member cluster the hub placed it on (empty elsewhere).
+                {"name": "Member", "type": "string", "jsonPath": ".status.member"},
             ],
             ["ws"],
             ["havre"],

@@ -13,7 +13,14 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from havre.api import names
@@ -187,6 +194,46 @@ class Approval(_Spec):
     )
 
 
+# --- Federation (placement on member clusters, dataset residency) -------------------------
+# A provider or region name is a Kubernetes label value of the member clusters
+# (havre.io/provider, havre.io/region), so it follows the label value format.
+LOCATION_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+ANYWHERE = "anywhere"
+
+
+class Certification(StrEnum):
+    """A hosting certification a member cluster holds (label havre.io/<name>: "true")."""
+
+    HDS = "hds"
+    SECNUMCLOUD = "secnumcloud"
+
+
+Location = Annotated[str, StringConstraints(pattern=LOCATION_PATTERN, max_length=63)]
+
+
+def _locations(what: str) -> Any:
+    return Field(
+        default_factory=list,
+        max_length=20,
+        description=f"Allowed {what} (any of them); empty: any.",
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+
+
+class Placement(_Spec):
+    """Where a federated platform may run the workspace; the hub picks exactly one member
+    that satisfies every requirement, and never moves the workspace afterwards."""
+
+    certifications: list[Certification] = Field(
+        default_factory=list,
+        max_length=2,
+        description="Certifications the member must hold: hds, secnumcloud (all of them).",
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+    providers: list[Location] = _locations("providers")
+    regions: list[Location] = _locations("regions")
+
+
 class WorkspaceSpec(_Spec):
     """A research project's isolated, time-limited workspace."""
 
@@ -254,10 +301,24 @@ class WorkspaceSpec(_Spec):
         description="An approver's decision; absent while the request awaits approval. "
         "Nothing exists outside the Workspace object until it is Approved.",
     )
+    placement: Placement = Field(
+        default_factory=Placement,
+        description="Federation: requirements on the member cluster that runs the "
+        "workspace. Immutable (a placed workspace never moves).",
+        json_schema_extra=_cel(("self == oldSelf", "placement is immutable")),
+    )
+
+
+_RESIDENCY_RULE = (
+    f"self.residency == '{ANYWHERE}' || !has(self.provider) || self.provider == self.residency",
+    "residency must be 'anywhere' or the provider that holds the data",
+)
 
 
 class DatasetSpec(_Spec):
     """A curated, read-only source published by a data steward."""
+
+    model_config = ConfigDict(**_Spec.model_config, json_schema_extra=_cel(_RESIDENCY_RULE))
 
     title: str = Field(description="Human title of the dataset.", min_length=1, max_length=200)
     bucket: str = Field(
@@ -294,6 +355,36 @@ class DatasetSpec(_Spec):
         pattern=USER_PATTERN,
         max_length=128,
     )
+    provider: str | None = Field(
+        default=None,
+        description="Federation: the provider whose object store holds the data (its member "
+        "clusters' havre.io/provider label). Immutable.",
+        pattern=LOCATION_PATTERN,
+        max_length=63,
+        json_schema_extra=_cel(("self == oldSelf", "provider is immutable")),
+    )
+    residency: str = Field(
+        default=ANYWHERE,
+        description="Federation: 'anywhere' (a workspace at any provider may be granted it "
+        "and reads it remotely) or the provider it must never leave (only workspaces placed "
+        "at that provider may be granted it). Immutable.",
+        pattern=LOCATION_PATTERN,
+        max_length=63,
+        json_schema_extra=_cel(("self == oldSelf", "residency is immutable")),
+    )
+
+    @model_validator(mode="after")
+    def _resident_where_held(self) -> DatasetSpec:
+        if self.residency != ANYWHERE and self.provider not in (None, self.residency):
+            raise ValueError(_RESIDENCY_RULE[1])
+        return self
+
+    @property
+    def holder(self) -> str | None:
+        """The provider holding the data: ``provider``, else a resident dataset's provider."""
+        if self.provider is not None:
+            return self.provider
+        return None if self.residency == ANYWHERE else self.residency
 
 
 class DatasetGrantSpec(_Spec):

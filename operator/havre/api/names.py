@@ -66,3 +66,22 @@ def catalog(dataset: str) -> str:
 #: How external resources (bucket tag, policy ID, database and role comments, identity
 #: group attribute) record the UID of the Workspace they belong to.
 OWNER_KEY = "havre.io/workspace-uid"
+
+
+def identity_group(root: str, workspace: str) -> str:
+    """Path of the workspace's group in the identity provider; its roles are subgroups."""
+    return f"/{root}/{workspace}"
+
+
+def identity_role_group(root: str, workspace: str, role: str) -> str:
+    """Path of the group holding the workspace's members of one role."""
+    return f"{identity_group(root, workspace)}/{role}"
+
+
+def member_storage_policy(workspace: str, role: str) -> str:
+    """Object-store policy that a member's own temporary credentials get for one role.
+
+    ``--`` cannot occur in a workspace name, so no workspace's policy (``havre-ws-<name>``)
+    or another workspace's member policy can take this name.
+    """
+    return f"{storage_principal(workspace)}--{role}"

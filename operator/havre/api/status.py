@@ -34,6 +34,9 @@ class Condition(_Status):
 
 class Endpoints(_Status):
     trino: str | None = Field(default=None, description="Trino URL (HTTPS).")
+    trino_external: str | None = Field(
+        default=None, description="Trino URL from outside the cluster, through its route."
+    )
     s3: str | None = Field(default=None, description="Object store endpoint.")
     bucket: str | None = Field(default=None, description="The workspace's bucket.")
 
@@ -51,6 +54,9 @@ class WorkspaceStatus(_Status):
     namespace: str | None = Field(default=None, description="The workspace's namespace.")
     endpoints: Endpoints | None = Field(default=None, description="Where to connect.")
     grants: list[ActiveGrant] = Field(default_factory=list, description="Datasets readable now.")
+    member: str | None = Field(
+        default=None, description="Federation (hub only): the member cluster running it."
+    )
 
 
 class GrantStatus(_Status):

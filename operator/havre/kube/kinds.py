@@ -41,6 +41,8 @@ _ALL = [
     Kind("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", False),
     Kind("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", False),
     Kind("cert-manager.io/v1", "Certificate", "certificates", True),
+    Kind("networking.k8s.io/v1", "Ingress", "ingresses", True),
+    Kind("gateway.networking.k8s.io/v1alpha2", "TLSRoute", "tlsroutes", True),
     Kind("havre.io/v1alpha1", "Workspace", "workspaces", False),
     Kind("havre.io/v1alpha1", "Dataset", "datasets", False),
     Kind("havre.io/v1alpha1", "DatasetGrant", "datasetgrants", False),

@@ -55,7 +55,7 @@ INTENDED = frozenset(
         "ReplicaSetUpdated",
     }
 )
-#: Changes of the object-store and catalog steps, by the prefix the pipeline gives them.
+#: Changes of the object-store, catalog and identity steps, by the prefix the pipeline gives them.
 _SYSTEMS = {
     "bucket": "object_store",
     "policy": "object_store",
@@ -63,6 +63,9 @@ _SYSTEMS = {
     "attachment": "object_store",
     "catalog": "catalog_database",
     "catalog-grant": "catalog_database",
+    "group": "identity_provider",
+    "group-attributes": "identity_provider",
+    "member": "identity_provider",
 }
 _KIND = re.compile(r"^[A-Z][A-Za-z]{0,62}$")
 _frames = threading.local()

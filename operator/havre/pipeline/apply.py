@@ -1,19 +1,21 @@
-"""Step 4, apply: make the cluster, the object store and the catalog database hold the plans,
-and return what each answered.
+"""Step 4, apply: make the cluster, the object store, the catalog database and the identity
+provider hold the plans, and return what each answered.
 
 Fail closed by construction. Two phases, each system on its own:
 
-1. removals, in the three systems at once — the cluster deletes what is no longer rendered
+1. removals, in the four systems at once — the cluster deletes what is no longer rendered
    and rewrites bindings and the group file; the object store disables a user whose access
-   ended and narrows its policy; the catalog database refuses login and revokes datasets
-   no longer granted;
-2. provisioning — everything else: namespace, workloads, bucket, user, database, new grants.
+   ended and narrows its policy and the members' own policies; the catalog database
+   refuses login and revokes datasets no longer granted; the identity provider takes
+   whoever lost access out of the workspace's groups;
+2. provisioning — everything else: namespace, workloads, bucket, user, database, new grants,
+   groups and their new members.
 
-A system's failure (MinIO down, a refused object, PostgreSQL unreachable) is caught at its
-own boundary and reported as its condition: it never stops another system's removals, nor
-its own removals of other items. Phase two of a system runs only if its phase one did; the
-external credentials are handed out only once their Secret is in the namespace, so an
-interruption anywhere converges on the next run.
+A system's failure (MinIO down, a refused object, PostgreSQL or Keycloak unreachable) is
+caught at its own boundary and reported as its condition: it never stops another system's
+removals, nor its own removals of other items. Phase two of a system runs only if its
+phase one did; the external credentials are handed out only once their Secret is in the
+namespace, so an interruption anywhere converges on the next run.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from havre.errors import HavreError, Pending
+from havre.pipeline.access import apply_access_route
 from havre.pipeline.apply_catalogdb import provision_catalogdb, revoke_catalogdb
 from havre.pipeline.apply_cluster import ApplyReport, provision_cluster, revoke_cluster
+from havre.pipeline.apply_identity import IdentityClaim
 from havre.pipeline.apply_objectstore import provision_objectstore, revoke_objectstore
 from havre.pipeline.platform import Platform
 from havre.pipeline.render.cluster import ClusterPlan, Key, key_of
@@ -89,14 +93,16 @@ def apply_desired(platform: Platform, desired: Desired) -> Applied:
         return Applied()  # nothing exists outside the Workspace object
     store, catalogs = platform.object_store, platform.catalog_database
     store_plan, catalog_plan = desired.objectstore, desired.catalogdb
+    identity, identity_plan = platform.identity_provider, desired.identity
     report = ApplyReport()
     store_changes: list[str] = []
     catalog_changes: list[str] = []
     catalog_errors: list[HavreError] = []
+    identity_changes: list[str] = []
 
     # Phase one: removals, each system on its own and all at once, so that no system's
     # latency delays another's revocation.
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="havre-revoke") as pool:
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="havre-revoke") as pool:
         cluster_future = pool.submit(
             _attempt, lambda: revoke_cluster(platform.cluster, cluster_plan, report)
         )
@@ -113,13 +119,30 @@ def apply_desired(platform: Platform, desired: Desired) -> Applied:
             if catalogs is not None and catalog_plan is not None
             else None
         )
+        identity_future = (
+            pool.submit(_attempt, lambda: identity.revoke(identity_plan, identity_changes))
+            if identity is not None and identity_plan is not None
+            else None
+        )
     live, cluster_error = cluster_future.result()
     store_claim, store_error = store_future.result() if store_future else (None, None)
     catalog_claim, catalog_error = catalog_future.result() if catalog_future else (None, None)
+    identity_claim: IdentityClaim | None
+    identity_claim, identity_error = identity_future.result() if identity_future else (None, None)
 
     # Phase two: what is granted, where phase one succeeded.
+    route_changes: tuple[str, ...] = ()
+    route_error: HavreError | None = None
     if live is not None:
         provision_cluster(platform.cluster, cluster_plan, live, report)
+        routes = desired.routes
+        if routes is not None:
+            changed, route_error = _attempt(
+                lambda: apply_access_route(
+                    platform.cluster, cluster_plan.owner, platform.settings.access, list(routes)
+                )
+            )
+            route_changes = tuple(changed or ())
     in_place = report if live is not None else None
     if store is not None and store_plan is not None and store_claim is not None:
         claimed = store_claim
@@ -139,11 +162,17 @@ def apply_desired(platform: Platform, desired: Desired) -> Applied:
                     catalogs, catalog_plan, cclaimed, catalog_changes, catalog_errors
                 )
             )
+    if identity is not None and identity_plan is not None and identity_claim is not None:
+        iclaimed = identity_claim
+        # Group members get no credential of ours: nothing to wait for.
+        _, identity_error = _attempt(
+            lambda: identity.provision(identity_plan, iclaimed, identity_changes)
+        )
 
     systems = {
         "Namespace": SystemResult(
-            (*report.applied, *(f"-{d}" for d in report.deleted)),
-            cluster_error or next(iter(report.failed.values()), None),
+            (*report.applied, *(f"-{d}" for d in report.deleted), *route_changes),
+            cluster_error or next(iter(report.failed.values()), None) or route_error,
         )
     }
     if store_plan is not None:
@@ -153,5 +182,9 @@ def apply_desired(platform: Platform, desired: Desired) -> Applied:
             tuple(catalog_changes),
             catalog_error or next(iter(catalog_errors), None),
             catalogs is not None,
+        )
+    if identity_plan is not None:
+        systems["Identity"] = SystemResult(
+            tuple(identity_changes), identity_error, identity is not None
         )
     return Applied(systems, report, live or {})

@@ -14,6 +14,11 @@ from havre.api import names
 from havre.api.model import DeletionPolicy
 from havre.external.objectstore import ObjectStore, same_policy
 from havre.external.ownership import NameRetained, Recorded, claim, recorded_uid
+from havre.pipeline.apply_member_storage import (
+    delete_member_policies,
+    delete_unheld_policies,
+    write_held_policies,
+)
 from havre.pipeline.render.objectstore import ObjectStorePlan
 
 
@@ -41,8 +46,10 @@ def objectstore_records(
 def revoke_objectstore(
     store: ObjectStore, plan: ObjectStorePlan, changes: list[str]
 ) -> ObjectStoreClaim:
-    """Phase one: claim, disable the user when access must end, and narrow the policy to
-    the grants in force (the policy is written whole: removals and additions at once)."""
+    """Phase one: delete the members' policies of roles without members, claim, disable the
+    user when access must end, narrow the policy to the grants in force (the policy is
+    written whole: removals and additions at once), and write the members' policies."""
+    delete_unheld_policies(store, plan.member_policies, changes)
     records, document = objectstore_records(store, plan.bucket, plan.policy_name)
     claim(records, plan.owner, plan.workspace)
     if not plan.enabled and store.set_user_enabled(plan.access_key, False):
@@ -52,6 +59,7 @@ def revoke_objectstore(
     wanted = plan.provision or document is not None
     if stale and wanted and store.ensure_policy(plan.policy_name, plan.policy):
         changes.append(f"policy/{plan.policy_name}")
+    write_held_policies(store, plan.member_policies, changes)
     return ObjectStoreClaim(recorded=all(r.uid == plan.owner for r in records))
 
 
@@ -72,18 +80,23 @@ def provision_objectstore(
 
 
 def teardown_objectstore(
-    store: ObjectStore, workspace: str, uid: str, policy: DeletionPolicy
+    store: ObjectStore,
+    workspace: str,
+    uid: str,
+    policy: DeletionPolicy,
+    member_policies: bool = False,
 ) -> list[str]:
     """Retain: disable the user and detach its policy, keep the bucket and every version.
     Delete: empty the bucket of all versions and remove it, then the user and the policy.
-    Only this workspace's own resources: another UID's retained data is never touched."""
+    Only this workspace's own resources: another UID's retained data is never touched.
+    ``member_policies``: the members' own policies go first, whatever the deletion policy."""
     access_key = names.storage_access_key(workspace)
     policy_name = names.storage_principal(workspace)
+    done = delete_member_policies(store, workspace) if member_policies else []
     try:
         claim(objectstore_records(store, names.bucket(workspace), policy_name)[0], uid, workspace)
     except NameRetained:
-        return []  # another workspace's retained data: not this one's to tear down
-    done = []
+        return done  # another workspace's retained data: not this one's to tear down
     if policy is DeletionPolicy.RETAIN:
         if store.user_status(access_key) is not None:
             if store.set_user_enabled(access_key, False):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from havre.errors import HavreError
+from havre.federation.member import member_provider
 from havre.pipeline.conditions import (
     Check,
     conditions_json,
@@ -38,10 +39,12 @@ class DatasetOutcome:
     retry: bool
 
 
-def granted_to(name: str, catalogue: Catalogue, now: dt.datetime) -> list[str]:
+def granted_to(
+    name: str, catalogue: Catalogue, now: dt.datetime, provider: str | None = None
+) -> list[str]:
     """Workspaces holding a grant of the dataset in force now, sorted."""
     grants = catalogue.grants_of_dataset(name)
-    return sorted({g.workspace for g in grants if state_of(g, catalogue, now).in_force})
+    return sorted({g.workspace for g in grants if state_of(g, catalogue, now, provider).in_force})
 
 
 def _catalog_check(platform: Platform, dataset: str) -> Check:
@@ -58,7 +61,8 @@ def reconcile_dataset(
     platform: Platform, body: Mapping[str, Any], catalogue: Catalogue, now: dt.datetime
 ) -> DatasetOutcome:
     record = DatasetRecord.from_body(body)
-    problem = dataset_problem(record, catalogue.datasets_in_bucket(record.bucket))
+    provider = member_provider(platform.settings)
+    problem = dataset_problem(record, catalogue.datasets_in_bucket(record.bucket), provider)
     checks = [problem or Check("Valid", True, "Valid", "The dataset may be granted.")]
     if problem is None and platform.catalog_database is not None:
         checks.append(_catalog_check(platform, record.name))
@@ -72,7 +76,7 @@ def reconcile_dataset(
     status = {
         "observedGeneration": record.generation,
         "conditions": conditions_json(conditions),
-        "grantedTo": granted_to(record.name, catalogue, now) if problem is None else [],
+        "grantedTo": granted_to(record.name, catalogue, now, provider) if problem is None else [],
     }
     patch = merge_patch(old, status)
     retry = any(not c.ok and c.type == "Catalog" for c in checks)

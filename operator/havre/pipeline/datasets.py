@@ -11,6 +11,9 @@ A dataset is refused, with its own reason, when
   (``OverlappingLocation``): a grant of one would open part of the other. The earlier
   dataset (by creation time, then name) keeps its location, so a new dataset can never
   take a location away from one already granted.
+
+On a federation's member (``provider`` given), also when the dataset is held at, or must
+stay at, another provider (``DataResidency``, ``RemoteDataset``: federation/member.py).
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ from collections.abc import Iterable
 
 from havre.api import names
 from havre.api.model import BUCKET_PATTERN, PREFIX_PATTERN
+from havre.federation.member import MEMBER_REASONS, held_elsewhere
 from havre.pipeline.conditions import Check
 from havre.pipeline.records import DatasetRecord
 
 #: Reasons for which a dataset can never be granted until it is fixed.
-INVALID_REASONS = frozenset(
-    {"InvalidDataset", "ReservedName", "InvalidLocation", "OverlappingLocation"}
+INVALID_REASONS = (
+    frozenset({"InvalidDataset", "ReservedName", "InvalidLocation", "OverlappingLocation"})
+    | MEMBER_REASONS
 )
 
 
@@ -38,12 +43,18 @@ def _earlier(a: DatasetRecord, b: DatasetRecord) -> bool:
     return (a.created, a.name) < (b.created, b.name)
 
 
-def dataset_problem(dataset: DatasetRecord, peers: Iterable[DatasetRecord]) -> Check | None:
+def dataset_problem(
+    dataset: DatasetRecord, peers: Iterable[DatasetRecord], provider: str | None = None
+) -> Check | None:
     """Why ``dataset`` cannot be granted, as a failed ``Valid`` check, or None when it can.
-    ``peers``: the other datasets of its bucket (the record itself may be among them)."""
+    ``peers``: the other datasets of its bucket (the record itself may be among them);
+    ``provider``: this member's provider in a federation (None: a single cluster)."""
     spec = dataset.spec
     if spec is None:
         return Check("Valid", False, "InvalidDataset", dataset.spec_problem or "invalid spec")
+    elsewhere = held_elsewhere(dataset.name, spec, provider)
+    if elsewhere is not None:
+        return elsewhere
     catalog = names.catalog(dataset.name)
     if catalog in names.RESERVED_CATALOGS:
         return Check(

@@ -24,6 +24,7 @@ from havre.api import API_VERSION, names
 from havre.api.model import Size
 from havre.errors import HavreError
 from havre.external.pki import CertificateAuthority
+from havre.federation.member import member_provider
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
 from havre.pipeline.material import Material, certificate, prepare_material
@@ -92,6 +93,9 @@ class Refs:
     #: What opening the namespace created or repaired (the namespace, the operator's
     #: RoleBinding), as changes to report.
     opened: tuple[str, ...] = ()
+    #: This member's provider in a federation (None: a single cluster): datasets held at
+    #: or resident at another provider are never opened here.
+    provider: str | None = None
 
 
 def read_platform_ca(cluster: Cluster, ref: str) -> CertificateAuthority | None:
@@ -182,6 +186,7 @@ def dereference(
         profile=profile.size if profile is not None else None,
         provisioned=provisioned,
         opened=opened,
+        provider=member_provider(platform.settings),
     )
 
 

@@ -26,11 +26,14 @@ class GrantOutcome:
     patch: dict[str, Any] | None
 
 
-def state_of(grant: GrantRecord, catalogue: Catalogue, now: dt.datetime) -> GrantState:
-    """Where the grant stands now, by the shared rules (``grants.py``, ``datasets.py``)."""
+def state_of(
+    grant: GrantRecord, catalogue: Catalogue, now: dt.datetime, provider: str | None = None
+) -> GrantState:
+    """Where the grant stands now, by the shared rules (``grants.py``, ``datasets.py``);
+    ``provider``: this member's provider in a federation."""
     dataset = catalogue.dataset(grant.dataset)
     problem = (
-        dataset_problem(dataset, catalogue.datasets_in_bucket(dataset.bucket))
+        dataset_problem(dataset, catalogue.datasets_in_bucket(dataset.bucket), provider)
         if dataset is not None
         else None
     )
@@ -38,10 +41,10 @@ def state_of(grant: GrantRecord, catalogue: Catalogue, now: dt.datetime) -> Gran
 
 
 def reconcile_grant(
-    body: Mapping[str, Any], catalogue: Catalogue, now: dt.datetime
+    body: Mapping[str, Any], catalogue: Catalogue, now: dt.datetime, provider: str | None = None
 ) -> GrantOutcome:
     grant = GrantRecord.from_body(body)
-    state = state_of(grant, catalogue, now)
+    state = state_of(grant, catalogue, now, provider)
     old = body.get("status") or {}
     status = grant_status(old, grant.generation, state, now)
     patch = merge_patch(old, status)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from havre.external.catalogdb import CatalogDatabase
 from havre.external.objectstore import ObjectStore
 from havre.kube.cluster import Cluster
+from havre.pipeline.identity_sync import IdentitySync
 from havre.settings import Settings
 
 
@@ -21,6 +22,8 @@ class Platform:
     catalogs: CatalogDatabase | None = None
     #: PEM CAs each workspace's Trino trusts (from settings.trino.ca_bundle_file).
     trino_ca_bundle: str | None = None
+    #: The identity provider's groups (None when the settings name no identity provider).
+    identity: IdentitySync | None = None
 
     @property
     def object_store(self) -> ObjectStore | None:
@@ -30,3 +33,7 @@ class Platform:
     @property
     def catalog_database(self) -> CatalogDatabase | None:
         return self.catalogs if self.settings.catalog is not None else None
+
+    @property
+    def identity_provider(self) -> IdentitySync | None:
+        return self.identity if self.settings.identity is not None else None

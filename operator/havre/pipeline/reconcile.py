@@ -50,9 +50,10 @@ class Outcome:
 
     @property
     def external_changes(self) -> list[str]:
-        """What this run changed on the object store and the catalog database."""
+        """What this run changed on the object store, the catalog database and the identity
+        provider."""
         systems = self.applied.systems
-        kinds = [k for k in ("Storage", "Catalog") if k in systems]
+        kinds = [k for k in ("Storage", "Catalog", "Identity") if k in systems]
         return [c for kind in kinds for c in systems[kind].changes]
 
 

@@ -4,7 +4,8 @@ Nothing is carried over from the previous status but the conditions' transition 
 endpoint, a grant or a condition that this run did not produce is removed (the merge patch
 sends ``null`` for it). Conditions, in the order ``Ready`` summarises them: ``Valid``,
 ``Approved``, ``Grants``, ``Size`` (only when its profile is missing), ``Namespace``,
-``Storage``, ``Catalog``, ``QueryEngine``, ``Credentials`` (only when unreadable),
+``Storage``, ``Catalog``, ``Identity``, ``QueryEngine``, ``Credentials`` (only when
+unreadable),
 ``Access``, then ``Degraded`` (a dependency down, retried).
 """
 
@@ -22,6 +23,7 @@ from havre.pipeline.conditions import conditions_json, merge_conditions, merge_p
 from havre.pipeline.engine_availability import ENGINE_DEPLOYMENTS, DeploymentState
 from havre.pipeline.engine_availability import query_engine_check as engine_check
 from havre.pipeline.render.desired import Desired
+from havre.pipeline.render.identity import IdentityPlan
 from havre.pipeline.validate import (
     APPROVED,
     AWAITING_APPROVAL,
@@ -61,6 +63,20 @@ def _system_check(kind: str, result: SystemResult, ws: ValidWorkspace | None) ->
         state=state,
     )
     return Check(kind, True, reason, text)
+
+
+def identity_check(result: SystemResult, plan: IdentityPlan) -> Check:
+    """``Identity``: the workspace's groups match its members, or why not
+    (``UnknownMember`` naming them, ``IdentityProviderUnavailable``, a group conflict)."""
+    if result.error is not None:
+        return Check("Identity", False, result.error.reason, result.error.message)
+    path = plan.workspace_group.path
+    if not plan.enabled:
+        return Check("Identity", True, "Synchronized", f"Groups under {path} hold nobody.")
+    held = ", ".join(f"{len(g.members)} {g.name}" for g in plan.role_groups)
+    return Check(
+        "Identity", True, "Synchronized", f"Groups under {path} match the members ({held})."
+    )
 
 
 def grants_check(ws: ValidWorkspace) -> Check:
@@ -148,6 +164,9 @@ def _checks(
         result = applied.systems.get(kind)
         if result is not None and result.ran:
             checks.append(_system_check(kind, result, ws))
+    identity = applied.systems.get("Identity")
+    if identity is not None and identity.ran and desired.identity is not None:
+        checks.append(identity_check(identity, desired.identity))
     checks += query_engine_check(desired, applied)
     checks += [c for c in desired.checks if c.type == "Credentials"]
     if ws is not None:

@@ -162,7 +162,7 @@ def valid_grants(refs: Refs, now: dt.datetime) -> tuple[tuple[ValidGrant, ...], 
     for grant in refs.grants:
         dataset = refs.datasets.get(grant.dataset)
         invalid = (
-            dataset_problem(dataset, refs.peers.get(dataset.bucket, ()))
+            dataset_problem(dataset, refs.peers.get(dataset.bucket, ()), refs.provider)
             if dataset is not None
             else None
         )

@@ -2,8 +2,9 @@
 
 From the validated workspace and its secret material only. A workspace whose spec cannot
 be read renders its access withdrawn: member bindings removed, object-store user disabled
-and policy narrowed to its own bucket, catalog login refused and dataset grants revoked;
-nothing is created and its data is kept.
+and policy narrowed to its own bucket, catalog login refused and dataset grants revoked,
+members taken out of its identity-provider groups and their own object-store policies
+deleted; nothing is created and its data is kept.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from havre.api import API_VERSION
 from havre.pipeline.conditions import Check
 from havre.pipeline.material import Material
+from havre.pipeline.render.access_route import external_url, render_access_route
 from havre.pipeline.render.catalogdb import (
     CatalogPlan,
     render_catalog_lockdown,
@@ -22,6 +24,12 @@ from havre.pipeline.render.catalogdb import (
     render_catalog_secret,
 )
 from havre.pipeline.render.cluster import ClusterPlan, Owner, key_of
+from havre.pipeline.render.identity import (
+    IdentityPlan,
+    render_identity_lockdown,
+    render_identity_plan,
+)
+from havre.pipeline.render.member_storage import render_member_lockdown, render_member_policies
 from havre.pipeline.render.namespace import render_namespace_of
 from havre.pipeline.render.objectstore import (
     ObjectStorePlan,
@@ -60,11 +68,16 @@ class Desired:
     cluster: ClusterPlan | None
     objectstore: ObjectStorePlan | None = None
     catalogdb: CatalogPlan | None = None
+    #: The workspace's groups in the identity provider (None: no identity provider).
+    identity: IdentityPlan | None = None
     endpoints: Mapping[str, str] = field(default_factory=dict)
     #: Parts rendered or not (``QueryEngine``, ``Credentials``), as conditions.
     checks: tuple[Check, ...] = ()
     #: A part could not be rendered for a temporary reason: retry with backoff.
     retry: bool = False
+    #: The route from outside the cluster to Trino (``access.route``), applied on its own
+    #: because its kind may not be served; None: leave routes as they are.
+    routes: tuple[dict[str, Any], ...] | None = None
 
 
 def _owner(name: str, uid: str) -> Owner:
@@ -133,7 +146,9 @@ def render_desired(
     objectstore = catalogdb = None
     if settings.storage is not None:
         locations = tuple(DatasetLocation(g.bucket, g.prefix) for g in ws.grants)
-        objectstore = render_objectstore_plan(ws, locations, material.storage_secret_key)
+        objectstore = _with_members(
+            render_objectstore_plan(ws, locations, material.storage_secret_key), ws, settings
+        )
         manifests.append(render_objectstore_secret(ws, objectstore, settings.storage.url))
         endpoints |= {"s3": settings.storage.url, "bucket": objectstore.bucket}
     if settings.catalog is not None:
@@ -144,6 +159,7 @@ def render_desired(
             )
         )
     protected: frozenset[str] = frozenset()
+    routes: tuple[dict[str, Any], ...] | None = None
     if settings.trino is not None:
         trino, check, url = _query_engine(ws, material, settings, trino_ca_bundle)
         manifests += trino
@@ -152,13 +168,39 @@ def render_desired(
             protected = QUERY_ENGINE_KINDS
         else:
             endpoints["trino"] = url
+            routes = tuple(render_access_route(ws, settings.access, settings.trino_port))
+            if outside := external_url(settings.access, ws.name):
+                endpoints["trinoExternal"] = outside
     cluster = ClusterPlan(
         owner=_owner(ws.name, ws.uid),
         manifests=tuple(manifests),
         access=_access_keys(manifests),
         protected=protected,
     )
-    return Desired(cluster, objectstore, catalogdb, endpoints, tuple(checks))
+    return Desired(
+        cluster,
+        objectstore,
+        catalogdb,
+        _identity(ws, settings),
+        endpoints,
+        tuple(checks),
+        routes=routes,
+    )
+
+
+def _identity(ws: ValidWorkspace, settings: Settings) -> IdentityPlan | None:
+    if settings.identity is None:
+        return None
+    return render_identity_plan(ws, settings.identity.group_root)
+
+
+def _with_members(plan: ObjectStorePlan, ws: ValidWorkspace, settings: Settings) -> ObjectStorePlan:
+    """The plan with the members' own policies, when they sign in through the identity
+    provider (the same grants as the workspace's policy)."""
+    if settings.identity is None:
+        return plan
+    locations = tuple(DatasetLocation(g.bucket, g.prefix) for g in ws.grants)
+    return replace(plan, member_policies=render_member_policies(ws, locations))
 
 
 def render_removals_only(
@@ -170,7 +212,10 @@ def render_removals_only(
     manifests = [m for m in render_workspace(ws, settings) if m["kind"] in REMOVALS_ONLY_KINDS]
     locations = tuple(DatasetLocation(g.bucket, g.prefix) for g in ws.grants)
     objectstore = (
-        replace(render_objectstore_plan(ws, locations, ""), provision=False)
+        replace(
+            _with_members(render_objectstore_plan(ws, locations, ""), ws, settings),
+            provision=False,
+        )
         if settings.storage is not None
         else None
     )
@@ -188,6 +233,7 @@ def render_removals_only(
         ),
         objectstore,
         catalogdb,
+        _identity(ws, settings),
         checks=(problem,) if problem else (),
         retry=problem is not None,
     )
@@ -203,8 +249,20 @@ def render_lockdown(invalid: InvalidWorkspace, settings: Settings) -> Desired:
             manifests=kept,
             prunable=ACCESS_KINDS,
         ),
-        objectstore=(render_lockdown_plan(invalid.name, invalid.uid) if settings.storage else None),
+        objectstore=(
+            replace(
+                render_lockdown_plan(invalid.name, invalid.uid),
+                member_policies=render_member_lockdown(invalid.name) if settings.identity else (),
+            )
+            if settings.storage
+            else None
+        ),
         catalogdb=(
             render_catalog_lockdown(invalid.name, invalid.uid) if settings.catalog else None
+        ),
+        identity=(
+            render_identity_lockdown(invalid.name, invalid.uid, settings.identity.group_root)
+            if settings.identity
+            else None
         ),
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from havre.api import names
 from havre.api.quantity import parse_quantity
+from havre.pipeline.render.member_storage import MemberPolicy
 from havre.pipeline.render.objectstore_policy import DatasetLocation, render_objectstore_policy
 from havre.pipeline.render.secrets import STORAGE_SECRET, render_secret
 from havre.pipeline.validate import ValidWorkspace
@@ -30,6 +31,8 @@ class ObjectStorePlan:
     #: False when only access is to be withdrawn (the spec cannot be read): nothing is
     #: created; the user is disabled and the policy narrowed to the workspace's own bucket.
     provision: bool = True
+    #: The policies of the members' own temporary credentials, per role (identity on only).
+    member_policies: tuple[MemberPolicy, ...] = ()
 
     def __repr__(self) -> str:  # the secret key must never reach a log line
         return f"ObjectStorePlan(bucket={self.bucket!r}, user={self.access_key!r})"

@@ -45,7 +45,8 @@ def dns_names(settings: Settings, workspace: str) -> list[str]:
         f"{CLIENT_SERVICE}.{ns}",
     ]
     extra = settings.trino.extra_dns_names if settings.trino else ()
-    return base + [n.format(workspace=workspace) for n in extra]
+    routed = settings.access.host(workspace)
+    return base + [n.format(workspace=workspace) for n in extra] + ([routed] if routed else [])
 
 
 def render_certificate(ws: ValidWorkspace, issuer: str, names_: list[str]) -> dict[str, Any]:

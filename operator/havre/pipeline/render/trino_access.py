@@ -36,6 +36,7 @@ from typing import Any
 from havre.api import names
 from havre.api.model import BUCKET_PATTERN, PREFIX_PATTERN, Role
 from havre.errors import InvalidSpec
+from havre.pipeline.render.identity import access_holders
 from havre.pipeline.validate import ValidWorkspace
 
 #: The workspace's own read-write Iceberg catalog.
@@ -150,17 +151,15 @@ def render_access_rules_json(grants: Iterable[GrantedCatalog]) -> str:
 def render_group_file(ws: ValidWorkspace) -> str:
     """``group.txt``: one ``group:user,user`` line per role that has members.
 
-    An expired or suspended workspace has no members: every query is then refused, even
-    before its Trino is scaled down. Usernames cannot hold ``:`` or ``,`` (USER_PATTERN).
+    Read from ``access_holders``, the same source as the identity provider's groups and the
+    members' object-store policies. An expired or suspended workspace has no members: every
+    query is then refused, even before its Trino is scaled down. Usernames cannot hold
+    ``:`` or ``,`` (USER_PATTERN).
     """
-    if ws.expired or ws.spec.suspended:
-        return ""
-    lines = []
-    for role in Role:
-        users = sorted(m.user for m in ws.members if m.role is role)
-        if users:
-            lines.append(f"{group_name(role)}:{','.join(users)}\n")
-    return "".join(lines)
+    holders = access_holders(ws)
+    return "".join(
+        f"{group_name(role)}:{','.join(holders[role])}\n" for role in Role if holders[role]
+    )
 
 
 def render_worker_access_rules() -> dict[str, Any]:

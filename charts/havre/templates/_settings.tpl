@@ -1,0 +1,64 @@
+{{/* The operator's settings file (HAVRE_CONFIG; docs/operator.md), without secrets: the
+credentials come from Secrets as environment variables, CA bundles as mounted files. */}}
+{{- define "havre.caPath" -}}
+/etc/havre/ca/{{ . }}/ca.crt
+{{- end -}}
+
+{{- define "havre.endpoint" -}}
+{{- dict "cidr" .cidr "port" (int .port) | toJson -}}
+{{- end -}}
+
+{{- define "havre.settings" -}}
+{{- $v := .Values -}}
+{{- $s := dict
+  "gateway_namespace" $v.access.gatewayNamespace
+  "username_prefix" $v.operator.usernamePrefix
+  "operator_service_account" (printf "%s/%s" .Release.Namespace (include "havre.serviceAccountName" .))
+  "trino_port" (int $v.trino.port)
+  "repair_interval" $v.operator.repairInterval
+  "metrics" (dict "port" (int $v.monitoring.metricsPort)) -}}
+{{- if $v.objectStore.enabled -}}
+{{- $_ := set $s "object_store" (include "havre.endpoint" $v.objectStore.egress | fromJson) -}}
+{{- $storage := dict "url" $v.objectStore.url -}}
+{{- if $v.objectStore.caBundle.configMap -}}
+{{- $_ := set $storage "ca_file" (include "havre.caPath" "object-store") -}}
+{{- end -}}
+{{- $_ := set $s "storage" $storage -}}
+{{- end -}}
+{{- if $v.catalogDatabase.enabled -}}
+{{- $_ := set $s "catalog_database" (include "havre.endpoint" $v.catalogDatabase.egress | fromJson) -}}
+{{- $catalog := dict "host" $v.catalogDatabase.host "port" (int $v.catalogDatabase.port) "sslmode" $v.catalogDatabase.sslmode -}}
+{{- if $v.catalogDatabase.caBundle.configMap -}}
+{{- $_ := set $catalog "ca_file" (include "havre.caPath" "catalog-database") -}}
+{{- end -}}
+{{- $_ := set $s "catalog" $catalog -}}
+{{- end -}}
+{{- if $v.identityProvider.egress -}}
+{{- $_ := set $s "identity_provider" (include "havre.endpoint" $v.identityProvider.egress | fromJson) -}}
+{{- end -}}
+{{- if $v.trino.enabled -}}
+{{- $trino := dict
+  "identity_issuer" $v.identityProvider.issuer
+  "identity_jwks_url" $v.identityProvider.jwksUrl
+  "audience" $v.identityProvider.audience
+  "image" (printf "%s:%s" $v.trino.image.repository $v.trino.image.tag)
+  "tls_ca_secret" (printf "%s/%s" .Release.Namespace ($v.trino.tls.caSecret | default "havre-platform-ca"))
+  "extra_dns_names" $v.trino.extraDnsNames -}}
+{{- if $v.identityProvider.caBundle.configMap -}}
+{{- $_ := set $trino "ca_bundle_file" (include "havre.caPath" "identity-provider") -}}
+{{- end -}}
+{{- with $v.trino.objectStoreUrl }}{{ $_ := set $trino "object_store_url" . }}{{ end -}}
+{{- with $v.trino.catalogHost }}{{ $_ := set $trino "catalog_host" . }}{{ end -}}
+{{- with $v.trino.catalogPort }}{{ $_ := set $trino "catalog_port" (int .) }}{{ end -}}
+{{- with $v.trino.tls.certManagerIssuer }}{{ $_ := set $trino "cert_manager_issuer" . }}{{ end -}}
+{{- $_ := set $s "trino" $trino -}}
+{{- end -}}
+{{- $access := dict "route" $v.access.route -}}
+{{- with $v.access.hostname }}{{ $_ := set $access "hostname" . }}{{ end -}}
+{{- with $v.access.gateway }}{{ $_ := set $access "gateway" . }}{{ end -}}
+{{- with $v.access.gatewayListener }}{{ $_ := set $access "gateway_listener" . }}{{ end -}}
+{{- with $v.access.ingressClassName }}{{ $_ := set $access "ingress_class" . }}{{ end -}}
+{{- with $v.access.ingressAnnotations }}{{ $_ := set $access "ingress_annotations" . }}{{ end -}}
+{{- $_ := set $s "access" $access -}}
+{{- toYaml $s -}}
+{{- end -}}

@@ -1,0 +1,1 @@
+"""Pure renderers of the hub's Karmada objects (no client imports)."""

@@ -1,0 +1,391 @@
+"""Federation on the real Karmada hub and real member control planes (devstack.federation).
+
+Members: ``snc`` (SecNumCloud, a stack of its own, no query engine) and ``hds`` (HDS, this
+test stack). Workspaces are applied on the hub only; everything else is observed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import yaml
+
+from devstack import process, stack
+from devstack.federation import Federation
+from devstack.federation_operators import (
+    OPERATOR_HEALTH_PORT,
+    hub_operator_environment,
+    start_operator,
+)
+from havre.federation.hub import policy_of
+from havre.kube.cluster import Cluster
+from havre.kube.kinds import by_name
+from tests.integration.datasets import NAMESPACE, PREFIX, create_dataset, drop_dataset
+from tests.integration.helpers import kubectl, wait_for
+from tests.integration.workspaces import (
+    ADMIN,
+    apply,
+    approve,
+    condition,
+    dataset,
+    grant,
+    unique,
+    workspace,
+)
+
+WORKSPACE = by_name("Workspace")
+DATASET = by_name("Dataset")
+GRANT = by_name("DatasetGrant")
+CONFIG_MAP = by_name("ConfigMap")
+NAMESPACE_KIND = by_name("Namespace")
+#: Karmada checks members every 5 s and counts a failure after 15 s; generous on a busy box.
+PLACEMENT_TIMEOUT = 240.0
+
+
+@dataclass(frozen=True)
+class Hub:
+    fed: Federation
+    kubeconfig: str
+    cluster: Cluster
+
+    def member(self, name: str) -> Cluster:
+        return Cluster.from_kubeconfig(self.fed.members[name].kubeconfig)
+
+
+@pytest.fixture(scope="module")
+def hub(federation: Federation) -> Hub:
+    return Hub(
+        federation, federation.hub_kubeconfig, Cluster.from_kubeconfig(federation.hub_kubeconfig)
+    )
+
+
+def federated(name: str, *certifications: str, **spec: Any) -> dict[str, Any]:
+    # No Trino workers: the smallest workspace that still proves its placement.
+    obj = workspace(
+        name,
+        members=[],
+        placement={"certifications": list(certifications)},
+        deletionPolicy="Delete",
+        **spec,
+    )
+    obj["spec"]["size"] = {"workers": 0, "cpu": "500m", "memory": "1Gi", "storage": "1Gi"}
+    return obj
+
+
+def hub_ready(hub: Hub, name: str, member: str | None) -> dict[str, Any] | None:
+    """The hub Workspace once it is Ready=True for its current generation on ``member``."""
+    obj = hub.cluster.get(WORKSPACE, name)
+    ready = condition(obj)
+    if (
+        obj is not None
+        and ready is not None
+        and ready["status"] == "True"
+        and ready["observedGeneration"] == obj["metadata"]["generation"]
+        and obj["status"].get("member") == member
+    ):
+        return obj
+    return None
+
+
+def ready_reason(hub: Hub, name: str, reason: str) -> dict[str, Any] | None:
+    obj = hub.cluster.get(WORKSPACE, name)
+    ready = condition(obj)
+    return obj if ready is not None and ready["reason"] == reason else None
+
+
+@dataclass(frozen=True)
+class Placed:
+    snc: str
+    hds: str
+    delays: dict[str, float]
+
+
+@pytest.fixture(scope="module")
+def placed(hub: Hub) -> Iterator[Placed]:
+    """One workspace requiring SecNumCloud and one requiring HDS, applied together."""
+    snc, hds = unique("fed-snc"), unique("fed-hds")
+    start = time.monotonic()
+    apply(hub.kubeconfig, federated(snc, "secnumcloud"))
+    apply(hub.kubeconfig, federated(hds, "hds"))
+    delays = {}
+    for name, member in ((snc, "snc"), (hds, "hds")):
+        wait_for(
+            f"{name} Ready on the hub",
+            lambda n=name, m=member: hub_ready(hub, n, m),  # type: ignore[misc]
+            PLACEMENT_TIMEOUT,
+        )
+        delays[name] = time.monotonic() - start
+    print(f"\nhub Ready=True after {delays[snc]:.1f}s (snc) and {delays[hds]:.1f}s (hds)")
+    yield Placed(snc, hds, delays)
+    for name in (snc, hds):
+        kubectl(hub.kubeconfig, "delete", "workspace", name, "--wait=false")
+
+
+def test_secnumcloud_workspace_runs_only_on_the_secnumcloud_member(
+    hub: Hub, placed: Placed
+) -> None:
+    on_snc = hub.member("snc").get(WORKSPACE, placed.snc)
+    assert on_snc is not None
+    assert (condition(on_snc) or {}).get("status") == "True", on_snc.get("status")
+    assert hub.member("hds").get(WORKSPACE, placed.snc) is None
+    listed = kubectl(hub.kubeconfig, "get", "workspace", placed.snc)
+    assert "MEMBER" in listed.stdout and "snc" in listed.stdout.splitlines()[1]
+
+
+def test_hds_workspace_runs_on_the_hds_member(hub: Hub, placed: Placed) -> None:
+    on_hds = hub.member("hds").get(WORKSPACE, placed.hds)
+    assert on_hds is not None and (condition(on_hds) or {}).get("status") == "True"
+    assert hub.member("snc").get(WORKSPACE, placed.hds) is None
+    status = hub.cluster.get(WORKSPACE, placed.hds)["status"]  # type: ignore[index]
+    # What the member reported comes back with the member's name.
+    assert status["namespace"] == f"ws-{placed.hds}"
+    assert status["endpoints"]["bucket"] == f"ws-{placed.hds}"
+    assert {c["type"] for c in status["conditions"]} >= {"Ready", "Storage", "Member"}
+
+
+def test_unsatisfiable_placement_is_not_ready_with_a_reason(hub: Hub) -> None:
+    name = unique("fed-none")
+    apply(hub.kubeconfig, federated(name, "hds", "secnumcloud"))
+    try:
+        obj = wait_for(f"{name} NoMemberFits", lambda: ready_reason(hub, name, "NoMemberFits"), 120)
+        ready = condition(obj) or {}
+        assert ready["status"] == "False" and "secnumcloud" in ready["message"]
+        assert obj["status"].get("member") is None
+        for member in ("snc", "hds"):
+            assert hub.member(member).get(WORKSPACE, name) is None
+        assert policy_of(hub.cluster, name) is not None
+    finally:
+        kubectl(hub.kubeconfig, "delete", "workspace", name, "--wait=false")
+    # The workspace's policy goes with it (the hub's garbage collector).
+    wait_for(f"policy of {name} deleted", lambda: policy_of(hub.cluster, name) is None, 60)
+
+
+def test_request_on_the_hub_is_placed_only_once_approved_on_the_hub(hub: Hub) -> None:
+    name = unique("fed-req")
+    request = federated(name, "secnumcloud")
+    del request["spec"]["approval"]
+    apply(hub.kubeconfig, request)
+    try:
+        obj = wait_for(
+            f"{name} AwaitingApproval on the hub",
+            lambda: ready_reason(hub, name, "AwaitingApproval"),
+            PLACEMENT_TIMEOUT,
+        )
+        assert obj["status"].get("member") is None
+        assert policy_of(hub.cluster, name) is None
+        for member in ("snc", "hds"):
+            assert hub.member(member).get(WORKSPACE, name) is None
+        # The approval given at the hub (checked by the hub's admission) is relayed by the
+        # hub's account on the member, which did not decide it.
+        approve(hub.kubeconfig, name)
+        wait_for(f"{name} Ready on the hub", lambda: hub_ready(hub, name, "snc"), PLACEMENT_TIMEOUT)
+        on_snc = hub.member("snc").get(WORKSPACE, name)
+        assert on_snc is not None and on_snc["spec"]["approval"]["by"] == ADMIN
+        assert hub.member("snc").get(NAMESPACE_KIND, f"ws-{name}") is not None
+    finally:
+        kubectl(hub.kubeconfig, "delete", "workspace", name, "--wait=false")
+
+
+def test_members_change_on_the_hub_reaches_the_member_and_its_trino_access_rules(
+    hub: Hub, placed: Placed
+) -> None:
+    name = placed.hds
+    patch = '{"spec":{"members":[{"user":"bob","role":"analyst"}]}}'
+    result = kubectl(hub.kubeconfig, "patch", "workspace", name, "--type=merge", "-p", patch)
+    assert result.returncode == 0, result.stderr
+    start = time.monotonic()
+
+    def rules_name_bob() -> bool:
+        access = hub.member("hds").get(CONFIG_MAP, "trino-access", f"ws-{name}")
+        return access is not None and "bob" in access["data"]["group.txt"]
+
+    wait_for("bob in the member's Trino group file", rules_name_bob, PLACEMENT_TIMEOUT)
+    wait_for(f"{name} Ready at its new generation", lambda: hub_ready(hub, name, "hds"), 120)
+    print(f"\nmembers change on the member and back on the hub in {time.monotonic() - start:.1f}s")
+    members = hub.member("hds").get(WORKSPACE, name)["spec"]["members"]  # type: ignore[index]
+    assert members == [{"user": "bob", "role": "analyst"}]
+
+
+def test_grant_moving_resident_data_off_its_provider_is_refused_at_admission(
+    hub: Hub, placed: Placed
+) -> None:
+    name = unique("fed-res")
+    resident = dataset(name, "hds-datasets", name)
+    resident["spec"]["residency"] = "hds-host"
+    apply(hub.kubeconfig, resident)
+    try:
+        refused = kubectl(
+            hub.kubeconfig, "apply", "-f", "-", stdin=_yaml(grant(name, placed.snc, name))
+        )
+        assert refused.returncode != 0
+        assert "DataResidency" in refused.stderr and "hds-host" in refused.stderr
+        allowed = kubectl(
+            hub.kubeconfig, "apply", "-f", "-", stdin=_yaml(grant(f"{name}-ok", placed.hds, name))
+        )
+        assert allowed.returncode == 0, allowed.stderr
+        # Revocation is never blocked by admission.
+        gone = kubectl(hub.kubeconfig, "delete", "datasetgrant", f"{name}-ok")
+        assert gone.returncode == 0, gone.stderr
+    finally:
+        kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
+
+
+def test_without_the_hub_operator_grants_fail_closed_and_revocation_still_passes(
+    hub: Hub, placed: Placed
+) -> None:
+    name = unique("fed-closed")
+    resident = dataset(name, "hds-datasets", name)
+    resident["spec"]["residency"] = "hds-host"
+    apply(hub.kubeconfig, resident)
+    apply(hub.kubeconfig, grant(name, placed.hds, name))
+    paths = hub.fed.hub_stack()
+    process.stop_component("havre-hub", paths.state)
+    try:
+        refused = kubectl(
+            hub.kubeconfig, "apply", "-f", "-", stdin=_yaml(grant(f"{name}-2", placed.hds, name))
+        )
+        assert refused.returncode != 0  # no one to check residency: refused, not let through
+        assert "havre-hub.havre.io" in refused.stderr
+        gone = kubectl(hub.kubeconfig, "delete", "datasetgrant", name)
+        assert gone.returncode == 0, gone.stderr
+    finally:
+        start_operator(
+            "havre-hub",
+            paths,
+            hub.kubeconfig,
+            hub_operator_environment(paths),
+            OPERATOR_HEALTH_PORT,
+        )
+        kubectl(hub.kubeconfig, "delete", "datasetgrant", name, "--ignore-not-found")
+        kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
+
+
+def test_grant_on_the_hub_opens_a_dataset_held_at_the_workspaces_provider(
+    hub: Hub, placed: Placed
+) -> None:
+    stores = hub.fed.member_components["hds"]
+    published = create_dataset(stores["minio"], stores["postgres"], rows=20, seed=3, prepared=True)
+    name = published.name
+    on_hub = dataset(name, published.target.bucket, PREFIX, NAMESPACE)
+    on_hub["spec"].update({"provider": "hds-host", "residency": "hds-host"})
+    apply(hub.kubeconfig, on_hub)
+    apply(hub.kubeconfig, grant(name, placed.hds, name))
+    start = time.monotonic()
+    try:
+
+        def granted() -> bool:
+            obj = hub.cluster.get(WORKSPACE, placed.hds) or {}
+            return name in [g["dataset"] for g in obj.get("status", {}).get("grants", [])]
+
+        wait_for(f"grant of {name} reported by the member", granted, PLACEMENT_TIMEOUT)
+        active = time.monotonic() - start
+        wait_for(
+            "the hub grant Ready",
+            lambda: (condition(hub.cluster.get(GRANT, name)) or {}).get("status") == "True",
+            60,
+        )
+        print(f"\ngrant on the hub active on the member and reported back in {active:.1f}s")
+        assert hub.member("hds").get(DATASET, name) is not None
+        assert hub.member("snc").get(DATASET, name) is None  # data stays at its provider
+        revoked = time.monotonic()
+        kubectl(hub.kubeconfig, "delete", "datasetgrant", name)
+        wait_for("revocation reported by the member", lambda: not granted(), PLACEMENT_TIMEOUT)
+        print(f"revoked on the member and reported back in {time.monotonic() - revoked:.1f}s")
+        # Access ends as the member's grant starts deleting; the object goes soon after.
+        wait_for(
+            "the member's grant deleted",
+            lambda: hub.member("hds").get(GRANT, name) is None,
+            PLACEMENT_TIMEOUT,
+        )
+    finally:
+        kubectl(hub.kubeconfig, "delete", "datasetgrant", name, "--ignore-not-found")
+        kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
+        drop_dataset(stores["minio"], stores["postgres"], published)
+
+
+def test_grant_of_data_held_at_another_provider_says_so_on_the_hub(
+    hub: Hub, placed: Placed
+) -> None:
+    name = unique("fed-remote")
+    elsewhere = dataset(name, "snc-datasets", name)
+    elsewhere["spec"]["provider"] = "snc-host"
+    apply(hub.kubeconfig, elsewhere)
+    apply(hub.kubeconfig, grant(name, placed.hds, name))
+    try:
+        wait_for("RemoteDataset", lambda: grant_reason(hub, name) == "RemoteDataset", 60)
+        assert hub.member("hds").get(GRANT, name) is None
+        assert hub.member("hds").get(DATASET, name) is None
+    finally:
+        kubectl(hub.kubeconfig, "delete", "datasetgrant", name, "--ignore-not-found")
+        kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
+
+
+def grant_reason(hub: Hub, name: str) -> str | None:
+    ready = condition(hub.cluster.get(GRANT, name))
+    return None if ready is None else str(ready["reason"])
+
+
+def test_member_itself_never_opens_data_resident_at_another_provider(
+    hub: Hub, placed: Placed
+) -> None:
+    """Objects written on the member directly, past the hub's admission: the member's own
+    reconcile refuses them."""
+    name = unique("fed-direct")
+    member = hub.fed.members["hds"].kubeconfig
+    resident = dataset(name, "snc-datasets", name)
+    resident["spec"]["residency"] = "snc-host"
+    apply(member, resident)
+    apply(member, grant(name, placed.hds, name))
+    on_hds = hub.member("hds")
+    try:
+        wait_for(
+            "DataResidency on the member's grant",
+            lambda: (condition(on_hds.get(GRANT, name)) or {}).get("reason") == "DataResidency",
+            60,
+        )
+        ds = condition(on_hds.get(DATASET, name)) or {}
+        assert ds.get("status") == "False" and ds.get("reason") == "DataResidency"
+        obj = on_hds.get(WORKSPACE, placed.hds) or {}
+        assert name not in [g["dataset"] for g in obj.get("status", {}).get("grants", [])]
+    finally:
+        kubectl(member, "delete", "datasetgrant", name, "--ignore-not-found")
+        kubectl(member, "delete", "dataset", name, "--wait=false")
+
+
+def test_lost_member_is_member_unreachable_on_the_hub_and_converges_when_back(
+    hub: Hub, placed: Placed
+) -> None:
+    snc_paths = hub.fed.member_paths("snc")
+    uid = hub.member("snc").get(WORKSPACE, placed.snc)["metadata"]["uid"]  # type: ignore[index]
+    stopped = time.monotonic()
+    stack.down(snc_paths, ["kube"])
+    try:
+        wait_for(
+            "MemberUnreachable on the hub",
+            lambda: ready_reason(hub, placed.snc, "MemberUnreachable"),
+            PLACEMENT_TIMEOUT,
+        )
+        lost_after = time.monotonic() - stopped
+        obj = hub.cluster.get(WORKSPACE, placed.snc)
+        assert obj is not None and obj["status"]["member"] == "snc"
+        # The other member's workspace is untouched.
+        wait_for("the other member's workspace Ready", lambda: hub_ready(hub, placed.hds, "hds"))
+    finally:
+        restarted = time.monotonic()
+        stack.up(snc_paths, ["kube"])
+    wait_for("Ready again on the hub", lambda: hub_ready(hub, placed.snc, "snc"), PLACEMENT_TIMEOUT)
+    back_after = time.monotonic() - restarted
+    print(
+        f"\nMemberUnreachable after {lost_after:.1f}s; Ready again {back_after:.1f}s after restart"
+    )
+    on_snc = hub.member("snc").get(WORKSPACE, placed.snc)
+    assert on_snc is not None and on_snc["metadata"]["uid"] == uid  # never deleted nor recreated
+    assert hub.member("hds").get(WORKSPACE, placed.snc) is None  # never moved
+
+
+def _yaml(obj: dict[str, Any]) -> str:
+    return yaml.safe_dump(obj)

@@ -1,0 +1,83 @@
+"""``havre realm setup`` made the stack's realm (the devstack runs it once Keycloak answers):
+a second run changes nothing, and what it made is what the platform needs and no more."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from keycloak import KeycloakAdmin
+
+from devstack.keycloak_realm import SETUP_ARGS
+from devstack.paths import StackPaths
+from havre.external.realm_spec import OPERATOR_ROLES
+
+pytestmark = pytest.mark.integration
+
+
+def _admin(keycloak: dict[str, Any]) -> KeycloakAdmin:
+    return KeycloakAdmin(
+        server_url=keycloak["url"] + "/",
+        username=keycloak["admin_user"],
+        password=keycloak["admin_password"],
+        realm_name=keycloak["realm"],
+        user_realm_name="master",
+        verify=keycloak["ca"],
+        timeout=60,
+    )
+
+
+def test_setting_up_the_realm_again_changes_nothing(
+    keycloak: dict[str, Any], stack_paths: StackPaths, tmp_path: Path
+) -> None:
+    secret_file = tmp_path / "operator-secret"
+    shutil.copy(stack_paths.state / "keycloak" / "operator-client-secret", secret_file)
+    argv = [sys.executable, "-m", "havre.cli", "realm", "setup", "--url", keycloak["url"]]
+    argv += ["--realm", keycloak["realm"], "--ca-file", keycloak["ca"], *SETUP_ARGS]
+    done = subprocess.run(
+        [*argv, "--operator-secret-file", str(secret_file)],
+        env={
+            **os.environ,
+            "HAVRE_REALM_ADMIN_USER": keycloak["admin_user"],
+            "HAVRE_REALM_ADMIN_PASSWORD": keycloak["admin_password"],
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == f"realm {keycloak['realm']}: nothing to change"
+    assert keycloak["operator_client_secret"] not in done.stdout + done.stderr
+
+
+def test_operator_client_holds_only_user_and_group_management(keycloak: dict[str, Any]) -> None:
+    admin = _admin(keycloak)
+    operator = admin.get_client_id(keycloak["operator_client_id"])
+    management = admin.get_client_id("realm-management")
+    assert operator is not None and management is not None
+    account = admin.get_client_service_account_user(operator)
+    held = {r["name"] for r in admin.get_client_roles_of_user(account["id"], management)}
+    assert held == set(OPERATOR_ROLES)
+    realm_roles = {r["name"] for r in admin.get_realm_roles_of_user(account["id"])}
+    assert realm_roles <= {f"default-roles-{keycloak['realm']}"}
+
+
+def test_each_service_has_its_own_public_client_and_audience(keycloak: dict[str, Any]) -> None:
+    admin = _admin(keycloak)
+    for client_id in ("trino", "kubernetes", "minio"):
+        internal = admin.get_client_id(client_id)
+        assert internal is not None, client_id
+        client = admin.get_client(internal)
+        assert client["publicClient"] and not client["serviceAccountsEnabled"]
+        audiences = {
+            m["config"].get("included.client.audience")
+            for m in client["protocolMappers"]
+            if m["protocolMapper"] == "oidc-audience-mapper"
+        }
+        assert audiences == {client_id}
