@@ -56,8 +56,11 @@ def engine_workspace(
     applied_at = time.monotonic()
     try:
         apply(kubeconfig, dataset(published.name, target.bucket, target.prefix, target.namespace))
-        apply(kubeconfig, grant(f"{name}-snds", name, published.name))
         apply(kubeconfig, workspace_manifest(name, size=SIZE))
+        # A grant binds only to a workspace that existed when it was made: after it, never
+        # before (core's UID binding).
+        wait_for(f"workspace {name}", lambda: cluster.get(WORKSPACE, name), timeout=60)
+        apply(kubeconfig, grant(f"{name}-snds", name, published.name))
         wait_for(
             f"workspace {name}'s Trino pods Available",
             lambda: engine_ready(cluster, name),
