@@ -11,6 +11,7 @@ SRC    := $(wildcard operator/havre devstack/devstack tests bench dashboards)
 help:
 	@echo "make demo          the whole platform on this machine, ending with a researcher's query"
 	@echo "make test          lint, types, unit and integration tests (starts the local platform)"
+	@echo "make bench         provisioning, revocation and scale figures into bench/results (docs/benchmarks.md)"
 	@echo "make stack-up      start the local platform (Kubernetes, MinIO, PostgreSQL, Keycloak, Trino, Prometheus, helm)"
 	@echo "make stack-status  show what runs and whether it answers"
 	@echo "make stack-down    stop every process of the local platform"
@@ -48,7 +49,7 @@ test: lint typecheck
 	$(BIN)/pytest tests/unit tests/integration
 
 bench: $(STAMP)
-	$(PY) -m bench.reconcile
+	$(PY) -m bench
 
 crds: $(STAMP)
 	$(PY) -m havre.api.crdgen crds

@@ -58,9 +58,12 @@ def member_operator_environment(
     plan: MemberPlan, paths: StackPaths, components: dict[str, Any], keycloak: dict[str, Any]
 ) -> dict[str, str]:
     """A member's operator: its own object store and catalog database, the platform's
-    identity provider; its provider name; Trino only where workspaces can run it; its
-    /metrics on loopback, at its stack's port."""
+    realm for Trino's tokens (no group sync); its provider name; Trino only where
+    workspaces can run it; its /metrics on loopback, at its stack's port."""
     env = operator_environment({**components, "keycloak": keycloak})
+    # Trino verifies the platform realm's tokens; the members do not keep Keycloak groups
+    # (the smallest federation that proves placement needs no running Keycloak).
+    env = {k: v for k, v in env.items() if not k.startswith("HAVRE_IDENTITY_")}
     if not plan.query_engine:
         env = {k: v for k, v in env.items() if not k.startswith("HAVRE_TRINO_")}
     return {

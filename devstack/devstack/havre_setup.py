@@ -64,6 +64,8 @@ def operator_environment(components: dict[str, Any]) -> dict[str, str]:
     With a node (``components["node"]``), workspaces' Trino runs as pods from the node's
     own Trino image, reaches MinIO, PostgreSQL and Keycloak at the machine's address on the
     node's link, and the rendered egress NetworkPolicies allow exactly those endpoints.
+    With the ``audit`` component, workspaces' Trino and the operator send records to its
+    receiver (docs/audit.md).
     """
     minio, postgres, keycloak = components["minio"], components["postgres"], components["keycloak"]
     env = {
@@ -89,6 +91,14 @@ def operator_environment(components: dict[str, Any]) -> dict[str, str]:
         # Unchanged workspaces are re-read from Keycloak this often (drift repair).
         "HAVRE_IDENTITY_RESYNC_SECONDS": "10",
     }
+    audit = components.get("audit")
+    if audit is not None:
+        env |= {
+            "HAVRE_AUDIT_RECEIVER_URL": audit["url"],
+            "HAVRE_AUDIT_KEY": audit["key"],
+            "HAVRE_AUDIT_CA_FILE": audit["ca"],
+            "HAVRE_AUDIT_BUCKET": audit["bucket"],
+        }
     node = components.get("node")
     if node is not None:
         seen = node["platform"]
@@ -104,6 +114,14 @@ def operator_environment(components: dict[str, Any]) -> dict[str, str]:
             # Same path, at the address pods reach Keycloak; tokens keep their issuer.
             "HAVRE_TRINO_JWKS_URL": seen["keycloak_url"] + jwks.path,
         }
+        if audit is not None:
+            # Trino pods send events to the receiver at the node's link, the operator on
+            # loopback; the egress NetworkPolicy opens exactly that endpoint.
+            env |= {
+                "HAVRE_AUDIT_RECEIVER_URL": seen["audit_url"],
+                "HAVRE_AUDIT_OPERATOR_URL": audit["url"],
+                "HAVRE_AUDIT_RECEIVER": seen["audit_receiver"],
+            }
     return env
 
 

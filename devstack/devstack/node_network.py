@@ -30,6 +30,8 @@ FORWARDED_BASE_PORTS = {
     "minio": 19000,
     "postgres": 15432,
     "keycloak": 18543,
+    # The audit receiver (devstack/components/audit.py BASE_PORT): Trino pods send it events.
+    "audit": 25543,
 }
 _FIRST_SECOND_OCTET = 64
 _SLOTS = 190

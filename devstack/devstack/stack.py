@@ -25,6 +25,7 @@ COMPONENTS: dict[str, str] = {
     # Keycloak before MinIO: MinIO trusts the realm for STS when Keycloak runs as it starts.
     "keycloak": "keycloak:Keycloak",
     "minio": "minio:MinIO",
+    "audit": "audit:Audit",
     "trino": "trino:Trino",
     "prometheus": "prometheus:Prometheus",
     "helm": "helm:Helm",

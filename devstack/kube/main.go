@@ -106,7 +106,11 @@ func run(o options) error {
 	// gracefully and Execute returns nil.
 	api := apiserver.NewAPIServerCommand()
 	errs := make(chan error, 3)
-	go func() { errs <- execute("kube-apiserver", api, apiserverArgs(p, o)) }()
+	audit, err := auditArgs(dataDir)
+	if err != nil {
+		return fmt.Errorf("audit policy: %w", err)
+	}
+	go func() { errs <- execute("kube-apiserver", api, append(apiserverArgs(p, o), audit...)) }()
 	go func() {
 		// kube-controller-manager gives up on an apiserver that is not healthy within 10 s.
 		if err := waitForAPIServer(filepath.Join(dataDir, "admin.kubeconfig")); err != nil {

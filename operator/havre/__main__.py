@@ -8,6 +8,7 @@ import sys
 
 import kopf
 
+from havre.audit.operator import decision_sender
 from havre.clients import (
     bucket_usage,
     catalog_database,
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             if idp is not None and settings.identity is not None
             else None
         ),
+        audit=decision_sender(settings, cluster),
     )
     ctx = Context(platform=platform)
     metrics = None

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from havre import cli_connect, cli_realm, cli_retained
 from havre.api import names
 from havre.api.model import NAME_PATTERN
+from havre.audit import cli as audit_cli
 from havre.cli_workspace import CommandError, add_workspace_commands, run_workspace_command
 from havre.datasets.publish import (
     DEFAULT_REGION,
@@ -77,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_connect.register(add_workspace_commands(groups))
     cli_retained.add_parser(groups)
     cli_realm.register(groups)
+    audit_cli.add_parser(groups)
     return parser
 
 
@@ -142,6 +144,12 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     usage error."""
     args = _parser().parse_args(argv)
     environ = os.environ if env is None else env
+    if args.group == "audit":
+        try:
+            return audit_cli.run(args, environ)
+        except ValueError as exc:
+            print(f"havre audit: {exc}", file=sys.stderr)
+            return 2
     try:
         if (args.group, args.action) == ("dataset", "publish-sample"):
             publish_sample(args, environ)

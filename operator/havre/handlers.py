@@ -10,6 +10,7 @@ the workspaces it names (from the indexes), nothing else.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import functools
 import logging
@@ -23,11 +24,17 @@ from typing import Any, cast
 import kopf
 
 from havre.api.model import DeletionPolicy
+from havre.audit import decisions
 from havre.errors import HavreError
 from havre.federation.member import member_provider
 from havre.indexes import ConfirmingCatalogue, KopfCatalogue
 from havre.kube.kinds import by_name
 from havre.metrics import observe
+from havre.pipeline.apply_audit import (
+    SpecChange,
+    grant_decisions,
+    record_decisions,
+)
 from havre.pipeline.apply_catalogdb import teardown_catalogdb
 from havre.pipeline.apply_cluster import INSTANCE
 from havre.pipeline.apply_objectstore import teardown_objectstore
@@ -35,6 +42,7 @@ from havre.pipeline.dataset_reconcile import DatasetOutcome, reconcile_dataset
 from havre.pipeline.engine_availability import availability_signature
 from havre.pipeline.events import Event
 from havre.pipeline.grant_reconcile import reconcile_grant
+from havre.pipeline.ledger import Ledger
 from havre.pipeline.reconcile import Outcome, Platform, reconcile_workspace
 from havre.scheduler import Scheduler
 
@@ -63,6 +71,11 @@ class Context:
     )
     #: The availability last seen of each Trino Deployment (namespace/name).
     engine_seen: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    #: The last clean full reconcile of each workspace: an idle repair tick costs nothing.
+    ledger: Ledger = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ledger = Ledger(self.platform.settings.audit_interval)
 
     def lock(self, key: str) -> threading.Lock:
         return self._locks[key]
@@ -79,17 +92,22 @@ def _post(obj: dict[str, Any], events: list[Event]) -> None:
 
 
 @observe.reconciles("Workspace")
-def refresh_workspace(ctx: Context, name: str) -> Outcome | None:
-    """Reconcile one workspace now and write its status if it changed."""
+def refresh_workspace(ctx: Context, name: str, change: SpecChange | None = None) -> Outcome | None:
+    """Reconcile one workspace now and write its status if it changed; ``change``: the
+    spec change that woke it (its decisions go to the audit trail)."""
     with ctx.lock(f"workspace/{name}"):
         current = ctx.platform.cluster.get(WORKSPACE, name)
         if current is None or current["metadata"].get("deletionTimestamp"):
             return None
-        outcome = reconcile_workspace(ctx.platform, current, ctx.catalogue, _now())
+        outcome = reconcile_workspace(ctx.platform, current, ctx.catalogue, _now(), change)
         observe.workspace_reconciled(current, outcome.status, outcome.retry)
         _schedule_expiry(ctx, f"workspace/{name}", current, lambda: refresh_workspace(ctx, name))
         if outcome.patch is not None:
             ctx.platform.cluster.patch_status(WORKSPACE, name, outcome.patch)
+        if outcome.clean and outcome.refs is not None and outcome.validated is not None:
+            ctx.ledger.record(outcome.refs, outcome.validated)
+        else:
+            ctx.ledger.forget(name)
         _post(current, outcome.events)
         return outcome
 
@@ -110,9 +128,16 @@ def _backoff(retry: int) -> float:
     return float(min(60, 2 ** min(retry, 6)))
 
 
-def reconcile(name: str, memo: kopf.Memo, retry: int, **_: Any) -> None:
+def reconcile(
+    name: str,
+    memo: kopf.Memo,
+    retry: int,
+    reason: str | None = None,
+    old: Any = None,
+    **_: Any,
+) -> None:
     """Update and the repair timer: bring the workspace to its spec."""
-    outcome = refresh_workspace(memo["ctx"], name)
+    outcome = refresh_workspace(memo["ctx"], name, SpecChange.from_kopf(reason, old))
     if outcome is not None and outcome.retry:
         ready = next(c for c in outcome.status["conditions"] if c["type"] == "Ready")
         raise kopf.TemporaryError(f"{ready['reason']}: {ready['message']}", delay=_backoff(retry))
@@ -123,26 +148,37 @@ def create_workspace(name: str, memo: kopf.Memo, retry: int, reason: str, **kwar
     they stand (on resume they reconcile themselves)."""
     ctx: Context = memo["ctx"]
     try:
-        reconcile(name=name, memo=memo, retry=retry, **kwargs)
+        reconcile(name=name, memo=memo, retry=retry, reason=reason, **kwargs)
     finally:
         if reason != "resume":
             _refresh_grants(ctx, ctx.catalogue.grants_of_workspace(name))
 
 
-async def repair(name: str, memo: kopf.Memo, **_: Any) -> None:
-    """Timer: the same reconcile, on threads of its own (the event handlers' threads stay
-    free for what a change asks, revocations first); it writes only where something
-    drifted."""
+async def repair(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Timer: nothing when the ledger says the inputs are as the last clean run left them
+    and no audit is due (no request at all); else the same reconcile, on threads of its own
+    (the event handlers' threads stay free for what a change asks, revocations first); it
+    writes only where something drifted."""
     ctx: Context = memo["ctx"]
+    if ctx.ledger.unchanged(body, ctx.catalogue, _now()):
+        return
     loop = asyncio.get_running_loop()
-    outcome = await loop.run_in_executor(ctx.repairs, refresh_workspace, ctx, name)
+    # kopf's context (its settings, which posting events reads) goes along to the thread.
+    context = contextvars.copy_context()
+    outcome = await loop.run_in_executor(ctx.repairs, context.run, refresh_workspace, ctx, name)
     if outcome is not None and outcome.applied.report is not None:
         report = outcome.applied.report
         observe.drift_repaired(report.applied, report.deleted, outcome.external_changes)
 
 
 def delete_workspace(
-    name: str, uid: str, spec: kopf.Spec, memo: kopf.Memo, retry: int, **_: Any
+    name: str,
+    uid: str,
+    spec: kopf.Spec,
+    body: kopf.Body,
+    memo: kopf.Memo,
+    retry: int,
+    **_: Any,
 ) -> None:
     """Honour ``deletionPolicy`` outside the cluster (only on this workspace's own
     resources); the namespace goes by garbage collection. Its grants then say so.
@@ -151,6 +187,7 @@ def delete_workspace(
     access in place."""
     ctx: Context = memo["ctx"]
     ctx.scheduler.cancel(f"workspace/{name}")
+    ctx.ledger.forget(name)
     policy = DeletionPolicy(spec.get("deletionPolicy", DeletionPolicy.RETAIN.value))
     platform = ctx.platform
     steps: list[Callable[[], object]] = []
@@ -165,11 +202,15 @@ def delete_workspace(
         steps.append(lambda: teardown_catalogdb(catalogs, name, uid, policy))
     failures: list[HavreError] = []
     with ctx.lock(f"workspace/{name}"):
-        for step in steps:
-            try:
-                step()
-            except HavreError as exc:
-                failures.append(exc)
+        try:
+            for step in steps:
+                try:
+                    step()
+                except HavreError as exc:
+                    failures.append(exc)
+        finally:
+            if retry == 0:  # the deletion is decided once, whatever the teardown's fate
+                record_decisions(platform.audit, [decisions.workspace_deleted(body, _now())])
     if failures:
         first = failures[0]
         raise kopf.TemporaryError(f"{first.reason}: {first}", delay=_backoff(retry)) from first
@@ -191,7 +232,9 @@ def _refresh_grants(ctx: Context, grants: tuple[Any, ...]) -> None:
 
 
 @observe.reconciles("DatasetGrant")
-def refresh_grant(ctx: Context, name: str, *, wake: bool = True) -> None:
+def refresh_grant(
+    ctx: Context, name: str, *, wake: bool = True, change: SpecChange | None = None
+) -> None:
     """Report a grant's state, schedule its end, and bring its workspace and its dataset
     in line (``wake``)."""
     cluster = ctx.platform.cluster
@@ -206,8 +249,15 @@ def refresh_grant(ctx: Context, name: str, *, wake: bool = True) -> None:
         if outcome.patch is not None:
             cluster.patch_status(GRANT, name, outcome.patch)
         _schedule_expiry(ctx, f"grant/{name}", grant, lambda: refresh_grant(ctx, name))
-    if wake and outcome.record.workspace:
-        refresh_workspace(ctx, outcome.record.workspace)
+    try:
+        if wake and outcome.record.workspace:
+            refresh_workspace(ctx, outcome.record.workspace)
+    finally:
+        # After the workspace applied it, whatever became of that: queuing cannot wait.
+        record_decisions(
+            ctx.platform.audit,
+            grant_decisions(change, grant, grant.get("status") or {}, outcome.status, _now()),
+        )
     if wake and outcome.record.dataset:
         _wake(
             f"dataset {outcome.record.dataset}",
@@ -215,9 +265,11 @@ def refresh_grant(ctx: Context, name: str, *, wake: bool = True) -> None:
         )
 
 
-def reconcile_grant_handler(name: str, memo: kopf.Memo, **_: Any) -> None:
+def reconcile_grant_handler(
+    name: str, memo: kopf.Memo, reason: str | None = None, old: Any = None, **_: Any
+) -> None:
     """Create, update and resume of a DatasetGrant."""
-    refresh_grant(memo["ctx"], name)
+    refresh_grant(memo["ctx"], name, change=SpecChange.from_kopf(reason, old))
 
 
 def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
@@ -225,9 +277,13 @@ def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     ctx: Context = memo["ctx"]
     ctx.scheduler.cancel(f"grant/{name}")
     spec = body.get("spec", {})
-    if spec.get("workspace"):
-        refresh_workspace(ctx, spec["workspace"])
-        observe.grant_deleted(body)
+    try:
+        if spec.get("workspace"):
+            refresh_workspace(ctx, spec["workspace"])
+            observe.grant_deleted(body)
+    finally:
+        # After the workspace withdrew the access; queuing never holds the revocation up.
+        record_decisions(ctx.platform.audit, [decisions.grant_revoked(body, _now())])
     if spec.get("dataset"):
         _wake(f"dataset {spec['dataset']}", lambda: refresh_dataset(ctx, spec["dataset"]))
 
@@ -293,6 +349,16 @@ def _wake_dataset_grants(ctx: Context, dataset: str) -> None:
     _refresh_grants(ctx, grants)
     for workspace in sorted({g.workspace for g in grants if g.workspace}):
         _wake(f"workspace {workspace}", functools.partial(refresh_workspace, ctx, workspace))
+
+
+async def access_changed(type: str | None, labels: kopf.Labels, memo: kopf.Memo, **_: Any) -> None:
+    """A watched object that carries access (a workspace's namespace, RoleBinding or
+    ClusterRoleBinding) changed or went: the next repair tick of its workspace reconciles
+    in full instead of trusting the ledger. The initial listing (``type`` None) is not a
+    change."""
+    workspace = labels.get(INSTANCE)
+    if type is not None and workspace:
+        memo["ctx"].ledger.forget(workspace)
 
 
 async def start(memo: kopf.Memo, **kwargs: Any) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from havre.api import names
+from havre.api.model import is_valid_name
 from havre.external.catalogdb import CatalogDatabase
 from havre.external.objectstore import ObjectStore
 from havre.external.ownership import Recorded, record
@@ -90,9 +91,11 @@ def holdings(
         candidates |= {b.removeprefix(names.PREFIX) for b in store.list_buckets(names.PREFIX)}
     if catalogs is not None:
         candidates |= set(catalogs.workspaces())
+    # A bucket or database whose name is no workspace name is not Havre's: left out, never
+    # a crash of the whole listing.
     found = [
         h
-        for workspace in sorted(candidates)
+        for workspace in sorted(c for c in candidates if is_valid_name(c))
         for h in holdings_of(workspace, live.get(workspace, ""), store, catalogs)
     ]
     return sorted(found, key=lambda h: (h.workspace, h.system))

@@ -240,6 +240,68 @@ class AccessSettings(BaseModel):
         return self.hostname.replace("{workspace}", workspace)
 
 
+class AuditSettings(BaseModel):
+    """The audit trail (docs/audit.md): where workspaces' Trino and the operator send
+    records, and the key their credentials are derived from. The receiver
+    (``python -m havre.audit``) reads the same settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    receiver_url: str = Field(
+        description="Base URL of the audit receiver as Trino pods reach it, e.g. "
+        "https://havre-audit.havre-system.svc:8443.",
+        pattern=r"^https://[^/\s]+/?$",
+    )
+    operator_url: str | None = Field(
+        default=None,
+        pattern=r"^https://[^/\s]+/?$",
+        description="Base URL of the receiver as the operator reaches it (default receiver_url).",
+    )
+    key: SecretStr = Field(
+        min_length=32,
+        description="Receiver key: each workspace's credential is an HMAC of its UID under it.",
+    )
+    ca_file: str | None = Field(
+        default=None, description="CA the operator verifies the receiver's certificate with."
+    )
+    bucket: str = Field(
+        default="havre-audit",
+        pattern=r"^[a-z0-9]([a-z0-9]|-[a-z0-9]){2,62}$",
+        description="Object-lock bucket on the platform object store holding the trail.",
+    )
+    retention_days: int = Field(
+        default=1096, ge=1, le=36600, description="Compliance-mode retention of each batch."
+    )
+    buffer_limit: int = Field(
+        default=10000,
+        ge=10,
+        le=1_000_000,
+        description="Decisions the operator keeps while "
+        "the receiver is unreachable; beyond it the oldest are dropped (metric and Warning).",
+    )
+    listener_retry_count: int = Field(
+        default=360, ge=0, le=100000, description="Trino's retries of one event."
+    )
+    listener_max_delay_seconds: int = Field(
+        default=10, ge=1, le=3600, description="Longest wait between two retries."
+    )
+
+    listen: str = Field(
+        default="0.0.0.0:8443",
+        pattern=r"^[^\s:]+:\d{1,5}$",
+        description="Receiver only: host:port it serves HTTPS on.",
+    )
+    tls_cert_file: str | None = Field(default=None, description="Receiver only: certificate.")
+    tls_key_file: str | None = Field(default=None, description="Receiver only: its key.")
+    metrics_port: int = Field(
+        default=9102, ge=0, le=65535, description="Receiver only: Prometheus port (0: none)."
+    )
+
+    @property
+    def operator_base(self) -> str:
+        return (self.operator_url or self.receiver_url).rstrip("/")
+
+
 class MetricsSettings(BaseModel):
     """The operator's Prometheus endpoint (``/metrics``), beside the ``--liveness`` one."""
 
@@ -289,6 +351,12 @@ class Settings(BaseModel):
         default_factory=AccessSettings,
         description="Routes to each workspace's Trino from outside the cluster.",
     )
+    audit: AuditSettings | None = Field(
+        default=None, description="Audit trail; no query or decision records without it."
+    )
+    audit_receiver: Endpoint | None = Field(
+        default=None, description="The audit receiver, as Trino pods reach it (egress)."
+    )
     metrics: MetricsSettings = Field(
         default_factory=MetricsSettings, description="The operator's Prometheus metrics."
     )
@@ -321,7 +389,16 @@ class Settings(BaseModel):
     )
     trino_port: int = Field(default=8443, ge=1, le=65535)
     repair_interval: float = Field(
-        default=60.0, gt=0, description="Seconds between drift checks of each workspace."
+        default=60.0,
+        gt=0,
+        description="Seconds between the idle checks of each workspace: in memory, no "
+        "request; a workspace whose inputs changed is reconciled.",
+    )
+    audit_interval: float = Field(
+        default=1800.0,
+        gt=0,
+        description="Mean seconds between full reconciles of an unchanged workspace (every "
+        "object listed, the object store and the catalog database read), jittered by 20 %.",
     )
     namespace_quota_headroom_cpu: str = Field(default="1", description="CPU beyond Trino's.")
     namespace_quota_headroom_memory: str = Field(default="2Gi", description="Memory beyond.")
@@ -333,6 +410,7 @@ _ENV = {
     "HAVRE_OPERATOR_SERVICE_ACCOUNT": "operator_service_account",
     "HAVRE_TRINO_PORT": "trino_port",
     "HAVRE_REPAIR_INTERVAL": "repair_interval",
+    "HAVRE_AUDIT_INTERVAL": "audit_interval",
 }
 _STORAGE_ENV = {
     "HAVRE_STORAGE_URL": "url",
@@ -377,6 +455,21 @@ _ACCESS_ENV = {
     "HAVRE_ACCESS_GATEWAY_LISTENER": "gateway_listener",
     "HAVRE_ACCESS_INGRESS_CLASS": "ingress_class",
 }
+_AUDIT_ENV = {
+    "HAVRE_AUDIT_RECEIVER_URL": "receiver_url",
+    "HAVRE_AUDIT_OPERATOR_URL": "operator_url",
+    "HAVRE_AUDIT_KEY": "key",
+    "HAVRE_AUDIT_CA_FILE": "ca_file",
+    "HAVRE_AUDIT_BUCKET": "bucket",
+    "HAVRE_AUDIT_RETENTION_DAYS": "retention_days",
+    "HAVRE_AUDIT_BUFFER_LIMIT": "buffer_limit",
+    "HAVRE_AUDIT_LISTENER_RETRY_COUNT": "listener_retry_count",
+    "HAVRE_AUDIT_LISTENER_MAX_DELAY_SECONDS": "listener_max_delay_seconds",
+    "HAVRE_AUDIT_LISTEN": "listen",
+    "HAVRE_AUDIT_TLS_CERT_FILE": "tls_cert_file",
+    "HAVRE_AUDIT_TLS_KEY_FILE": "tls_key_file",
+    "HAVRE_AUDIT_METRICS_PORT": "metrics_port",
+}
 _METRICS_ENV = {
     "HAVRE_METRICS_ENABLED": "enabled",
     "HAVRE_METRICS_ADDRESS": "address",
@@ -394,6 +487,7 @@ _FEDERATION_ENV = {
     "HAVRE_FEDERATION_WEBHOOK_CA_FILE": "webhook_ca_file",
 }
 _ENDPOINT_ENV = {
+    "HAVRE_AUDIT_RECEIVER": "audit_receiver",
     "HAVRE_OBJECT_STORE": "object_store",
     "HAVRE_CATALOG_DATABASE": "catalog_database",
     "HAVRE_IDENTITY_PROVIDER": "identity_provider",
@@ -453,6 +547,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     access = {key: env[var] for var, key in _ACCESS_ENV.items() if var in env}
     if access:
         raw["access"] = {**raw.get("access", {}), **access}
+
+    audit = {key: env[var] for var, key in _AUDIT_ENV.items() if var in env}
+    if audit:
+        raw["audit"] = {**raw.get("audit", {}), **audit}
     metrics = {key: env[var] for var, key in _METRICS_ENV.items() if var in env}
     if metrics:
         raw["metrics"] = {**raw.get("metrics", {}), **metrics}

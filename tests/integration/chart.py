@@ -70,10 +70,15 @@ def documents(rendered: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(rendered) if d]
 
 
-def settings_file(rendered: str) -> str:
-    """The operator's config.yaml from the rendered settings ConfigMap."""
+def settings_file(rendered: str, component: str = "operator") -> str:
+    """The config.yaml of ``component`` (operator or audit) from its settings ConfigMap."""
     for doc in documents(rendered):
-        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"].endswith("-settings"):
+        labels = doc.get("metadata", {}).get("labels", {})
+        if (
+            doc["kind"] == "ConfigMap"
+            and doc["metadata"]["name"].endswith("-settings")
+            and labels.get("app.kubernetes.io/component") == component
+        ):
             text: str = doc["data"]["config.yaml"]
             return text
     raise AssertionError("no settings ConfigMap rendered")

@@ -89,20 +89,27 @@ def node(kube: Kube, platform: Platform) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
+def audit(platform: Platform, kube: Kube) -> dict[str, Any]:
+    """The audit receiver (after the API, so it can read Workspaces), writing to MinIO."""
+    return platform("audit")
+
+
+@pytest.fixture(scope="session")
 def operator(
     kube: Kube,
     minio: dict[str, Any],
     postgres: dict[str, Any],
     keycloak: dict[str, Any],
     node: dict[str, Any],
+    audit: dict[str, Any],
     stack_paths: StackPaths,
 ) -> Iterator[OperatorProcess]:
     """The operator against the local API server, object store, catalog database, with
     Trino rendered for each workspace (run by the node when it fits; test workspaces are
-    sized so that it does not, see ``workspaces.wait_provisioned``); its /metrics where the
-    stack's Prometheus scrapes."""
+    sized so that it does not, see ``workspaces.wait_provisioned``), the audit trail on,
+    and its /metrics where the stack's Prometheus scrapes."""
     env = operator_environment(
-        {"minio": minio, "postgres": postgres, "keycloak": keycloak, "node": node}
+        {"minio": minio, "postgres": postgres, "keycloak": keycloak, "node": node, "audit": audit}
     )
     env["HAVRE_METRICS_PORT"] = str(operator_metrics_port(stack_paths.port_offset))
     proc = OperatorProcess(kube.kubeconfig, stack_paths.state / "logs" / "operator.log", env)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).parents[2]
@@ -93,10 +94,19 @@ def free_port() -> int:
 class OperatorProcess:
     """The real operator (``python -m havre``) as a child process of the test session."""
 
-    def __init__(self, kubeconfig: str, log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kubeconfig: str,
+        log: Path,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+        startup_timeout: float = 60.0,
+    ) -> None:
         self.kubeconfig = kubeconfig
+        self.startup_timeout = startup_timeout
         self.log = log
         self.env = env or {}
+        self.args = args  # more command-line options, e.g. ("--peering", NAME)
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = free_port()
         # /metrics on loopback, on the port the caller names or a free one (several
@@ -108,6 +118,8 @@ class OperatorProcess:
             **os.environ,
             "KUBECONFIG": self.kubeconfig,
             "HAVRE_REPAIR_INTERVAL": "2",
+            # audits as often as it checks: drift tests see repairs within their timeouts
+            "HAVRE_AUDIT_INTERVAL": "2",
             "HAVRE_METRICS_ADDRESS": "127.0.0.1",
             "HAVRE_METRICS_PORT": str(self.metrics_port),
             "HAVRE_METRICS_USAGE_INTERVAL": "2",
@@ -122,6 +134,7 @@ class OperatorProcess:
                 "havre",
                 "--liveness",
                 f"http://127.0.0.1:{self.port}/healthz",
+                *self.args,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -129,7 +142,7 @@ class OperatorProcess:
             cwd=ROOT,
         )
         out.close()
-        wait_for("the operator's liveness endpoint", self._live, timeout=60)
+        wait_for("the operator's liveness endpoint", self._live, timeout=self.startup_timeout)
 
     def _live(self) -> bool:
         assert self.proc is not None
@@ -154,3 +167,14 @@ class OperatorProcess:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def running_operator(request: pytest.FixtureRequest) -> OperatorProcess | None:
+    """The session's operator if an earlier module started it, without starting it (it
+    needs Keycloak): a module that runs operators of its own stops it meanwhile."""
+    definitions = request._fixturemanager.getfixturedefs("operator", request.node)
+    for definition in definitions or ():
+        cached = definition.cached_result
+        if cached is not None and isinstance(cached[0], OperatorProcess):
+            return cached[0]
+    return None

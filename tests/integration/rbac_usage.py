@@ -3,6 +3,9 @@
 A permission is one (API group, resource, verb). It counts as used when an audit event of
 the service account shows it allowed (any status but 401/403); a server-side apply that
 created its object (201) used ``create`` too, which the authorizer checked behind ``patch``.
+A watch is seen when it starts (``ResponseStarted``): it completes only when it ends.
+``bind`` on ClusterRoles is never a request of its own: the authorizer checks it when a
+RoleBinding or ClusterRoleBinding is written, so such a write counts as using it.
 A permission the operator only holds so that it may put it into a Role it creates (RBAC
 lets nobody grant what they do not hold) counts as delegated, not unused.
 """
@@ -14,6 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+RBAC = "rbac.authorization.k8s.io"
+BINDINGS = ("rolebindings", "clusterrolebindings")
 
 
 @dataclass(frozen=True, order=True)
@@ -38,13 +44,17 @@ def granted(rules: Iterable[dict[str, Any]]) -> set[Permission]:
 
 
 def read_events(path: Path, username: str) -> list[dict[str, Any]]:
-    """The ResponseComplete events of ``username`` in a JSON-lines audit log."""
+    """The completed requests of ``username`` (and its watches, once started) in a JSON-lines
+    audit log."""
     events = []
     for line in path.read_text().splitlines():
         if not line.strip():
             continue
         event = json.loads(line)
-        if event.get("stage") == "ResponseComplete" and event["user"]["username"] == username:
+        stage = event.get("stage")
+        if event["user"]["username"] != username:
+            continue
+        if stage == "ResponseComplete" or (stage == "ResponseStarted" and event["verb"] == "watch"):
             events.append(event)
     return events
 
@@ -62,6 +72,12 @@ def used(events: Iterable[dict[str, Any]]) -> set[Permission]:
         found.add(Permission(group, resource, event["verb"]))
         if event["verb"] == "patch" and code == 201:
             found.add(Permission(group, resource, "create"))
+        if (
+            group == RBAC
+            and resource in BINDINGS
+            and event["verb"] in ("create", "patch", "update")
+        ):
+            found.add(Permission(RBAC, "clusterroles", "bind"))
     return found
 
 

@@ -95,9 +95,10 @@ def test_rendered_chart_passes_kubeconform_strict(
     tools: ChartTools, crd_schemas: Path, values: Path
 ) -> None:
     rendered = tools.template("havre", "-f", str(values))
-    kinds = {d["kind"] for d in documents(rendered)}
+    kinds = [d["kind"] for d in documents(rendered)]
     summary = _kubeconform(tools, crd_schemas, rendered)
     assert "Invalid: 0, Errors: 0" in summary, summary
+    # One per object skipped (two ServiceMonitors: the operator's and the receiver's).
     skipped = len([k for k in kinds if k in SKIPPED_KINDS])
     assert f"Skipped: {skipped}" in summary or skipped == 0, summary
 
@@ -195,6 +196,47 @@ def test_example_objects_pass_the_schemas_generated_from_the_crds(
             id="tlsroute-without-gateway",
         ),
         pytest.param(
+            [
+                "--set",
+                "identityProvider.groups.enabled=true",
+                "--set",
+                "identityProvider.groups.url=http://id.example",
+            ],
+            "at '/identityProvider/groups/url': 'http://id.example' does not match pattern",
+            id="identity-groups-over-plain-http",
+        ),
+        pytest.param(
+            [
+                "--set",
+                "audit.enabled=true",
+                "--set",
+                "audit.tls.secret=havre-audit-tls",
+                "--set-json",
+                'audit.egress={"cidr":"10.244.0.0/16","port":8443}',
+            ],
+            "at '/audit/keySecret/name': minLength: got 0, want 1",
+            id="audit-without-key-secret",
+        ),
+        pytest.param(
+            [
+                "--set",
+                "audit.enabled=true",
+                "--set",
+                "audit.keySecret.name=havre-audit-key",
+                "--set",
+                "audit.tls.secret=havre-audit-tls",
+                "--set-json",
+                'audit.egress={"cidr":"10.244.0.0/16","port":8443}',
+            ],
+            "at '/objectStore/enabled': value must be true",
+            id="audit-without-object-store",
+        ),
+        pytest.param(
+            ["--set", "audit.enabled=true", "--set", "audit.keySecret.name=havre-audit-key"],
+            "at '/audit': missing property 'egress'",
+            id="audit-without-egress-endpoint",
+        ),
+        pytest.param(
             ["--set", "access.route=httproute"],
             "at '/access/route': value must be one of 'none', 'tlsroute', 'ingress'",
             id="unknown-route",
@@ -222,8 +264,11 @@ def test_operator_accepts_the_settings_the_chart_renders(tools: ChartTools, tmp_
             "HAVRE_STORAGE_SECRET_KEY": "secret",
             "HAVRE_CATALOG_USER": "havre",
             "HAVRE_CATALOG_PASSWORD": "secret",
+            "HAVRE_IDENTITY_CLIENT_SECRET": "secret",
         }
     )
+    assert settings.identity is not None and settings.identity.url == "https://id.example.fr"
+    assert settings.operator_service_account == "havre/havre"
     assert settings.access.route == "tlsroute"
     assert settings.access.host("cardio") == "cardio.trino.havre.example.fr"
     assert settings.object_store is not None and settings.object_store.port == 443
@@ -236,6 +281,87 @@ def test_operator_accepts_the_settings_the_chart_renders(tools: ChartTools, tmp_
     }
     for path in (settings.storage.ca_file, settings.catalog.ca_file, settings.trino.ca_bundle_file):  # type: ignore[union-attr]
         assert path is not None and str(Path(path).parent) in mounts
+
+
+def test_audit_receiver_and_operator_accept_the_settings_the_chart_renders(
+    tools: ChartTools, tmp_path: Path
+) -> None:
+    rendered = tools.template("havre", "-f", str(CHART / "ci" / "audit-values.yaml"))
+    docs = documents(rendered)
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
+    operator = deployments["havre-operator"]["spec"]["template"]["spec"]["containers"][0]
+    receiver_pod = deployments["havre-audit"]["spec"]["template"]["spec"]
+    [receiver] = receiver_pod["containers"]
+    key = {"HAVRE_AUDIT_KEY": "k" * 32}
+    # Operator: the receiver's Service URL, the egress endpoint, the key from the Secret.
+    (tmp_path / "operator.yaml").write_text(settings_file(rendered))
+    settings = load_settings(
+        {
+            "HAVRE_CONFIG": str(tmp_path / "operator.yaml"),
+            "HAVRE_STORAGE_ACCESS_KEY": "admin",
+            "HAVRE_STORAGE_SECRET_KEY": "secret",
+            **key,
+        }
+    )
+    assert settings.audit is not None and settings.audit_receiver is not None
+    assert settings.audit.receiver_url == "https://havre-audit.havre.svc:8443"
+    assert (settings.audit_receiver.cidr, settings.audit_receiver.port) == ("10.244.0.0/16", 8443)
+    # Receiver: the same key Secret, its own object store keys, its TLS files mounted.
+    (tmp_path / "audit.yaml").write_text(settings_file(rendered, "audit"))
+    served = load_settings(
+        {
+            "HAVRE_CONFIG": str(tmp_path / "audit.yaml"),
+            "HAVRE_STORAGE_ACCESS_KEY": "audit",
+            "HAVRE_STORAGE_SECRET_KEY": "secret",
+            **key,
+        }
+    )
+    assert served.audit is not None and served.storage is not None
+    assert served.audit.listen == "0.0.0.0:8443" and served.audit.metrics_port == 9102
+
+    def secret_of(container: dict[str, object], name: str) -> dict[str, str]:
+        [env] = [e for e in container["env"] if e["name"] == name]  # type: ignore[attr-defined]
+        ref: dict[str, str] = env["valueFrom"]["secretKeyRef"]
+        return ref
+
+    assert secret_of(operator, "HAVRE_AUDIT_KEY") == secret_of(receiver, "HAVRE_AUDIT_KEY")
+    assert secret_of(receiver, "HAVRE_AUDIT_KEY") == {"name": "havre-audit-key", "key": "key"}
+    assert secret_of(receiver, "HAVRE_STORAGE_ACCESS_KEY")["name"] == "havre-audit-object-store"
+    mounts = {m["mountPath"] for m in receiver["volumeMounts"]}
+    for path in (served.audit.tls_cert_file, served.audit.tls_key_file, served.storage.ca_file):
+        assert path is not None and str(Path(path).parent) in mounts
+    operator_mounts = {m["mountPath"] for m in operator["volumeMounts"]}
+    assert settings.audit.ca_file is not None
+    assert str(Path(settings.audit.ca_file).parent) in operator_mounts
+    # One image, restricted, probed where the receiver answers.
+    assert receiver["image"] == operator["image"]
+    assert receiver["securityContext"]["readOnlyRootFilesystem"] is True
+    assert receiver_pod["securityContext"]["runAsNonRoot"] is True
+    probe = receiver["readinessProbe"]["httpGet"]
+    assert (probe["path"], probe["scheme"], probe["port"]) == ("/healthz", "HTTPS", "https")
+    # Its own service account, which may only list what it looks up.
+    assert receiver_pod["serviceAccountName"] == "havre-audit"
+    [role] = [
+        d for d in docs if d["kind"] == "ClusterRole" and d["metadata"]["name"] == "havre-audit"
+    ]
+    assert {v for r in role["rules"] for v in r["verbs"]} == {"list"}
+    [monitor] = [
+        d for d in docs if d["kind"] == "ServiceMonitor" and d["metadata"]["name"] == "havre-audit"
+    ]
+    assert monitor["spec"]["endpoints"][0]["relabelings"][0]["replacement"] == "havre-audit"
+    assert "kind: Secret\n" not in rendered and "k" * 32 not in rendered
+
+
+def test_operator_workspace_role_covers_the_audit_secret_it_renders(tools: ChartTools) -> None:
+    # The operator writes Secret havre-audit in each workspace namespace (render/audit.py)
+    # through the RoleBinding of havre-operator-workspace there.
+    [role] = [
+        d
+        for d in documents(tools.template("havre"))
+        if d["kind"] == "ClusterRole" and d["metadata"]["name"] == "havre-operator-workspace"
+    ]
+    verbs = {v for r in role["rules"] if "secrets" in r["resources"] for v in r["verbs"]}
+    assert {"get", "create", "patch", "delete"} <= verbs
 
 
 def test_secrets_never_appear_in_rendered_values(tools: ChartTools) -> None:

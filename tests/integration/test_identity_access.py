@@ -211,7 +211,7 @@ def _connect_recipe_works(ident: IdentityStack, name: str, engine: FollowedTrino
             [*argv, "--user", "bob", "--kubeconfig", ident.kubeconfig, *extra],
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=300,  # imports of a cold interpreter on a loaded machine
             check=False,
         )
         assert done.returncode == 0, done.stderr
@@ -229,7 +229,7 @@ def _connect_recipe_works(ident: IdentityStack, name: str, engine: FollowedTrino
         env={**env, "TOKEN": bearer},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert ran.returncode == 0 and "information_schema" in ran.stdout, ran.stderr[-2000:]

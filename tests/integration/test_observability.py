@@ -267,9 +267,12 @@ def test_every_dashboard_panel_returns_data_from_metrics_the_operator_defines(
 
 
 def test_every_alert_expression_is_well_formed_and_measures_defined_metrics(
-    scraped: Workload,
+    scraped: Workload, audit: dict[str, Any]
 ) -> None:
-    defined = _defined_names(_operator_metrics(scraped)) | PROMETHEUS_METRICS
+    # The audit receiver's metrics (docs/audit.md) are scraped as job havre-audit.
+    receiver = requests.get(audit["metrics_url"], timeout=10).text
+    defined = _defined_names(_operator_metrics(scraped)) | _defined_names(receiver)
+    defined |= PROMETHEUS_METRICS
     rules = alert_rules()
     assert {r.name for r in rules} >= {
         "HavreOperatorDown",

@@ -35,8 +35,8 @@ def pair(kube: Kube, operator: OperatorProcess) -> Iterator[tuple[str, str]]:
         ),
     )
     apply(kube.kubeconfig, workspace(b, owner="bea", members=[]))
-    wait_provisioned(kube.cluster, a)
-    wait_provisioned(kube.cluster, b)
+    wait_provisioned(kube.cluster, a, timeout=120)
+    wait_provisioned(kube.cluster, b, timeout=120)
     personas = [
         ("rita", "havre-researcher"),
         ("sam", "havre-data-steward"),

@@ -9,9 +9,15 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings as hypothesis_settings
 
 from havre.pipeline.validate import ValidWorkspace, validate_workspace
 from havre.settings import Endpoint, Settings
+
+# Performance is measured by benchmarks, not by timed tests: on a loaded machine an example
+# may take longer than hypothesis's default 200 ms deadline without anything being wrong.
+hypothesis_settings.register_profile("havre", deadline=None)
+hypothesis_settings.load_profile("havre")
 
 GOLDEN = Path(__file__).parent / "golden"
 EXAMPLES = Path(__file__).parents[2] / "workspaces" / "examples"

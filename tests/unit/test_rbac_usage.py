@@ -61,3 +61,18 @@ def test_only_the_service_accounts_completed_requests_are_read(tmp_path: Path) -
     lines = [_event("list", "secrets"), others, started]
     log.write_text("\n".join(json.dumps(e) for e in lines) + "\n")
     assert [e["verb"] for e in read_events(log, SA)] == ["list"]
+
+
+def test_a_watch_counts_when_it_starts(tmp_path: Path) -> None:
+    log = tmp_path / "audit.log"
+    watch = {**_event("watch", "namespaces"), "stage": "ResponseStarted"}
+    get = {**_event("get", "namespaces"), "stage": "ResponseStarted"}
+    log.write_text("\n".join(json.dumps(e) for e in (watch, get)) + "\n")
+    assert used(read_events(log, SA)) == {Permission("", "namespaces", "watch")}
+
+
+def test_writing_a_binding_uses_bind_on_cluster_roles() -> None:
+    rbac = "rbac.authorization.k8s.io"
+    rules = [{"apiGroups": [rbac], "resources": ["clusterroles"], "verbs": ["bind"]}]
+    assert unused(rules, [_event("get", "rolebindings", 200, rbac)]) != []
+    assert unused(rules, [_event("patch", "rolebindings", 201, rbac)]) == []

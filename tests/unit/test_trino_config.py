@@ -37,7 +37,7 @@ def test_config_files_match_golden(cardio: ValidWorkspace) -> None:
         "trino-coordinator-config.properties", render_coordinator_config(cardio, PLATFORM)
     )
     assert_golden_text("trino-worker-config.properties", render_worker_config(cardio, PLATFORM))
-    assert_golden_text("trino-node.properties", render_node_properties(PLATFORM))
+    assert_golden_text("trino-node.properties", render_node_properties(cardio))
     assert_golden_text("trino-workspace.properties", render_workspace_catalog(cardio, PLATFORM))
     assert_golden_text("trino-dataset.properties", render_dataset_catalog(SNDS, PLATFORM))
 

@@ -127,3 +127,20 @@ resources: ["ingresses"]
 verbs: ["get", "list", "watch", "create", "patch", "delete"]
 {{- end -}}
 {{- end -}}
+
+{{/* The audit receiver (templates/audit): named and labelled apart from the operator, so
+that neither's selector picks the other's pods. */}}
+{{- define "havre.auditName" -}}
+{{- printf "%s-audit" (include "havre.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "havre.auditLabels" -}}
+{{ include "havre.commonLabels" . }}
+app.kubernetes.io/component: audit
+{{- end -}}
+
+{{- define "havre.auditSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "havre.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: audit
+{{- end -}}

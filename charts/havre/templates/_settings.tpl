@@ -33,6 +33,15 @@ credentials come from Secrets as environment variables, CA bundles as mounted fi
 {{- end -}}
 {{- $_ := set $s "catalog" $catalog -}}
 {{- end -}}
+{{- with $v.identityProvider.groups -}}
+{{- if .enabled -}}
+{{- $identity := dict "url" .url "realm" .realm "client_id" .clientId "group_root" .groupRoot -}}
+{{- if $v.identityProvider.caBundle.configMap -}}
+{{- $_ := set $identity "ca_file" (include "havre.caPath" "identity-provider") -}}
+{{- end -}}
+{{- $_ := set $s "identity" $identity -}}
+{{- end -}}
+{{- end -}}
 {{- if $v.identityProvider.egress -}}
 {{- $_ := set $s "identity_provider" (include "havre.endpoint" $v.identityProvider.egress | fromJson) -}}
 {{- end -}}
@@ -53,6 +62,10 @@ credentials come from Secrets as environment variables, CA bundles as mounted fi
 {{- with $v.trino.tls.certManagerIssuer }}{{ $_ := set $trino "cert_manager_issuer" . }}{{ end -}}
 {{- $_ := set $s "trino" $trino -}}
 {{- end -}}
+{{- if $v.audit.enabled -}}
+{{- $_ := set $s "audit" (include "havre.auditSettings" . | fromYaml) -}}
+{{- $_ := set $s "audit_receiver" (include "havre.endpoint" $v.audit.egress | fromJson) -}}
+{{- end -}}
 {{- $access := dict "route" $v.access.route -}}
 {{- with $v.access.hostname }}{{ $_ := set $access "hostname" . }}{{ end -}}
 {{- with $v.access.gateway }}{{ $_ := set $access "gateway" . }}{{ end -}}
@@ -61,4 +74,35 @@ credentials come from Secrets as environment variables, CA bundles as mounted fi
 {{- with $v.access.ingressAnnotations }}{{ $_ := set $access "ingress_annotations" . }}{{ end -}}
 {{- $_ := set $s "access" $access -}}
 {{- toYaml $s -}}
+{{- end -}}
+
+
+{{/* The audit settings the operator and the receiver share (the key comes from its Secret). */}}
+{{- define "havre.auditSettings" -}}
+{{- $v := .Values -}}
+{{- $audit := dict
+  "receiver_url" (printf "https://%s.%s.svc:%d" (include "havre.auditName" .) .Release.Namespace (int $v.audit.port))
+  "bucket" $v.audit.bucket
+  "retention_days" (int $v.audit.retentionDays) -}}
+{{- if $v.audit.tls.caBundle.configMap -}}
+{{- $_ := set $audit "ca_file" (include "havre.caPath" "audit-receiver") -}}
+{{- end -}}
+{{- toYaml $audit -}}
+{{- end -}}
+
+{{/* The receiver's settings file: the object store (its keys from a Secret) and the trail;
+nothing of the operator's other settings, whose credentials it never holds. */}}
+{{- define "havre.auditReceiverSettings" -}}
+{{- $v := .Values -}}
+{{- $audit := include "havre.auditSettings" . | fromYaml -}}
+{{- $_ := set $audit "listen" (printf "0.0.0.0:%d" (int $v.audit.port)) -}}
+{{- $_ := set $audit "tls_cert_file" "/etc/havre/audit-tls/tls.crt" -}}
+{{- $_ := set $audit "tls_key_file" "/etc/havre/audit-tls/tls.key" -}}
+{{- $_ := set $audit "metrics_port" (int $v.audit.metricsPort) -}}
+{{- $_ := unset $audit "ca_file" -}}
+{{- $storage := dict "url" $v.objectStore.url -}}
+{{- if $v.objectStore.caBundle.configMap -}}
+{{- $_ := set $storage "ca_file" (include "havre.caPath" "object-store") -}}
+{{- end -}}
+{{- toYaml (dict "storage" $storage "audit" $audit) -}}
 {{- end -}}

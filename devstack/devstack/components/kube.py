@@ -193,7 +193,7 @@ class Kube(Component):
             return exc.code
 
     def info(self) -> dict[str, Any]:
-        """Admin kubeconfig, API server URL, the control plane's CA and etcd's URL."""
+        """Admin kubeconfig, API server URL, the control plane's CA, etcd's URL, the audit log."""
         return {
             "kubeconfig": str(self.kubeconfig),
             "server": self.server,
@@ -202,4 +202,6 @@ class Kube(Component):
             "service_cidr": str(self.network.service_cidr),
             "pod_cidr": str(self.network.pod_cidr),
             "authentication_config": str(self.oidc_config),
+            # Service accounts' requests (devstack/kube/audit.go): what an operator really did.
+            "audit_log": str(self.data / "audit.log"),
         }

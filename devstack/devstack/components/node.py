@@ -278,6 +278,8 @@ class Node(Component):
                 "postgres_host": net.host_address,
                 "postgres_port": ports["postgres"],
                 "keycloak_url": f"https://{net.host_address}:{ports['keycloak']}",
+                "audit_receiver": net.endpoint("audit"),
+                "audit_url": f"https://{net.host_address}:{ports['audit']}",
             },
         }
 

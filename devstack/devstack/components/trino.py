@@ -26,12 +26,15 @@ from devstack.download import extract, fetch_maven, verify_sha1
 from devstack.errors import ComponentError
 from devstack.java import java_home
 from devstack.paths import StackPaths, cache_root
+from devstack.server_plugin import install_server_plugin
 from devstack.tls import StackCA
 
 VERSION = "476"
 GROUP = "io.trino"
 #: plugin directory name -> Maven artifact (zip); the core tarball ships no connector.
 PLUGINS = {"memory": "trino-memory", "iceberg": "trino-iceberg"}
+#: plugins published only as a folder of the full server tarball (server_plugin.py)
+SERVER_PLUGINS = ("http-event-listener",)
 ADMIN_USER = "havre-admin"
 _COMPLETE = ".havre-complete"
 
@@ -61,8 +64,12 @@ def install_dir() -> Path:
 
 
 def is_installed() -> bool:
-    """True when the install finished: the marker is written last, before the rename."""
-    return (install_dir() / _COMPLETE).exists()
+    """True when the install finished (the marker is written last, before the rename) and
+    holds every server plugin (an install made before one was added gets it added)."""
+    plugins = install_dir() / "plugin"
+    return (install_dir() / _COMPLETE).exists() and all(
+        (plugins / name).is_dir() for name in SERVER_PLUGINS
+    )
 
 
 def install_trino(component: str = "trino") -> Path:
@@ -74,15 +81,25 @@ def install_trino(component: str = "trino") -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if is_installed():
             return final
+        if (final / _COMPLETE).exists():
+            _add_server_plugins(component, final)
+            return final
         staging = final.with_name(f"{VERSION}.staging")
         shutil.rmtree(staging, ignore_errors=True)
         extract(component, _fetch(component, "trino-server-core", "tar.gz"), staging)
         for plugin, artifact in PLUGINS.items():
             extract(component, _fetch(component, artifact, "zip"), staging / "plugin" / plugin)
+        _add_server_plugins(component, staging)
         (staging / _COMPLETE).write_text(VERSION)
         shutil.rmtree(final, ignore_errors=True)
         staging.rename(final)
     return final
+
+
+def _add_server_plugins(component: str, home: Path) -> None:
+    for plugin in SERVER_PLUGINS:
+        if not (home / "plugin" / plugin).is_dir():
+            install_server_plugin(component, GROUP, VERSION, plugin, home / "plugin" / plugin)
 
 
 def _fetch(component: str, artifact: str, ext: str) -> Path:

@@ -85,3 +85,9 @@ def member_storage_policy(workspace: str, role: str) -> str:
     or another workspace's member policy can take this name.
     """
     return f"{storage_principal(workspace)}--{role}"
+
+
+def trino_environment(workspace: str) -> str:
+    """``node.environment`` of the workspace's Trino: it travels in every query event, so
+    the audit receiver refuses one workspace's events sent with another's credential."""
+    return f"havre_{workspace.replace('-', '_')}"

@@ -18,6 +18,7 @@ What the server does that shapes this code (MinIO 2026-02, minio-py 7.2.20):
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +38,8 @@ from havre.external.ownership import Recorded
 
 # DeleteObjects takes at most 1000 keys per request.
 _DELETE_BATCH = 1000
+#: One Argon2id key derivation (64 MiB) at a time in this process (``_add_user``).
+_KEY_DERIVATION = threading.Lock()
 # Objects written while a bucket is being emptied make its removal fail; a few passes suffice.
 _EMPTY_PASSES = 3
 
@@ -255,7 +258,7 @@ class MinioStore:
         with translated(self._endpoint, f"ensuring user {access_key}"):
             if status is None:
                 # A new user holds no policy yet: being enabled until the next call is harmless.
-                self._admin.user_add(access_key, secret_key)
+                self._add_user(access_key, secret_key)
                 if not enabled:
                     self._admin.user_disable(access_key)
                 return True
@@ -267,8 +270,15 @@ class MinioStore:
             if status.enabled and self._secret_matches(access_key, secret_key):
                 return False
             # One call sets the secret and enables: the old secret never works again.
-            self._admin.user_add(access_key, secret_key)
+            self._add_user(access_key, secret_key)
         return True
+
+    def _add_user(self, access_key: str, secret_key: str) -> None:
+        """``user_add``, one at a time per process: the admin API's payload is encrypted
+        with a key derived by Argon2id, which holds 64 MiB while it runs; unbounded, a
+        thousand workspaces provisioned at once would add 64 MiB per concurrent call."""
+        with _KEY_DERIVATION:
+            self._admin.user_add(access_key, secret_key)
 
     def _secret_matches(self, access_key: str, secret_key: str) -> bool:
         """Sign a harmless request as the user: only a wrong secret fails its signature."""

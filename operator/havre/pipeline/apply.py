@@ -9,7 +9,7 @@ Fail closed by construction. Two phases, each system on its own:
    refuses login and revokes datasets no longer granted; the identity provider takes
    whoever lost access out of the workspace's groups;
 2. provisioning — everything else: namespace, workloads, bucket, user, database, new grants,
-   groups and their new members.
+   groups and their new members (the object store and the catalog database at once).
 
 A system's failure (MinIO down, a refused object, PostgreSQL or Keycloak unreachable) is
 caught at its own boundary and reported as its condition: it never stops another system's
@@ -144,24 +144,41 @@ def apply_desired(platform: Platform, desired: Desired) -> Applied:
             )
             route_changes = tuple(changed or ())
     in_place = report if live is not None else None
-    if store is not None and store_plan is not None and store_claim is not None:
-        claimed = store_claim
+
+    def provision_store() -> HavreError | None:
+        assert store is not None and store_plan is not None and store_claim is not None
         if not _secret_in_place(cluster_plan, in_place, STORAGE_SECRET) and store_plan.provision:
-            store_error = _waiting(STORAGE_SECRET)
-        else:
-            _, store_error = _attempt(
-                lambda: provision_objectstore(store, store_plan, claimed, store_changes)
-            )
-    if catalogs is not None and catalog_plan is not None and catalog_claim is not None:
-        cclaimed = catalog_claim
+            return _waiting(STORAGE_SECRET)
+        claimed = store_claim
+        return _attempt(lambda: provision_objectstore(store, store_plan, claimed, store_changes))[1]
+
+    def provision_catalog() -> HavreError | None:
+        assert catalogs is not None and catalog_plan is not None and catalog_claim is not None
         if not _secret_in_place(cluster_plan, in_place, CATALOG_SECRET) and catalog_plan.provision:
-            catalog_error = _waiting(CATALOG_SECRET)
-        else:
-            _, catalog_error = _attempt(
-                lambda: provision_catalogdb(
-                    catalogs, catalog_plan, cclaimed, catalog_changes, catalog_errors
-                )
+            return _waiting(CATALOG_SECRET)
+        claimed = catalog_claim
+        return _attempt(
+            lambda: provision_catalogdb(
+                catalogs, catalog_plan, claimed, catalog_changes, catalog_errors
             )
+        )[1]
+
+    # The object store and the catalog database at once: neither waits for the other.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="havre-provision") as pool:
+        store_done = (
+            pool.submit(provision_store)
+            if store is not None and store_plan is not None and store_claim is not None
+            else None
+        )
+        catalog_done = (
+            pool.submit(provision_catalog)
+            if catalogs is not None and catalog_plan is not None and catalog_claim is not None
+            else None
+        )
+    if store_done is not None:
+        store_error = store_done.result()
+    if catalog_done is not None:
+        catalog_error = catalog_done.result()
     if identity is not None and identity_plan is not None and identity_claim is not None:
         iclaimed = identity_claim
         # Group members get no credential of ours: nothing to wait for.

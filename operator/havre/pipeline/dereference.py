@@ -163,20 +163,21 @@ def _read_material(platform: Platform, name: str, now: dt.datetime) -> Material:
     return prepare_material(kept, cert)
 
 
-def dereference(
-    platform: Platform, body: Mapping[str, Any], catalogue: Catalogue, now: dt.datetime
+def recall(
+    body: Mapping[str, Any],
+    catalogue: Catalogue,
+    material: Material,
+    provisioned: bool = True,
+    opened: tuple[str, ...] = (),
+    provider: str | None = None,
 ) -> Refs:
-    """What validate and render need: records from memory, kept material from the API."""
+    """The reads from memory (no request): the workspace as given, its grants, their
+    datasets, its size profile; with ``material`` and ``provisioned`` as already known."""
     workspace = WorkspaceObject.from_body(body)
     grants = tuple(sorted(catalogue.grants_of_workspace(workspace.name), key=lambda g: g.name))
     datasets = {g.dataset: d for g in grants if (d := catalogue.dataset(g.dataset)) is not None}
     peers = {d.bucket: catalogue.datasets_in_bucket(d.bucket) for d in datasets.values()}
     profile = catalogue.size_profile(str(workspace.spec.get("sizeProfile") or "standard"))
-    approved = (workspace.spec.get("approval") or {}).get("decision") == "Approved"
-    provisioned = approved or _namespace_exists(platform, workspace.name)
-    material, opened = (
-        _material(platform, workspace, now) if provisioned else (prepare_material({}), ())
-    )
     return Refs(
         workspace=workspace,
         grants=grants,
@@ -186,7 +187,22 @@ def dereference(
         profile=profile.size if profile is not None else None,
         provisioned=provisioned,
         opened=opened,
-        provider=member_provider(platform.settings),
+        provider=provider,
+    )
+
+
+def dereference(
+    platform: Platform, body: Mapping[str, Any], catalogue: Catalogue, now: dt.datetime
+) -> Refs:
+    """What validate and render need: records from memory, kept material from the API."""
+    workspace = WorkspaceObject.from_body(body)
+    approved = (workspace.spec.get("approval") or {}).get("decision") == "Approved"
+    provisioned = approved or _namespace_exists(platform, workspace.name)
+    material, opened = (
+        _material(platform, workspace, now) if provisioned else (prepare_material({}), ())
+    )
+    return recall(
+        body, catalogue, material, provisioned, opened, member_provider(platform.settings)
     )
 
 

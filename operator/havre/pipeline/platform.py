@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from havre.external.catalogdb import CatalogDatabase
 from havre.external.objectstore import ObjectStore
 from havre.kube.cluster import Cluster
 from havre.pipeline.identity_sync import IdentitySync
 from havre.settings import Settings
+
+
+class DecisionLog(Protocol):
+    """Where decisions go (the audit trail's sender): ``record`` only queues, never
+    blocks and never fails on the receiver's account."""
+
+    def record(self, *records: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,8 @@ class Platform:
     trino_ca_bundle: str | None = None
     #: The identity provider's groups (None when the settings name no identity provider).
     identity: IdentitySync | None = None
+    #: The audit trail's decision log (None: no trail configured).
+    audit: DecisionLog | None = None
 
     @property
     def object_store(self) -> ObjectStore | None:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from havre.pipeline.apply import Applied, apply_desired
-from havre.pipeline.dereference import dereference
+from havre.pipeline.apply_audit import SpecChange, record_decisions, workspace_decisions
+from havre.pipeline.dereference import Refs, dereference
 from havre.pipeline.events import Event, workspace_events
 from havre.pipeline.platform import Platform as Platform
 from havre.pipeline.records import Catalogue
@@ -38,6 +39,7 @@ class Outcome:
     applied: Applied = field(default_factory=Applied)
     validated: ValidWorkspace | InvalidWorkspace | None = None
     desired: Desired | None = None
+    refs: Refs | None = None
 
     @property
     def status_changed(self) -> bool:
@@ -56,11 +58,29 @@ class Outcome:
         kinds = [k for k in ("Storage", "Catalog", "Identity") if k in systems]
         return [c for kind in kinds for c in systems[kind].changes]
 
+    @property
+    def clean(self) -> bool:
+        """Whether every system answered and nothing is left to retry: then a repair tick
+        may trust this run until the inputs change (``ledger.py``)."""
+        report = self.applied.report
+        return (
+            not self.retry
+            and self.refs is not None
+            and self.refs.material.readable
+            and all(r.error is None for r in self.applied.systems.values())
+            and (report is None or not report.failed)
+        )
+
 
 def reconcile_workspace(
-    platform: Platform, body: Mapping[str, Any], catalogue: Catalogue, now: dt.datetime
+    platform: Platform,
+    body: Mapping[str, Any],
+    catalogue: Catalogue,
+    now: dt.datetime,
+    change: SpecChange | None = None,
 ) -> Outcome:
-    """Run the five steps on one Workspace object as read from the API server."""
+    """Run the five steps on one Workspace object as read from the API server.
+    ``change``: the spec change that woke it, if any (its decisions go to the trail)."""
     refs = dereference(platform, body, catalogue, now)
     validated = validate(refs, now)
     desired = render_desired(validated, refs.material, platform.settings, platform.trino_ca_bundle)
@@ -74,6 +94,11 @@ def reconcile_workspace(
         applied,
         now,
     )
+    # After the writes, never before them: queuing on the trail cannot fail nor wait.
+    record_decisions(
+        platform.audit,
+        workspace_decisions(change, body, refs.workspace.status, status.status, now),
+    )
     return Outcome(
         status=status.status,
         patch=status.patch,
@@ -84,4 +109,5 @@ def reconcile_workspace(
         applied=applied,
         validated=validated,
         desired=desired,
+        refs=refs,
     )

@@ -17,6 +17,7 @@ from havre.api import API_VERSION
 from havre.pipeline.conditions import Check
 from havre.pipeline.material import Material
 from havre.pipeline.render.access_route import external_url, render_access_route
+from havre.pipeline.render.audit import render_audit_secret
 from havre.pipeline.render.catalogdb import (
     CatalogPlan,
     render_catalog_lockdown,
@@ -113,6 +114,8 @@ def _query_engine(
         return [], material.problem, None
     platform = trino_platform(settings, ca_bundle)
     manifests = render_trino_manifests(ws, platform, certificate, material.trino_shared_secret)
+    if settings.audit is not None:
+        manifests.append(render_audit_secret(ws, settings.audit.key.get_secret_value()))
     nodes = ws.size.workers + 1 if ws.enabled else 0
     check = Check(
         "QueryEngine",

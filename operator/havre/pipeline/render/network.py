@@ -90,7 +90,12 @@ def render_network_policies(ws: ValidWorkspace, settings: Settings) -> list[dict
     ]
     endpoints = [
         e
-        for e in (settings.object_store, settings.catalog_database, settings.identity_provider)
+        for e in (
+            settings.object_store,
+            settings.catalog_database,
+            settings.identity_provider,
+            settings.audit_receiver,
+        )
         if e is not None
     ]
     if endpoints:

@@ -33,6 +33,11 @@ def trino_platform(settings: Settings, ca_bundle: str | None) -> TrinoPlatform:
         identity_audience=trino.audience,
         ca_bundle=ca_bundle,
         image=trino.image,
+        audit_url=settings.audit.receiver_url if settings.audit else None,
+        audit_retry_count=settings.audit.listener_retry_count if settings.audit else 360,
+        audit_max_delay_seconds=(
+            settings.audit.listener_max_delay_seconds if settings.audit else 10
+        ),
     )
 
 

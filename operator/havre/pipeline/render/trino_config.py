@@ -46,6 +46,8 @@ ENV_S3_ACCESS_KEY = "AWS_ACCESS_KEY_ID"
 ENV_S3_SECRET_KEY = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 - a variable name
 ENV_DB_USER = "CATALOG_DB_USER"
 ENV_DB_PASSWORD = "CATALOG_DB_PASSWORD"  # noqa: S105 - a variable name
+ENV_AUDIT_TOKEN = "HAVRE_AUDIT_TOKEN"  # noqa: S105 - a variable name
+EVENT_LISTENER_FILE = "event-listener.properties"
 #: The Service whose DNS name resolves to the coordinator pod's IP (clusterIP: None).
 DISCOVERY_SERVICE = "trino-discovery"
 #: The user a worker's preStop hook acts as to start a graceful shutdown.
@@ -92,7 +94,12 @@ class TrinoPlatform:
     ca_bundle: str | None = None
     image: str = "trinodb/trino:476"
     port: int = 8443
-    environment: str = "havre"
+    #: Base URL of the audit receiver (docs/audit.md); None renders no event listener.
+    audit_url: str | None = None
+    #: Retries of one event by Trino's HTTP event listener, and the longest wait between
+    #: two (1 s, doubling): with 360 and 10 s a receiver may be away about an hour.
+    audit_retry_count: int = 360
+    audit_max_delay_seconds: int = 10
     #: True when the gateway in front of Trino sets X-Forwarded-* headers Trino should honour.
     gateway_forwarded: bool = False
     #: Trino waits this long before and after draining a worker's tasks (shutdown.grace-period).
@@ -126,15 +133,22 @@ def render_jvm_config(ws: ValidWorkspace, platform: TrinoPlatform | None = None)
     return "\n".join(flags) + "\n"
 
 
-def render_node_properties(platform: TrinoPlatform) -> str:
+def render_node_properties(ws: ValidWorkspace) -> str:
     """``node.properties``; ``node.id`` is left out: the image's launcher sets it from the
-    pod name, which is unique and changes with each pod."""
-    return properties({"node.environment": platform.environment, "node.data-dir": DATA_DIR})
+    pod name, which is unique and changes with each pod. The environment names the
+    workspace: every query event carries it (the audit receiver checks it)."""
+    return properties(
+        {"node.environment": names.trino_environment(ws.name), "node.data-dir": DATA_DIR}
+    )
 
 
 def render_log_properties() -> str:
-    """``log.properties``: INFO for Trino; nothing there logs query results or secrets."""
-    return properties({"io.trino": "INFO"})
+    """``log.properties``: INFO for Trino; nothing there logs query results or secrets.
+
+    The configuration dump at start (logger ``Bootstrap``) is kept to warnings: Trino 476
+    prints ``http-event-listener.connect-http-headers`` unredacted, with the resolved
+    audit credential in it."""
+    return properties({"io.trino": "INFO", "Bootstrap": "WARN"})
 
 
 def _common_server(ws: ValidWorkspace, platform: TrinoPlatform) -> dict[str, str]:
@@ -171,6 +185,37 @@ def render_coordinator_config(ws: ValidWorkspace, platform: TrinoPlatform) -> st
         values["jwk.http-client.trust-store-path"] = f"{TRUST_DIR}/{CA_BUNDLE_FILE}"
     if platform.gateway_forwarded:
         values["http-server.process-forwarded"] = "true"
+    if platform.audit_url is not None:
+        values["event-listener.config-files"] = f"{ETC_DIR}/{EVENT_LISTENER_FILE}"
+    return properties(values)
+
+
+def render_event_listener_properties(platform: TrinoPlatform) -> str:
+    """``event-listener.properties`` of the coordinator: Trino's HTTP event listener posts
+    each query's created and completed events to the audit receiver, over HTTPS verified
+    with the platform CA, with the workspace's credential (from the pod's environment).
+
+    The listener keeps an event in memory and retries it on a connection failure or a
+    5xx/408/429 answer, ``audit_retry_count`` times, waiting 1 s, then twice as long each
+    time up to ``audit_max_delay_seconds``; then it logs the loss (docs/audit.md).
+    """
+    assert platform.audit_url is not None
+    values = {
+        "event-listener.name": "http",
+        "http-event-listener.log-created": "true",
+        "http-event-listener.log-completed": "true",
+        "http-event-listener.log-split": "false",
+        "http-event-listener.connect-ingest-uri": f"{platform.audit_url.rstrip('/')}/v1/events",
+        "http-event-listener.connect-http-headers": (
+            f"Authorization: Bearer ${{ENV:{ENV_AUDIT_TOKEN}}}"
+        ),
+        "http-event-listener.connect-retry-count": str(platform.audit_retry_count),
+        "http-event-listener.connect-retry-delay": "1s",
+        "http-event-listener.connect-backoff-base": "2",
+        "http-event-listener.connect-max-delay": f"{platform.audit_max_delay_seconds}s",
+    }
+    if platform.ca_bundle is not None:
+        values["http-event-listener.http-client.trust-store-path"] = f"{TRUST_DIR}/{CA_BUNDLE_FILE}"
     return properties(values)
 
 

@@ -37,6 +37,9 @@ from havre.pipeline.validate import ValidWorkspace
 TLS_SECRET = "havre-trino-tls"  # noqa: S105 - a Secret name
 INTERNAL_SECRET = "havre-trino-internal"  # noqa: S105 - a Secret name
 INTERNAL_SECRET_KEY = "shared-secret"  # noqa: S105 - a key name
+#: The workspace's audit credential (docs/audit.md), read by the coordinator only.
+AUDIT_SECRET = "havre-audit"  # noqa: S105 - a Secret name
+AUDIT_SECRET_KEY = "token"  # noqa: S105 - a key name
 #: The internal-bearer header a worker's preStop hook sends (see trino_internal).
 SHUTDOWN_HEADER_KEY = "shutdown-header"
 INTERNAL_DIR = "/etc/trino-internal"
@@ -89,22 +92,21 @@ def render_trino_config_maps(
     grants = tuple(grants)
     access = cfg.render_access_control_properties(f"{cfg.ACCESS_DIR}/{cfg.RULES_FILE}")
     common = {
-        "node.properties": cfg.render_node_properties(platform),
+        "node.properties": cfg.render_node_properties(ws),
         "jvm.config": cfg.render_jvm_config(ws, platform),
         "log.properties": cfg.render_log_properties(),
         "access-control.properties": access,
     }
     worker_rules = json.dumps(render_worker_access_rules(), indent=2) + "\n"
+    coordinator = {
+        **common,
+        "config.properties": cfg.render_coordinator_config(ws, platform),
+        "group-provider.properties": cfg.render_group_provider_properties(),
+    }
+    if platform.audit_url is not None:
+        coordinator[cfg.EVENT_LISTENER_FILE] = cfg.render_event_listener_properties(platform)
     maps = [
-        _config_map(
-            ws,
-            "trino-coordinator-config",
-            {
-                **common,
-                "config.properties": cfg.render_coordinator_config(ws, platform),
-                "group-provider.properties": cfg.render_group_provider_properties(),
-            },
-        ),
+        _config_map(ws, "trino-coordinator-config", coordinator),
         _config_map(
             ws,
             "trino-worker-config",
@@ -172,14 +174,17 @@ def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
-def _env() -> list[dict[str, Any]]:
-    return [
+def _env(component: str, platform: TrinoPlatform) -> list[dict[str, Any]]:
+    env = [
         _secret_env(cfg.ENV_SHARED_SECRET, INTERNAL_SECRET, INTERNAL_SECRET_KEY),
         _secret_env(cfg.ENV_S3_ACCESS_KEY, STORAGE_SECRET, "AWS_ACCESS_KEY_ID"),
         _secret_env(cfg.ENV_S3_SECRET_KEY, STORAGE_SECRET, "AWS_SECRET_ACCESS_KEY"),
         _secret_env(cfg.ENV_DB_USER, CATALOG_SECRET, "PGUSER"),
         _secret_env(cfg.ENV_DB_PASSWORD, CATALOG_SECRET, "PGPASSWORD"),
     ]
+    if component == COORDINATOR and platform.audit_url is not None:
+        env.append(_secret_env(cfg.ENV_AUDIT_TOKEN, AUDIT_SECRET, AUDIT_SECRET_KEY))
+    return env
 
 
 def _probe(platform: TrinoPlatform, period: int, failures: int) -> dict[str, Any]:
@@ -232,7 +237,7 @@ def _container(ws: ValidWorkspace, component: str, platform: TrinoPlatform) -> d
         "name": "trino",
         "image": platform.image,
         "ports": [{"name": "https", "containerPort": platform.port, "protocol": "TCP"}],
-        "env": _env(),
+        "env": _env(component, platform),
         "resources": {"requests": size, "limits": dict(size)},
         "volumeMounts": [
             {"name": "etc", "mountPath": cfg.ETC_DIR, "readOnly": True},
