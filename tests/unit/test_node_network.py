@@ -56,6 +56,19 @@ def test_platform_endpoints_are_the_host_address_on_offset_ports() -> None:
     assert net.endpoint("minio") == f"{net.host_address}/32:{19000 + 610}"
 
 
+def test_every_forwarded_port_is_the_base_port_its_component_listens_on() -> None:
+    from devstack.components import audit, keycloak, kube, minio, postgres
+
+    listened = {
+        "kube-apiserver": kube.APISERVER_PORT,
+        "minio": minio.API_PORT,
+        "postgres": postgres.BASE_PORT,
+        "keycloak": keycloak.HTTPS_PORT,
+        "audit": audit.BASE_PORT,
+    }
+    assert listened == FORWARDED_BASE_PORTS
+
+
 def test_pods_get_addresses_from_the_pod_range_and_state_under_the_stack(tmp_path: Path) -> None:
     net = NodeNetwork(1830)
     paths = NodePaths(tmp_path, net.slot)
