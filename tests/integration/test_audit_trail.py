@@ -235,6 +235,7 @@ def run(
     finally:
         for ws in (a, b):
             kubectl(kube.kubeconfig, "delete", "workspace", ws, "--wait=false")
+            kubectl(kube.kubeconfig, "delete", "datasetgrant", f"{ws}-snds", "--wait=false")
         kubectl(kube.kubeconfig, "delete", "dataset", published.name, "--wait=false")
         kubectl(kube.kubeconfig, "delete", "clusterrolebinding", f"test-audit-{steward}")
 
