@@ -129,6 +129,7 @@ def engine(
         yield ws
 
 
+@pytest.fixture(scope="session")
 def identity_stack(
     kube: Kube,
     platform: Platform,
