@@ -352,10 +352,10 @@ def _wake_dataset_grants(ctx: Context, dataset: str) -> None:
 
 
 async def access_changed(type: str | None, labels: kopf.Labels, memo: kopf.Memo, **_: Any) -> None:
-    """A watched object that carries access (a workspace's namespace, RoleBinding or
-    ClusterRoleBinding) changed or went: the next repair tick of its workspace reconciles
-    in full instead of trusting the ledger. The initial listing (``type`` None) is not a
-    change."""
+    """A watched object that carries access or isolation (a workspace's namespace,
+    RoleBinding, ClusterRoleBinding or NetworkPolicy) changed or went: the next repair tick
+    of its workspace reconciles in full instead of trusting the ledger. The initial listing
+    (``type`` None) is not a change."""
     workspace = labels.get(INSTANCE)
     if type is not None and workspace:
         memo["ctx"].ledger.forget(workspace)

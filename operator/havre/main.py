@@ -53,13 +53,17 @@ def register(havre_settings: Settings) -> None:
     kopf.on.update(*grants, field="spec")(handlers.reconcile_grant_handler)
     kopf.on.update(*datasets, field="spec")(handlers.reconcile_dataset_handler)
     kopf.on.event(*datasets)(handlers.dataset_event)
-    # The objects that carry access, watched where the operator may list them cluster-wide:
-    # a change wakes a full reconcile of their workspace at its next repair tick.
+    # The objects that carry access or isolation, watched where the operator may list them
+    # cluster-wide: a change wakes a full reconcile of their workspace at its next repair
+    # tick (a deleted default-deny policy does not wait for the next audit).
     managed = {"app.kubernetes.io/managed-by": "havre"}
     kopf.on.event("v1", "namespaces", labels=managed)(handlers.access_changed)
     for plural in ("rolebindings", "clusterrolebindings"):
         rbac = ("rbac.authorization.k8s.io", "v1", plural)
         kopf.on.event(*rbac, labels=managed)(handlers.access_changed)
+    kopf.on.event("networking.k8s.io", "v1", "networkpolicies", labels=managed)(
+        handlers.access_changed
+    )
     kopf.timer(
         *workspaces,
         interval=havre_settings.repair_interval,

@@ -118,8 +118,10 @@ class OperatorProcess:
             **os.environ,
             "KUBECONFIG": self.kubeconfig,
             "HAVRE_REPAIR_INTERVAL": "2",
-            # audits as often as it checks: drift tests see repairs within their timeouts
-            "HAVRE_AUDIT_INTERVAL": "2",
+            # Drift of what the operator watches (bindings, namespaces, network policies) is
+            # repaired at the next tick; the rest waits for an audit. Audits every 30 s: an
+            # audit of every workspace of the session every 2 s starved the operator.
+            "HAVRE_AUDIT_INTERVAL": "30",
             "HAVRE_METRICS_ADDRESS": "127.0.0.1",
             "HAVRE_METRICS_PORT": str(self.metrics_port),
             "HAVRE_METRICS_USAGE_INTERVAL": "2",

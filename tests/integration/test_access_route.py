@@ -106,9 +106,9 @@ def test_a_route_deleted_by_hand_is_restored(kube: Kube, routed_operator: Operat
         removed = kubectl(kube.kubeconfig, "delete", "ingress", "trino", "-n", namespace)
         assert removed.returncode == 0, removed.stderr
         wait_for(
-            "the Ingress restored by the repair timer",
+            "the Ingress restored by the next audit (HAVRE_AUDIT_INTERVAL 30 s, ±20 %)",
             lambda: kube.cluster.get(INGRESS, "trino", namespace),
-            timeout=60,
+            timeout=120,
         )
     finally:
         delete(kube.kubeconfig, name)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import random
 import threading
 import time
@@ -38,6 +39,8 @@ from havre.pipeline.records import Catalogue
 from havre.pipeline.validate import InvalidWorkspace, ValidWorkspace, validate
 
 JITTER = 0.2
+
+log = logging.getLogger(__name__)
 
 
 def digest(validated: ValidWorkspace | InvalidWorkspace) -> str:
@@ -97,10 +100,17 @@ class Ledger:
         name = body["metadata"]["name"]
         with self._lock:
             entry = self._entries.get(name)
-        if entry is None or self._clock() >= entry.audit_at:
+        if entry is None:
+            log.debug("workspace %s: no clean run on record, reconciling in full", name)
+            return False
+        if self._clock() >= entry.audit_at:
+            log.debug("workspace %s: audit due, reconciling in full", name)
             return False
         refs = recall(body, catalogue, entry.material, entry.provisioned, provider=entry.provider)
-        return digest(validate(refs, now)) == entry.digest
+        if digest(validate(refs, now)) != entry.digest:
+            log.debug("workspace %s: inputs changed since the last clean run", name)
+            return False
+        return True
 
     def __len__(self) -> int:
         with self._lock:
