@@ -35,8 +35,9 @@ def pair(kube: Kube, operator: OperatorProcess) -> Iterator[tuple[str, str]]:
         ),
     )
     apply(kube.kubeconfig, workspace(b, owner="bea", members=[]))
-    wait_provisioned(kube.cluster, a, timeout=120)
-    wait_provisioned(kube.cluster, b, timeout=120)
+    # The personas are no users of the test realm: Identity says UnknownMember.
+    wait_provisioned(kube.cluster, a, timeout=120, besides=("Identity",))
+    wait_provisioned(kube.cluster, b, timeout=120, besides=("Identity",))
     personas = [
         ("rita", "havre-researcher"),
         ("sam", "havre-data-steward"),

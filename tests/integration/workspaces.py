@@ -69,10 +69,13 @@ def condition(obj: dict[str, Any] | None, type_: str = "Ready") -> dict[str, Any
     return None
 
 
-def wait_provisioned(cluster: Any, name: str, timeout: float = 90.0) -> dict[str, Any]:
+def wait_provisioned(
+    cluster: Any, name: str, timeout: float = 90.0, besides: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Wait until everything of the workspace but its running query engine is in place for
     its current generation: every condition True except ``Ready`` and ``QueryEngine``
-    (reported, but the cardio-sized Trino of test workspaces never fits the test node)."""
+    (reported, but the cardio-sized Trino of test workspaces never fits the test node) and
+    those named in ``besides`` (e.g. ``Identity`` for members the test realm does not know)."""
 
     def provisioned() -> dict[str, Any] | None:
         obj = cluster.get(WORKSPACE, name)
@@ -82,7 +85,8 @@ def wait_provisioned(cluster: Any, name: str, timeout: float = 90.0) -> dict[str
         ):
             return None
         conditions = {c["type"]: c for c in obj["status"].get("conditions", [])}
-        others = [c for t, c in conditions.items() if t not in ("Ready", "QueryEngine")]
+        skipped = ("Ready", "QueryEngine", *besides)
+        others = [c for t, c in conditions.items() if t not in skipped]
         if others and all(c["status"] == "True" for c in others if c["type"] != "Degraded"):
             degraded = conditions.get("Degraded")
             if degraded is None or degraded["status"] == "False":
