@@ -224,7 +224,11 @@ def run(
             qb("carol", f"SELECT count(DISTINCT ben_nir_psa) FROM {table}", published.name)
             qb("alice", "CREATE SCHEMA workspace.notes")
             qb("bob", f"SELECT count(*) FROM {table}")
-            qb("alice", f"SELECT count(*) FROM {table} WHERE ben_sex_cod = 1", published.name)
+            qb(
+                "alice",
+                f"SELECT count(DISTINCT ben_nir_psa) FROM {table} WHERE ben_sex_cod = 1",
+                published.name,
+            )
             qb("carol", "SELECT count(*) FROM workspace.notes.nothing")
             time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
             stack.up(stack_paths, ["audit"])

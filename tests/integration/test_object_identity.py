@@ -72,7 +72,7 @@ def namesakes(
         kubectl(kube.kubeconfig, "delete", "workspace", name, "--wait=false")
     for name in made.values():
         wait_for(f"{name} gone", functools.partial(_gone, kube, name), 90)
-        apply(kube.kubeconfig, workspace(name, owner="dave", members=[]))
+        apply(kube.kubeconfig, workspace(name, owner="carol", members=[]))
     uids = {}
     for role, name in made.items():
 
@@ -117,8 +117,7 @@ def test_a_namesake_reads_nothing_retained_and_provisions_fresh_after_purge(
 
     purged = havre(kube.kubeconfig, operator.env, "retained", "purge", name, "--yes")
     assert purged.returncode == 0, purged.stderr
-    # Its owner dave is no user of the test realm: Identity says UnknownMember.
-    wait_provisioned(kube.cluster, name, timeout=180, besides=("Identity",))
+    wait_provisioned(kube.cluster, name, timeout=180)
     client = wait_for("fresh credentials", lambda: workspace_client(kube.cluster, name, minio))
     assert list(client.list_objects(names.bucket(name), recursive=True)) == []
     creds = catalog_credentials(kube, name, postgres)
@@ -139,7 +138,7 @@ def test_release_hands_the_retained_data_to_the_namesake(
     released = havre(kube.kubeconfig, operator.env, "retained", "release", name)
     assert released.returncode == 0, released.stderr
     assert namesakes["release-uid"] in released.stdout
-    wait_provisioned(kube.cluster, name, timeout=180, besides=("Identity",))
+    wait_provisioned(kube.cluster, name, timeout=180)
     client = wait_for("credentials", lambda: workspace_client(kube.cluster, name, minio))
     wait_for(
         "the released bucket readable with the new credentials",

@@ -16,7 +16,14 @@ from havre.api import names
 from havre.kube.kinds import by_name
 from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, kubectl, wait_for
-from tests.integration.workspaces import apply, dataset, delete, unique, wait_provisioned, workspace
+from tests.integration.workspaces import (
+    apply,
+    dataset,
+    delete,
+    unique,
+    wait_conditions,
+    workspace,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -35,9 +42,10 @@ def pair(kube: Kube, operator: OperatorProcess) -> Iterator[tuple[str, str]]:
         ),
     )
     apply(kube.kubeconfig, workspace(b, owner="bea", members=[]))
-    # The personas are no users of the test realm: Identity says UnknownMember.
-    wait_provisioned(kube.cluster, a, timeout=120, besides=("Identity",))
-    wait_provisioned(kube.cluster, b, timeout=120, besides=("Identity",))
+    # Kubernetes RBAC is the subject: its people need not exist in the identity provider
+    # (Ready says UnknownMember for them; their bindings are in place all the same).
+    wait_conditions(kube.cluster, a, ("Namespace", "Access"), timeout=120)
+    wait_conditions(kube.cluster, b, ("Namespace", "Access"), timeout=120)
     personas = [
         ("rita", "havre-researcher"),
         ("sam", "havre-data-steward"),

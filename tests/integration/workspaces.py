@@ -69,13 +69,10 @@ def condition(obj: dict[str, Any] | None, type_: str = "Ready") -> dict[str, Any
     return None
 
 
-def wait_provisioned(
-    cluster: Any, name: str, timeout: float = 90.0, besides: tuple[str, ...] = ()
-) -> dict[str, Any]:
+def wait_provisioned(cluster: Any, name: str, timeout: float = 90.0) -> dict[str, Any]:
     """Wait until everything of the workspace but its running query engine is in place for
     its current generation: every condition True except ``Ready`` and ``QueryEngine``
-    (reported, but the cardio-sized Trino of test workspaces never fits the test node) and
-    those named in ``besides`` (e.g. ``Identity`` for members the test realm does not know)."""
+    (reported, but the cardio-sized Trino of test workspaces never fits the test node)."""
 
     def provisioned() -> dict[str, Any] | None:
         obj = cluster.get(WORKSPACE, name)
@@ -85,8 +82,7 @@ def wait_provisioned(
         ):
             return None
         conditions = {c["type"]: c for c in obj["status"].get("conditions", [])}
-        skipped = ("Ready", "QueryEngine", *besides)
-        others = [c for t, c in conditions.items() if t not in skipped]
+        others = [c for t, c in conditions.items() if t not in ("Ready", "QueryEngine")]
         if others and all(c["status"] == "True" for c in others if c["type"] != "Degraded"):
             degraded = conditions.get("Degraded")
             if degraded is None or degraded["status"] == "False":
@@ -94,6 +90,29 @@ def wait_provisioned(
         return None
 
     return wait_for(f"workspace {name} provisioned", provisioned, timeout)
+
+
+def wait_conditions(
+    cluster: Any, name: str, kinds: tuple[str, ...], timeout: float = 90.0
+) -> dict[str, Any]:
+    """Wait until the named conditions are True for the current generation (e.g. the
+    Namespace and Access a Kubernetes RBAC test needs, whatever the identity provider says
+    of its made-up members)."""
+
+    def done() -> dict[str, Any] | None:
+        obj = cluster.get(WORKSPACE, name)
+        if obj is None:
+            return None
+        generation = obj["metadata"]["generation"]
+        conds = [condition(obj, kind) for kind in kinds]
+        if all(
+            c is not None and c["status"] == "True" and c.get("observedGeneration") == generation
+            for c in conds
+        ):
+            return dict(obj)
+        return None
+
+    return wait_for(f"workspace {name} {', '.join(kinds)}", done, timeout)
 
 
 def wait_ready(cluster: Any, name: str, timeout: float = 30.0) -> dict[str, Any]:
