@@ -2,73 +2,68 @@
 
 from __future__ import annotations
 
-from dashboards.spec import READY, UP_DOWN, Dashboard, Panel, Query, Row
+from dashboards.spec import (
+    READY,
+    UP_DOWN,
+    Dashboard,
+    Panel,
+    Query,
+    Row,
+    instant_panel,
+    timeseries_panel,
+)
 
 RATE = "$__rate_interval"
 
 health = Row(
     "Health",
     (
-        Panel(
+        instant_panel(
             "Operator up",
             "stat",
-            (Query('max(up{job="havre-operator"})', instant=True),),
+            'max(up{job="havre-operator"})',
             "Is the operator running and answering Prometheus?",
             mappings=UP_DOWN,
             width=4,
         ),
-        Panel(
+        instant_panel(
             "Workspaces by Ready",
             "stat",
-            (
-                Query(
-                    'sum by (status) (havre_objects{kind="Workspace", condition="Ready"})',
-                    "Ready={{status}}",
-                    instant=True,
-                ),
-            ),
+            'sum by (status) (havre_objects{kind="Workspace", condition="Ready"})',
             "How many workspaces are Ready, how many are not?",
+            legend="Ready={{status}}",
             width=5,
         ),
-        Panel(
+        instant_panel(
             "Dataset grants by Ready",
             "stat",
-            (
-                Query(
-                    'sum by (status) (havre_objects{kind="DatasetGrant", condition="Ready"})',
-                    "Ready={{status}}",
-                    instant=True,
-                ),
-            ),
+            'sum by (status) (havre_objects{kind="DatasetGrant", condition="Ready"})',
             "How many dataset grants are in force, how many are not (waiting, expired)?",
+            legend="Ready={{status}}",
             width=5,
         ),
-        Panel(
+        instant_panel(
             "External systems",
             "stat",
-            (Query("min by (system) (havre_external_system_up)", "{{system}}", instant=True),),
+            "min by (system) (havre_external_system_up)",
             "Does each system the operator calls (Kubernetes, object store, catalog database) "
             "answer?",
+            legend="{{system}}",
             mappings=UP_DOWN,
             width=10,
         ),
-        Panel(
+        instant_panel(
             "Workspaces not Ready",
             "table",
-            (Query("min by (workspace, reason) (havre_workspace_ready) == 0", instant=True),),
+            "min by (workspace, reason) (havre_workspace_ready) == 0",
             "Which workspaces are not Ready, and why (the Ready condition's reason)?",
             mappings=READY,
             width=12,
         ),
-        Panel(
+        instant_panel(
             "Operator version",
             "table",
-            (
-                Query(
-                    "max by (version, kopf_version, python_version) (havre_build_info)",
-                    instant=True,
-                ),
-            ),
+            "max by (version, kopf_version, python_version) (havre_build_info)",
             "Which Havre version runs, on which kopf and Python?",
             width=12,
         ),
@@ -78,59 +73,50 @@ health = Row(
 reconciles = Row(
     "Reconciles",
     (
-        Panel(
+        timeseries_panel(
             "Reconciles by result",
-            "timeseries",
-            (
-                Query(
-                    f"sum by (kind, result) (rate(havre_reconciles_total[{RATE}]))",
-                    "{{kind}} {{result}}",
-                ),
-            ),
             "How often are objects reconciled, and how do the reconciles end (ready, "
             "not_ready by intent, retry, error)?",
+            (
+                f"sum by (kind, result) (rate(havre_reconciles_total[{RATE}]))",
+                "{{kind}} {{result}}",
+            ),
             unit="ops",
             width=8,
         ),
-        Panel(
+        timeseries_panel(
             "Reconcile duration",
-            "timeseries",
-            tuple(
-                Query(
+            "How long does one reconcile take (median and 95th percentile)?",
+            *(
+                (
                     f"histogram_quantile({q}, sum by (le, kind) "
                     f"(rate(havre_reconcile_duration_seconds_bucket[{RATE}])))",
                     f"{{{{kind}}}} p{int(q * 100)}",
                 )
                 for q in (0.5, 0.95)
             ),
-            "How long does one reconcile take (median and 95th percentile)?",
             unit="s",
             width=8,
         ),
-        Panel(
+        timeseries_panel(
             "Reconcile errors by reason",
-            "timeseries",
-            (
-                Query(
-                    f"sum by (kind, reason) (rate(havre_reconcile_errors_total[{RATE}]))",
-                    "{{kind}} {{reason}}",
-                ),
-            ),
             "Which errors do reconciles hit, and how often?",
+            (
+                f"sum by (kind, reason) (rate(havre_reconcile_errors_total[{RATE}]))",
+                "{{kind}} {{reason}}",
+            ),
             unit="ops",
             width=8,
         ),
-        Panel(
+        timeseries_panel(
             "Queue depth",
-            "timeseries",
-            (
-                Query("sum by (kind) (havre_reconciles_in_flight)", "{{kind}} in flight"),
-                Query("max(havre_scheduled_expiries)", "expiry timers armed"),
-            ),
             "Is work piling up (reconciles started and not finished), and how many expiries "
             "are scheduled?",
+            ("sum by (kind) (havre_reconciles_in_flight)", "{{kind}} in flight"),
+            ("max(havre_scheduled_expiries)", "expiry timers armed"),
             width=12,
         ),
+        # Two values now, one per quantile: the one panel of more than one instant query.
         Panel(
             "Time to first Ready",
             "stat",
@@ -153,45 +139,36 @@ reconciles = Row(
 external = Row(
     "External systems",
     (
-        Panel(
+        timeseries_panel(
             "Calls by system",
-            "timeseries",
-            (
-                Query(
-                    f"sum by (system) (rate(havre_external_requests_total[{RATE}]))",
-                    "{{system}}",
-                ),
-            ),
             "How many calls does the operator make to each system?",
+            (
+                f"sum by (system) (rate(havre_external_requests_total[{RATE}]))",
+                "{{system}}",
+            ),
             unit="reqps",
             width=8,
         ),
-        Panel(
+        timeseries_panel(
             "Failed calls by system",
-            "timeseries",
+            "Which system refuses or fails the operator's calls, and how often?",
             (
                 # Zero for systems without errors, rather than no line at all.
-                Query(
-                    f"sum by (system) (rate(havre_external_request_errors_total[{RATE}])) "
-                    f"or sum by (system) (rate(havre_external_requests_total[{RATE}])) * 0",
-                    "{{system}}",
-                ),
+                f"sum by (system) (rate(havre_external_request_errors_total[{RATE}])) "
+                f"or sum by (system) (rate(havre_external_requests_total[{RATE}])) * 0",
+                "{{system}}",
             ),
-            "Which system refuses or fails the operator's calls, and how often?",
             unit="reqps",
             width=8,
         ),
-        Panel(
+        timeseries_panel(
             "Call latency p95",
-            "timeseries",
-            (
-                Query(
-                    "histogram_quantile(0.95, sum by (le, system) "
-                    f"(rate(havre_external_request_duration_seconds_bucket[{RATE}])))",
-                    "{{system}}",
-                ),
-            ),
             "How slow is each system to answer (95th percentile)?",
+            (
+                "histogram_quantile(0.95, sum by (le, system) "
+                f"(rate(havre_external_request_duration_seconds_bucket[{RATE}])))",
+                "{{system}}",
+            ),
             unit="s",
             width=8,
         ),
@@ -201,70 +178,48 @@ external = Row(
 access = Row(
     "Access and expiry",
     (
-        Panel(
+        timeseries_panel(
             "Revocations",
-            "timeseries",
-            (
-                Query(
-                    "sum by (kind, cause) (increase(havre_revocations_total[1h]))",
-                    "{{kind}} {{cause}}",
-                ),
-            ),
             "How much access was withdrawn in the last hour, and why (expired, deleted, "
             "suspended)?",
+            (
+                "sum by (kind, cause) (increase(havre_revocations_total[1h]))",
+                "{{kind}} {{cause}}",
+            ),
             width=8,
         ),
-        Panel(
+        instant_panel(
             "Revocation delay p95",
             "stat",
-            (
-                Query(
-                    "histogram_quantile(0.95, sum by (le, cause) "
-                    "(increase(havre_revocation_delay_seconds_bucket[1d])))",
-                    "{{cause}}",
-                    instant=True,
-                ),
-            ),
+            "histogram_quantile(0.95, sum by (le, cause) "
+            "(increase(havre_revocation_delay_seconds_bucket[1d])))",
             "Once access had to end, how long until it was withdrawn (last day)?",
+            legend="{{cause}}",
             unit="s",
             width=8,
         ),
-        Panel(
+        timeseries_panel(
             "Drift repairs",
-            "timeseries",
-            (
-                Query(
-                    "sum by (system, resource) (increase(havre_drift_repairs_total[1h]))",
-                    "{{system}} {{resource}}",
-                ),
-            ),
             "What did the periodic repair have to put back in the last hour (someone or "
             "something changed it outside Havre)?",
+            (
+                "sum by (system, resource) (increase(havre_drift_repairs_total[1h]))",
+                "{{system}} {{resource}}",
+            ),
             width=8,
         ),
-        Panel(
+        instant_panel(
             "Grants ending within 30 days",
             "table",
-            (
-                Query(
-                    "sort(min by (grant, workspace, dataset) (havre_grant_expiry_seconds) "
-                    "< 30 * 86400)",
-                    instant=True,
-                ),
-            ),
+            "sort(min by (grant, workspace, dataset) (havre_grant_expiry_seconds) < 30 * 86400)",
             "Which dataset grants end soon, so their steward can renew them or not?",
             unit="dtdurations",
             width=12,
         ),
-        Panel(
+        instant_panel(
             "Workspaces ending within 30 days",
             "table",
-            (
-                Query(
-                    "sort(min by (workspace) (havre_workspace_expiry_seconds) < 30 * 86400)",
-                    instant=True,
-                ),
-            ),
+            "sort(min by (workspace) (havre_workspace_expiry_seconds) < 30 * 86400)",
             "Which workspaces' authorisations end soon?",
             unit="dtdurations",
             width=12,
@@ -275,67 +230,55 @@ access = Row(
 usage = Row(
     "Usage",
     (
-        Panel(
+        timeseries_panel(
             "Storage used, top 10 workspaces",
-            "timeseries",
-            (
-                Query(
-                    "topk(10, max by (workspace) (havre_workspace_storage_used_bytes))",
-                    "{{workspace}}",
-                ),
-            ),
             "Which workspaces store the most data?",
+            (
+                "topk(10, max by (workspace) (havre_workspace_storage_used_bytes))",
+                "{{workspace}}",
+            ),
             unit="bytes",
             width=8,
         ),
-        Panel(
+        instant_panel(
             "Bucket fill",
             "bargauge",
-            (
-                Query(
-                    "topk(10, max by (workspace) (havre_workspace_storage_used_bytes "
-                    "/ havre_workspace_storage_quota_bytes))",
-                    "{{workspace}}",
-                    instant=True,
-                ),
-            ),
+            "topk(10, max by (workspace) (havre_workspace_storage_used_bytes "
+            "/ havre_workspace_storage_quota_bytes))",
             "Which buckets are close to their quota (writes are refused when full)?",
+            legend="{{workspace}}",
             unit="percentunit",
             width=8,
         ),
-        Panel(
+        instant_panel(
             "Requested CPU, all workspaces",
             "stat",
-            (Query("sum(havre_workspace_requested_cpu_cores)", instant=True),),
+            "sum(havre_workspace_requested_cpu_cores)",
             "How many CPU cores do all workspaces' query engines request?",
             width=4,
         ),
-        Panel(
+        instant_panel(
             "Requested memory, all workspaces",
             "stat",
-            (Query("sum(havre_workspace_requested_memory_bytes)", instant=True),),
+            "sum(havre_workspace_requested_memory_bytes)",
             "How much memory do all workspaces' query engines request?",
             unit="bytes",
             width=4,
         ),
-        Panel(
+        timeseries_panel(
             "Operator memory",
-            "timeseries",
-            (Query('max(process_resident_memory_bytes{job="havre-operator"})', "resident"),),
             "How much memory does the operator itself use?",
+            ('max(process_resident_memory_bytes{job="havre-operator"})', "resident"),
             unit="bytes",
             width=12,
         ),
-        Panel(
+        timeseries_panel(
             "Operator CPU",
-            "timeseries",
-            (
-                Query(
-                    f'max(rate(process_cpu_seconds_total{{job="havre-operator"}}[{RATE}]))',
-                    "cores",
-                ),
-            ),
             "How much CPU does the operator itself use?",
+            (
+                f'max(rate(process_cpu_seconds_total{{job="havre-operator"}}[{RATE}]))',
+                "cores",
+            ),
             width=12,
         ),
     ),

@@ -52,3 +52,44 @@ class Dashboard:
 
 UP_DOWN = (("1", "Up"), ("0", "Down"))
 READY = (("1", "Ready"), ("0", "Not Ready"))
+
+
+def instant_panel(
+    title: str,
+    kind: PanelKind,
+    expr: str,
+    answers: str,
+    *,
+    legend: str = "",
+    unit: str = "short",
+    width: int = 6,
+    mappings: tuple[tuple[str, str], ...] = (),
+) -> Panel:
+    """A panel of one query's value now: a single value, a bar gauge or a table."""
+    return Panel(
+        title,
+        kind,
+        (Query(expr, legend, instant=True),),
+        answers,
+        unit=unit,
+        width=width,
+        mappings=mappings,
+    )
+
+
+def timeseries_panel(
+    title: str,
+    answers: str,
+    *lines: tuple[str, str],
+    unit: str = "short",
+    width: int = 6,
+) -> Panel:
+    """A panel of lines over time, one per (PromQL expression, legend)."""
+    return Panel(
+        title,
+        "timeseries",
+        tuple(Query(expr, legend) for expr, legend in lines),
+        answers,
+        unit=unit,
+        width=width,
+    )

@@ -3,47 +3,40 @@ dataset grants it holds."""
 
 from __future__ import annotations
 
-from dashboards.spec import READY, Dashboard, Panel, Query, Row
+from dashboards.spec import READY, Dashboard, Row, instant_panel, timeseries_panel
 
 WS = 'workspace="$workspace"'
 
 state = Row(
     "State",
     (
-        Panel(
+        instant_panel(
             "Ready",
             "stat",
-            (
-                Query(
-                    f"max by (reason) (havre_workspace_ready{{{WS}}})", "{{reason}}", instant=True
-                ),
-            ),
+            f"max by (reason) (havre_workspace_ready{{{WS}}})",
             "Is the workspace Ready, and if not, what is missing (the reason)?",
+            legend="{{reason}}",
             mappings=READY,
-            width=6,
         ),
-        Panel(
+        instant_panel(
             "Authorisation ends in",
             "stat",
-            (Query(f"min(havre_workspace_expiry_seconds{{{WS}}})", instant=True),),
+            f"min(havre_workspace_expiry_seconds{{{WS}}})",
             "How long until the workspace's authorisation ends and its members lose access?",
             unit="dtdurations",
-            width=6,
         ),
-        Panel(
+        instant_panel(
             "Requested CPU",
             "stat",
-            (Query(f"sum(havre_workspace_requested_cpu_cores{{{WS}}})", instant=True),),
+            f"sum(havre_workspace_requested_cpu_cores{{{WS}}})",
             "How many CPU cores does its query engine request (0 when suspended or expired)?",
-            width=6,
         ),
-        Panel(
+        instant_panel(
             "Requested memory",
             "stat",
-            (Query(f"sum(havre_workspace_requested_memory_bytes{{{WS}}})", instant=True),),
+            f"sum(havre_workspace_requested_memory_bytes{{{WS}}})",
             "How much memory does its query engine request?",
             unit="bytes",
-            width=6,
         ),
     ),
 )
@@ -51,38 +44,28 @@ state = Row(
 storage = Row(
     "Storage",
     (
-        Panel(
+        timeseries_panel(
             "Bucket used and quota",
-            "timeseries",
-            (
-                Query(f"max(havre_workspace_storage_used_bytes{{{WS}}})", "used"),
-                Query(f"max(havre_workspace_storage_quota_bytes{{{WS}}})", "quota"),
-            ),
             "How much does the workspace store, against its quota?",
+            (f"max(havre_workspace_storage_used_bytes{{{WS}}})", "used"),
+            (f"max(havre_workspace_storage_quota_bytes{{{WS}}})", "quota"),
             unit="bytes",
             width=12,
         ),
-        Panel(
+        instant_panel(
             "Share of quota",
             "bargauge",
-            (
-                Query(
-                    f"max(havre_workspace_storage_used_bytes{{{WS}}} "
-                    f"/ havre_workspace_storage_quota_bytes{{{WS}}})",
-                    "used",
-                    instant=True,
-                ),
-            ),
+            f"max(havre_workspace_storage_used_bytes{{{WS}}} "
+            f"/ havre_workspace_storage_quota_bytes{{{WS}}})",
             "How full is the bucket (writes are refused at 100 %)?",
+            legend="used",
             unit="percentunit",
-            width=6,
         ),
-        Panel(
+        instant_panel(
             "Objects",
             "stat",
-            (Query(f"max(havre_workspace_storage_objects{{{WS}}})", instant=True),),
+            f"max(havre_workspace_storage_objects{{{WS}}})",
             "How many objects does the bucket hold?",
-            width=6,
         ),
     ),
 )
@@ -90,28 +73,18 @@ storage = Row(
 grants = Row(
     "Dataset grants",
     (
-        Panel(
+        instant_panel(
             "Grants and their state",
             "table",
-            (
-                Query(
-                    f"max by (grant, dataset, reason) (havre_grant_ready{{{WS}}})",
-                    instant=True,
-                ),
-            ),
+            f"max by (grant, dataset, reason) (havre_grant_ready{{{WS}}})",
             "Which datasets is the workspace granted, and is each grant in force?",
             mappings=READY,
             width=12,
         ),
-        Panel(
+        instant_panel(
             "Grants end in",
             "table",
-            (
-                Query(
-                    f"sort(min by (grant, dataset) (havre_grant_expiry_seconds{{{WS}}}))",
-                    instant=True,
-                ),
-            ),
+            f"sort(min by (grant, dataset) (havre_grant_expiry_seconds{{{WS}}}))",
             "When does each of its dataset grants end?",
             unit="dtdurations",
             width=12,

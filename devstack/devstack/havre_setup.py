@@ -4,7 +4,9 @@ the demo, so both run the operator exactly the same way."""
 
 from __future__ import annotations
 
+import json
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ def install_api(kubeconfig: str, state: Path) -> None:
     for crd in ("workspaces", "datasets", "datasetgrants", "sizeprofiles"):
         kubectl(kubeconfig, "wait", "--for=condition=Established", f"crd/{crd}.havre.io")
     kubectl(kubeconfig, "apply", "--server-side", "-f", str(REPO_ROOT / "crds" / "defaults"))
+    _wait_for_admission(kubeconfig)
     ca = StackCA(state)
     ca.ensure()
     secret = kubectl(
@@ -57,6 +60,63 @@ def install_api(kubeconfig: str, state: Path) -> None:
     kubectl(kubeconfig, "apply", "-f", "-", stdin=secret)
 
 
+#: What the API server says while a ValidatingAdmissionPolicy's parameter kind (a CRD just
+#: installed) is not yet known to its informers: every request the policy matches is refused.
+_NOT_CONFIGURED = ("failed to configure policy", "failed to find resource referenced by paramKind")
+
+
+def _wait_for_admission(kubeconfig: str, timeout: float = 60.0) -> None:
+    """Until the admission policies that take Havre's own kinds as parameters are configured
+    (a few seconds after the CRDs), probed by a server-side dry run of a valid grant."""
+    probe = json.dumps(
+        {
+            "apiVersion": "havre.io/v1alpha1",
+            "kind": "DatasetGrant",
+            "metadata": {"name": "havre-admission-probe"},
+            "spec": {
+                "workspace": "havre-admission-probe",
+                "dataset": "havre-admission-probe",
+                "legalBasis": "MR-004",
+                "expires": "2030-01-01T00:00:00Z",
+            },
+        }
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        result = subprocess.run(
+            ["kubectl", "--kubeconfig", kubeconfig, "create", "--dry-run=server", "-f", "-"],
+            input=probe,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if not any(text in result.stderr for text in _NOT_CONFIGURED):
+            return
+        if time.monotonic() > deadline:
+            raise ComponentError("havre", f"admission policies not configured: {result.stderr}")
+        time.sleep(0.5)
+
+
+def storage_and_catalog_environment(
+    minio: dict[str, Any], postgres: dict[str, Any]
+) -> dict[str, str]:
+    """The operator's settings for the stack's object store and catalog database only (TLS
+    verified): ``operator_environment`` without identity provider, Trino or audit."""
+    return {
+        "HAVRE_STORAGE_URL": minio["url"],
+        "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
+        "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
+        "HAVRE_STORAGE_CA_FILE": minio["ca"],
+        "HAVRE_CATALOG_HOST": postgres["host"],
+        "HAVRE_CATALOG_PORT": str(postgres["port"]),
+        "HAVRE_CATALOG_USER": postgres["user"],
+        "HAVRE_CATALOG_PASSWORD": postgres["password"],
+        "HAVRE_CATALOG_SSLMODE": "verify-full",
+        "HAVRE_CATALOG_CA_FILE": postgres["ca"],
+    }
+
+
 def operator_environment(components: dict[str, Any]) -> dict[str, str]:
     """The operator's settings for this stack. Trino's certificates also name localhost,
     where the tests and the demo reach the coordinator through a port-forward.
@@ -69,16 +129,7 @@ def operator_environment(components: dict[str, Any]) -> dict[str, str]:
     """
     minio, postgres, keycloak = components["minio"], components["postgres"], components["keycloak"]
     env = {
-        "HAVRE_STORAGE_URL": minio["url"],
-        "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
-        "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
-        "HAVRE_STORAGE_CA_FILE": minio["ca"],
-        "HAVRE_CATALOG_HOST": postgres["host"],
-        "HAVRE_CATALOG_PORT": str(postgres["port"]),
-        "HAVRE_CATALOG_USER": postgres["user"],
-        "HAVRE_CATALOG_PASSWORD": postgres["password"],
-        "HAVRE_CATALOG_SSLMODE": "verify-full",
-        "HAVRE_CATALOG_CA_FILE": postgres["ca"],
+        **storage_and_catalog_environment(minio, postgres),
         "HAVRE_TRINO_ISSUER": keycloak["issuer"],
         "HAVRE_TRINO_JWKS_URL": keycloak["jwks_uri"],
         "HAVRE_TRINO_CA_BUNDLE_FILE": keycloak["ca"],

@@ -12,8 +12,9 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from devstack.errors import ComponentError
 
@@ -30,13 +31,9 @@ def spawn(
     cwd: Path | None = None,
 ) -> int:
     """Start ``argv`` in its own session, output appended to ``log``; return its pid."""
-    full_env = dict(os.environ)
-    full_env.update(env or {})
+    full_env = _environment(env)
     full_env[MARK] = str(state)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
-        out.write(f"\n===== {time.strftime('%H:%M:%S')} start {' '.join(argv)}\n".encode())
-        out.flush()
+    with _log_of("start", argv, log) as out:
         try:
             proc = subprocess.Popen(
                 list(argv),
@@ -63,19 +60,14 @@ def run(
     timeout: float = 1800,
 ) -> None:
     """Run a build or setup step to completion, output appended to ``log``; raise on failure."""
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
-        out.write(f"\n===== {time.strftime('%H:%M:%S')} run {' '.join(argv)}\n".encode())
-        out.flush()
+    with _log_of("run", argv, log) as out:
         try:
             result = subprocess.run(
                 list(argv),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=full_env,
+                env=_environment(env),
                 cwd=cwd,
                 timeout=timeout,
                 check=False,
@@ -156,3 +148,19 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
     except (ProcessLookupError, PermissionError):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, sig)
+
+
+def _environment(env: Mapping[str, str] | None) -> dict[str, str]:
+    """This process's environment with ``env`` on top."""
+    return {**os.environ, **(env or {})}
+
+
+@contextlib.contextmanager
+def _log_of(verb: str, argv: Sequence[str], log: Path) -> Iterator[BinaryIO]:
+    """``log`` opened for appending, after a line saying what is started (``verb``) and when:
+    the output of every start and run of a component lands in one file."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        out.write(f"\n===== {time.strftime('%H:%M:%S')} {verb} {' '.join(argv)}\n".encode())
+        out.flush()
+        yield out

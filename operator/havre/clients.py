@@ -4,6 +4,7 @@ operator and the admin's command line)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 from havre.external.catalogdb import CatalogDatabase
 from havre.external.identity import IdentityProvider
@@ -14,23 +15,23 @@ from havre.external.objectstore import ObjectStore
 from havre.external.postgres import PostgresCatalogs
 from havre.settings import Settings
 
+_Minio = TypeVar("_Minio", MinioStore, MinioUsage)
+
 
 def object_store(settings: Settings) -> ObjectStore | None:
-    if settings.storage is None:
-        return None
-    return MinioStore(
-        settings.storage.endpoint,
-        settings.storage.access_key,
-        settings.storage.secret_key.get_secret_value(),
-        secure=settings.storage.secure,
-        ca_file=settings.storage.ca_file,
-    )
+    return _storage_client(settings, MinioStore)
 
 
 def bucket_usage(settings: Settings) -> MinioUsage | None:
+    return _storage_client(settings, MinioUsage)
+
+
+def _storage_client(settings: Settings, client: type[_Minio]) -> _Minio | None:
+    """``client`` of the object store in ``settings`` (None without one), with its
+    administrator's credentials."""
     if settings.storage is None:
         return None
-    return MinioUsage(
+    return client(
         settings.storage.endpoint,
         settings.storage.access_key,
         settings.storage.secret_key.get_secret_value(),

@@ -18,21 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from devstack.paths import StackPaths
 from devstack.tls import StackCA
 from havre.kube.kinds import by_name
-from havre.peering import PEERING
-from tests.integration.chart import chart_tools, documents, settings_file
+from tests.integration.chart import installed_release, stack_values
 from tests.integration.conftest import Kube, Platform
-from tests.integration.helpers import (
-    OperatorProcess,
-    kubectl,
-    running_operator,
-    service_account_kubeconfig,
-    wait_for,
-)
+from tests.integration.helpers import OperatorProcess, kubectl, wait_for
 from tests.integration.rbac_usage import Permission, granted, read_events, unused, used
 from tests.integration.workspaces import (
     apply,
@@ -79,26 +71,9 @@ class Run:
 
 
 def _values(minio: dict[str, Any], postgres: dict[str, Any]) -> dict[str, Any]:
-    """An admin's values; the stack's API (crds/) is installed already, so the release
-    owns only the operator's objects."""
+    """The stack's values with an identity provider and Trino, as a full platform runs."""
     return {
-        "crds": {"create": False},
-        "personas": {"create": False},
-        "sizeProfiles": {"create": False},
-        "admissionPolicies": {"create": False},
-        "objectStore": {
-            "enabled": True,
-            "url": minio["url"],
-            "credentialsSecret": {"name": "object-store-admin"},
-            "egress": {"cidr": "127.0.0.1/32", "port": 9000},
-        },
-        "catalogDatabase": {
-            "enabled": True,
-            "host": postgres["host"],
-            "port": int(postgres["port"]),
-            "credentialsSecret": {"name": "catalog-database-admin"},
-            "egress": {"cidr": "127.0.0.1/32", "port": 5432},
-        },
+        **stack_values(minio, postgres),
         "identityProvider": {
             "issuer": "https://127.0.0.1:1/realms/havre",
             "jwksUrl": "https://127.0.0.1:1/realms/havre/protocol/openid-connect/certs",
@@ -136,67 +111,39 @@ def recorded(
     stack_paths: StackPaths,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Run]:
-    session_operator = running_operator(request)
-    if session_operator is not None:
-        session_operator.stop()  # only the release's operator acts meanwhile
     tmp = tmp_path_factory.mktemp("least-privilege")
-    tools = chart_tools(platform("helm"), platform("kubeconform"), platform("ct"))
-    values = tmp / "values.yaml"
-    values.write_text(yaml.safe_dump(_values(minio, postgres)))
-    text = tools.template(RELEASE, "-f", str(values), namespace=NAMESPACE)
-    # Everything the release holds but its Deployment, whose pods would need the node.
-    rendered = [d for d in documents(text) if d["kind"] != "Deployment"]
-    # The peering object is created by the operator at start (a left-over would hide that).
-    kubectl(kube.kubeconfig, "delete", f"{PEERING.plural}.kopf.dev", RELEASE, "--ignore-not-found")
-    ca = StackCA(stack_paths.state)
-    for argv in (
-        ["create", "namespace", NAMESPACE],
-        ["-n", NAMESPACE, "create", "secret", "tls", "havre-platform-ca",
-         f"--cert={ca.cert_path}", f"--key={ca.key_path}"],
-    ):  # fmt: skip
-        made = kubectl(kube.kubeconfig, *argv)
-        assert made.returncode == 0, made.stderr
-    stream = yaml.safe_dump_all(rendered)
-    applied = kubectl(kube.kubeconfig, "apply", "--server-side", "-f", "-", stdin=stream)
-    assert applied.returncode == 0, applied.stderr
-    config = tmp / "config.yaml"
-    config.write_text(settings_file(text))
-    token = service_account_kubeconfig(kube.kubeconfig, tmp / "sa.kubeconfig", NAMESPACE, RELEASE)
-    audit_log = Path(platform("kube")["audit_log"])
-    start = audit_log.stat().st_size
-    # The Secrets' values as the Deployment passes them; CA bundles at this machine's paths.
-    env = {
-        "HAVRE_CONFIG": str(config),
-        "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
-        "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
-        "HAVRE_STORAGE_CA_FILE": minio["ca"],
-        "HAVRE_CATALOG_USER": postgres["user"],
-        "HAVRE_CATALOG_PASSWORD": postgres["password"],
-        "HAVRE_CATALOG_CA_FILE": postgres["ca"],
-        "HAVRE_TRINO_CA_BUNDLE_FILE": minio["ca"],
-    }
-    proc = OperatorProcess(
-        token,
-        stack_paths.state / "logs" / "operator-least-privilege.log",
-        env,
-        args=("--peering", RELEASE),
+    install = installed_release(
+        request,
+        kube,
+        platform,
+        tmp,
+        name=RELEASE,
+        namespace=NAMESPACE,
+        values=_values(minio, postgres),
+        platform_ca=StackCA(stack_paths.state),
     )
-    name = unique("lp")
-    try:
-        proc.start()
-        run_workspace_life(kube, name)
-    finally:
-        proc.stop()
-    with audit_log.open("rb") as log:
-        log.seek(start)
-        part = tmp / "audit.jsonl"
-        part.write_bytes(log.read())
-    yield Run(read_events(part, ACCOUNT), rendered, name)
-    kubectl(kube.kubeconfig, "delete", "--ignore-not-found", "-f", "-", stdin=stream)
-    kubectl(kube.kubeconfig, "delete", "namespace", NAMESPACE, "--wait=false")
-    kubectl(kube.kubeconfig, "delete", f"{PEERING.plural}.kopf.dev", RELEASE, "--ignore-not-found")
-    if session_operator is not None:
-        session_operator.start()
+    with install as release:
+        token = release.account_kubeconfig(tmp / "sa.kubeconfig")
+        audit_log = Path(platform("kube")["audit_log"])
+        start = audit_log.stat().st_size
+        env = {**release.operator_env(minio, postgres), "HAVRE_TRINO_CA_BUNDLE_FILE": minio["ca"]}
+        proc = OperatorProcess(
+            token,
+            stack_paths.state / "logs" / "operator-least-privilege.log",
+            env,
+            args=("--peering", RELEASE),
+        )
+        name = unique("lp")
+        try:
+            proc.start()
+            run_workspace_life(kube, name)
+        finally:
+            proc.stop()
+        with audit_log.open("rb") as log:
+            log.seek(start)
+            part = tmp / "audit.jsonl"
+            part.write_bytes(log.read())
+        yield Run(read_events(part, ACCOUNT), release.rendered, name)
 
 
 def run_workspace_life(kube: Kube, name: str) -> None:

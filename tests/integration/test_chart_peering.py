@@ -23,15 +23,9 @@ import yaml
 from devstack.paths import StackPaths
 from havre.kube.kinds import by_name
 from havre.peering import PEERING
-from tests.integration.chart import chart_tools, documents, settings_file
+from tests.integration.chart import installed_release, stack_values
 from tests.integration.conftest import Kube, Platform
-from tests.integration.helpers import (
-    OperatorProcess,
-    kubectl,
-    running_operator,
-    service_account_kubeconfig,
-    wait_for,
-)
+from tests.integration.helpers import OperatorProcess, wait_for
 from tests.integration.rbac_usage import read_events
 from tests.integration.workspaces import apply, condition, delete, unique, workspace
 
@@ -116,82 +110,35 @@ def replicas(
     stack_paths: StackPaths,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Replicas]:
-    session_operator = running_operator(request)
-    if session_operator is not None:
-        session_operator.stop()  # only the release's replicas act meanwhile
     tmp = tmp_path_factory.mktemp("peering")
-    tools = chart_tools(platform("helm"), platform("kubeconform"), platform("ct"))
-    values = {
-        "crds": {"create": False},
-        "personas": {"create": False},
-        "sizeProfiles": {"create": False},
-        "admissionPolicies": {"create": False},
-        "operator": {"replicas": 2},
-        "objectStore": {
-            "enabled": True,
-            "url": minio["url"],
-            "credentialsSecret": {"name": "object-store-admin"},
-            "egress": {"cidr": "127.0.0.1/32", "port": 9000},
-        },
-        "catalogDatabase": {
-            "enabled": True,
-            "host": postgres["host"],
-            "port": int(postgres["port"]),
-            "credentialsSecret": {"name": "catalog-database-admin"},
-            "egress": {"cidr": "127.0.0.1/32", "port": 5432},
-        },
-    }
-    values_file = tmp / "values.yaml"
-    values_file.write_text(yaml.safe_dump(values))
-    text = tools.template(RELEASE, "-f", str(values_file), namespace=NAMESPACE)
-    rendered = [d for d in documents(text) if d["kind"] != "Deployment"]
-    stream = yaml.safe_dump_all(rendered)
-    kubectl(kube.kubeconfig, "delete", f"{PEERING.plural}.kopf.dev", RELEASE, "--ignore-not-found")
-    assert kubectl(kube.kubeconfig, "create", "namespace", NAMESPACE).returncode == 0
-    applied = kubectl(kube.kubeconfig, "apply", "--server-side", "-f", "-", stdin=stream)
-    assert applied.returncode == 0, applied.stderr
-    config = tmp / "config.yaml"
-    config.write_text(settings_file(text))
-    env = {
-        "HAVRE_CONFIG": str(config),
-        "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
-        "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
-        "HAVRE_STORAGE_CA_FILE": minio["ca"],
-        "HAVRE_CATALOG_USER": postgres["user"],
-        "HAVRE_CATALOG_PASSWORD": postgres["password"],
-        "HAVRE_CATALOG_CA_FILE": postgres["ca"],
-    }
-    processes: dict[str, OperatorProcess] = {}
-    credential: dict[str, str] = {}
-    for replica in ("replica-a", "replica-b"):
-        token = service_account_kubeconfig(
-            kube.kubeconfig, tmp / f"{replica}.kubeconfig", NAMESPACE, RELEASE
-        )
-        credential[replica] = _credential_id(token)
-        processes[replica] = OperatorProcess(
-            token,
-            stack_paths.state / "logs" / f"operator-{replica}.log",
-            {**env, "POD_ID": replica},  # kopf's name of the replica in the peering
-            args=("--peering", RELEASE),
-        )
-    audit_log = Path(platform("kube")["audit_log"])
-    start = audit_log.stat().st_size
-    first, second = processes["replica-a"], processes["replica-b"]
-    try:
-        first.start()
-        wait_for("replica-a in the peering", lambda: _acting(kube) == "replica-a" or None, 60)
-        second.start()
-        yield Replicas(kube, first, second, credential, audit_log, start)
-    finally:
-        first.stop()
-        second.stop()
-        kubectl(kube.kubeconfig, "delete", "--ignore-not-found", "-f", "-", stdin=stream)
-        kubectl(kube.kubeconfig, "delete", "namespace", NAMESPACE, "--wait=false")
-        kubectl(
-            kube.kubeconfig, "delete", f"{PEERING.plural}.kopf.dev", RELEASE, "--ignore-not-found"
-        )
-        if session_operator is not None:
-            session_operator.start()
+    values = {**stack_values(minio, postgres), "operator": {"replicas": 2}}
+    install = installed_release(
+        request, kube, platform, tmp, name=RELEASE, namespace=NAMESPACE, values=values
+    )
+    with install as release:
+        env = release.operator_env(minio, postgres)
+        processes: dict[str, OperatorProcess] = {}
+        credential: dict[str, str] = {}
+        for replica in ("replica-a", "replica-b"):
+            token = release.account_kubeconfig(tmp / f"{replica}.kubeconfig")
+            credential[replica] = _credential_id(token)
+            processes[replica] = OperatorProcess(
+                token,
+                stack_paths.state / "logs" / f"operator-{replica}.log",
+                {**env, "POD_ID": replica},  # kopf's name of the replica in the peering
+                args=("--peering", RELEASE),
+            )
+        audit_log = Path(platform("kube")["audit_log"])
+        start = audit_log.stat().st_size
+        first, second = processes["replica-a"], processes["replica-b"]
+        try:
+            first.start()
+            wait_for("replica-a in the peering", lambda: _acting(kube) == "replica-a" or None, 60)
+            second.start()
+            yield Replicas(kube, first, second, credential, audit_log, start)
+        finally:
+            first.stop()
+            second.stop()
 
 
 def test_the_older_replica_acts_and_the_younger_waits(replicas: Replicas) -> None:

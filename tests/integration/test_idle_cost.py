@@ -26,7 +26,7 @@ import yaml
 
 from bench import harness
 from devstack import stack
-from devstack.havre_setup import install_api
+from devstack.havre_setup import install_api, storage_and_catalog_environment
 from devstack.paths import StackPaths
 from havre.kube.cluster import Cluster
 from tests.integration.apiserver_metrics import WRITES, Window, scrape
@@ -55,21 +55,6 @@ class Quiet:
     operator: OperatorProcess
     names: tuple[str, ...]
     provisioning: Window
-
-
-def storage_and_catalog(minio: dict[str, Any], postgres: dict[str, Any]) -> dict[str, str]:
-    return {
-        "HAVRE_STORAGE_URL": minio["url"],
-        "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
-        "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
-        "HAVRE_STORAGE_CA_FILE": minio["ca"],
-        "HAVRE_CATALOG_HOST": postgres["host"],
-        "HAVRE_CATALOG_PORT": str(postgres["port"]),
-        "HAVRE_CATALOG_USER": postgres["user"],
-        "HAVRE_CATALOG_PASSWORD": postgres["password"],
-        "HAVRE_CATALOG_SSLMODE": "verify-full",
-        "HAVRE_CATALOG_CA_FILE": postgres["ca"],
-    }
 
 
 def ready_count(kubeconfig: str, names: tuple[str, ...]) -> int:
@@ -107,7 +92,7 @@ def quiet(
         install_api(kubeconfig, state)
         own = service_account_kubeconfig(kubeconfig, state / "operator.kubeconfig")
         env = {
-            **storage_and_catalog(minio, postgres),
+            **storage_and_catalog_environment(minio, postgres),
             "HAVRE_REPAIR_INTERVAL": str(REPAIR_INTERVAL),
             "HAVRE_AUDIT_INTERVAL": "1800",
         }

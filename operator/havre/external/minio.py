@@ -22,7 +22,6 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-import certifi
 import urllib3
 from minio import Minio, MinioAdmin
 from minio.commonconfig import ENABLED, Tags
@@ -33,6 +32,7 @@ from minio.versioningconfig import VersioningConfig
 
 from havre.api.names import OWNER_KEY
 from havre.external.minio_errors import admin_code, translated
+from havre.external.minio_http import verified_pool
 from havre.external.objectstore import ObjectStoreRejected, UserStatus, same_policy
 from havre.external.ownership import Recorded
 
@@ -63,13 +63,10 @@ class MinioStore:
     ) -> None:
         self._endpoint = endpoint
         self._secure = secure
-        # The clients' defaults wait five minutes and retry five times: a reconcile would
-        # hang instead of reporting the store Degraded and retrying later.
-        self._http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+        self._http = verified_pool(
+            ca_file,
+            timeout,
             maxsize=10,
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=ca_file or certifi.where(),
             retries=urllib3.Retry(
                 total=retries, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
             ),

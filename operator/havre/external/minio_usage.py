@@ -12,12 +12,12 @@ import json
 import re
 from typing import Any
 
-import certifi
 import urllib3
 from minio import MinioAdmin
 from minio.credentials.providers import StaticProvider
 
 from havre.external.minio_errors import translated
+from havre.external.minio_http import verified_pool
 from havre.external.usage import BucketUsage, UsageReport
 
 # MinIO writes nanoseconds; Python reads at most microseconds.
@@ -59,12 +59,8 @@ class MinioUsage:
         timeout: float = 15.0,
     ) -> None:
         self._endpoint = endpoint
-        http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=timeout, read=timeout),
-            maxsize=2,
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=ca_file or certifi.where(),
-            retries=urllib3.Retry(total=1, backoff_factor=0.2),
+        http = verified_pool(
+            ca_file, timeout, maxsize=2, retries=urllib3.Retry(total=1, backoff_factor=0.2)
         )
         self._admin = MinioAdmin(
             endpoint=endpoint,

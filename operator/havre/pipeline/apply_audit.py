@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,31 @@ def _became_expired(old: Mapping[str, Any], new: Mapping[str, Any], type_: str) 
     return _reason(new, type_) == "Expired" and _reason(old, type_) != "Expired"
 
 
+#: ``decisions.workspace_decisions`` or ``decisions.grant_decisions``: (old spec, object, at).
+_SpecDecisions = Callable[
+    [Mapping[str, Any] | None, Mapping[str, Any], dt.datetime], list[dict[str, Any]]
+]
+#: ``decisions.workspace_expired`` or ``decisions.grant_expired``: (object, at).
+_ExpiryDecision = Callable[[Mapping[str, Any], dt.datetime], dict[str, Any]]
+
+
+def _decided(
+    change: SpecChange | None,
+    body: Mapping[str, Any],
+    expired: bool,
+    now: dt.datetime,
+    of_spec: _SpecDecisions,
+    of_expiry: _ExpiryDecision,
+) -> list[dict[str, Any]]:
+    """The records of a spec change (if any), then of an expiry that has just happened."""
+    records: list[dict[str, Any]] = []
+    if change is not None:
+        records += of_spec(change.old, body, now)
+    if expired:
+        records.append(of_expiry(body, now))
+    return records
+
+
 def workspace_decisions(
     change: SpecChange | None,
     body: Mapping[str, Any],
@@ -59,12 +84,10 @@ def workspace_decisions(
 ) -> list[dict[str, Any]]:
     """What a Workspace reconcile decided: its spec change (request, approval, rejection,
     members, suspension, expiry date) and an authorisation that has just ended."""
-    records = []
-    if change is not None:
-        records += decisions.workspace_decisions(change.old, body, now)
-    if _became_expired(old_status, new_status, "Access"):
-        records.append(decisions.workspace_expired(body, now))
-    return records
+    expired = _became_expired(old_status, new_status, "Access")
+    return _decided(
+        change, body, expired, now, decisions.workspace_decisions, decisions.workspace_expired
+    )
 
 
 def grant_decisions(
@@ -75,12 +98,8 @@ def grant_decisions(
     now: dt.datetime,
 ) -> list[dict[str, Any]]:
     """What a DatasetGrant reconcile decided: created, expiry moved, or just expired."""
-    records = []
-    if change is not None:
-        records += decisions.grant_decisions(change.old, body, now)
-    if _became_expired(old_status, new_status, "Active"):
-        records.append(decisions.grant_expired(body, now))
-    return records
+    expired = _became_expired(old_status, new_status, "Active")
+    return _decided(change, body, expired, now, decisions.grant_decisions, decisions.grant_expired)
 
 
 def record_decisions(audit: DecisionLog | None, records: Sequence[dict[str, Any]]) -> int:
