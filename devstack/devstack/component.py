@@ -62,6 +62,14 @@ class Component(ABC):
     def info(self) -> dict[str, Any]:
         """Endpoints, credentials and file paths that clients need (written to stack.json)."""
 
+    @property
+    def service_addresses(self) -> tuple[str, ...]:
+        """The IP addresses a server certificate of this stack must name: loopback, and the
+        machine's end of the node's link, where pods reach the platform's services."""
+        from devstack.node_network import NodeNetwork
+
+        return ("127.0.0.1", NodeNetwork(self.paths.port_offset).host_address)
+
     def configure(self) -> None:
         """After the component answers: set up what lives inside it (idempotent; default
         nothing). Runs on every ``up`` of the component, started or reused."""

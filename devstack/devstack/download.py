@@ -9,6 +9,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from devstack import progress
 from devstack.errors import ComponentError
 from devstack.paths import cache_root
 
@@ -32,7 +33,9 @@ def fetch_maven(component: str, group: str, artifact: str, version: str, ext: st
         partial = target.with_suffix(target.suffix + ".part")
         digest = hashlib.sha1()  # noqa: S324 - Maven Central publishes SHA-1 sums
         response = urllib.request.urlopen(url, timeout=120)  # noqa: S310
-        with response as resp, partial.open("wb") as out:
+        length = response.headers.get("Content-Length")
+        what = f"download {target.name} ({progress.size(int(length) if length else None)})"
+        with progress.step(component, what), response as resp, partial.open("wb") as out:
             while chunk := resp.read(1 << 20):
                 digest.update(chunk)
                 out.write(chunk)

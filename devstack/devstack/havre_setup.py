@@ -10,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from devstack.errors import ComponentError
 from devstack.paths import REPO_ROOT
@@ -118,19 +119,16 @@ def storage_and_catalog_environment(
 
 def operator_environment(components: dict[str, Any]) -> dict[str, str]:
     """The operator's settings for this stack. Trino's certificates also name localhost,
-    where the tests and the demo start the rendered Trino. With the ``audit`` component,
-    workspaces' Trino and the operator send records to its receiver (docs/audit.md)."""
+    where the tests and the demo reach the coordinator through a port-forward.
+
+    With a node (``components["node"]``), workspaces' Trino runs as pods from the node's
+    own Trino image, reaches MinIO, PostgreSQL and Keycloak at the machine's address on the
+    node's link, and the rendered egress NetworkPolicies allow exactly those endpoints.
+    With the ``audit`` component, workspaces' Trino and the operator send records to its
+    receiver (docs/audit.md).
+    """
     minio, postgres, keycloak = components["minio"], components["postgres"], components["keycloak"]
-    audit = components.get("audit")
-    extra = {}
-    if audit is not None:
-        extra = {
-            "HAVRE_AUDIT_RECEIVER_URL": audit["url"],
-            "HAVRE_AUDIT_KEY": audit["key"],
-            "HAVRE_AUDIT_CA_FILE": audit["ca"],
-            "HAVRE_AUDIT_BUCKET": audit["bucket"],
-        }
-    return extra | {
+    env = {
         **storage_and_catalog_environment(minio, postgres),
         "HAVRE_TRINO_ISSUER": keycloak["issuer"],
         "HAVRE_TRINO_JWKS_URL": keycloak["jwks_uri"],
@@ -144,6 +142,38 @@ def operator_environment(components: dict[str, Any]) -> dict[str, str]:
         # Unchanged workspaces are re-read from Keycloak this often (drift repair).
         "HAVRE_IDENTITY_RESYNC_SECONDS": "10",
     }
+    audit = components.get("audit")
+    if audit is not None:
+        env |= {
+            "HAVRE_AUDIT_RECEIVER_URL": audit["url"],
+            "HAVRE_AUDIT_KEY": audit["key"],
+            "HAVRE_AUDIT_CA_FILE": audit["ca"],
+            "HAVRE_AUDIT_BUCKET": audit["bucket"],
+        }
+    node = components.get("node")
+    if node is not None:
+        seen = node["platform"]
+        jwks = urlsplit(keycloak["jwks_uri"])
+        env |= {
+            "HAVRE_TRINO_IMAGE": node["images"]["trino"],
+            "HAVRE_OBJECT_STORE": seen["object_store"],
+            "HAVRE_CATALOG_DATABASE": seen["catalog_database"],
+            "HAVRE_IDENTITY_PROVIDER": seen["identity_provider"],
+            "HAVRE_TRINO_OBJECT_STORE_URL": seen["minio_url"],
+            "HAVRE_TRINO_CATALOG_HOST": seen["postgres_host"],
+            "HAVRE_TRINO_CATALOG_PORT": str(seen["postgres_port"]),
+            # Same path, at the address pods reach Keycloak; tokens keep their issuer.
+            "HAVRE_TRINO_JWKS_URL": seen["keycloak_url"] + jwks.path,
+        }
+        if audit is not None:
+            # Trino pods send events to the receiver at the node's link, the operator on
+            # loopback; the egress NetworkPolicy opens exactly that endpoint.
+            env |= {
+                "HAVRE_AUDIT_RECEIVER_URL": seen["audit_url"],
+                "HAVRE_AUDIT_OPERATOR_URL": audit["url"],
+                "HAVRE_AUDIT_RECEIVER": seen["audit_receiver"],
+            }
+    return env
 
 
 def install_alert_rules(prometheus: dict[str, Any]) -> list[Path]:

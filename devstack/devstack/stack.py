@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from devstack import process
+from devstack import process, progress
 from devstack.component import Component
 from devstack.errors import ComponentError
 from devstack.paths import StackPaths, cache_root
@@ -31,6 +31,8 @@ COMPONENTS: dict[str, str] = {
     "helm": "helm:Helm",
     "kubeconform": "kubeconform:Kubeconform",
     "ct": "chart_testing:ChartTesting",
+    # Last: it waits for the control plane, and stops first.
+    "node": "node:Node",
 }
 
 
@@ -89,7 +91,11 @@ def up(paths: StackPaths, only: Sequence[str] | None = None) -> UpResult:
     for comp in components:
         timing = Timing(comp.name, comp.version, cached=comp.is_built())
         started = time.monotonic()
-        comp.build()
+        if timing.cached:
+            comp.build()
+        else:
+            with progress.step(comp.name, f"build {comp.name} {comp.version}"):
+                comp.build()
         timing.build_s = time.monotonic() - started
         result.timings.append(timing)
 

@@ -82,11 +82,12 @@ class StackCA:
         dns: tuple[str, ...] = ("localhost",),
         ips: tuple[str, ...] = ("127.0.0.1",),
     ) -> tuple[Path, Path]:
-        """Issue (once) a server certificate; return (cert.pem, key.pem) paths."""
+        """Issue (once) a server certificate; return (cert.pem, key.pem) paths. Issued
+        again when the names asked for are not those of the certificate kept."""
         self.ensure()
         cert_path = self.dir / f"{name}.pem"
         key_path = self.dir / f"{name}-key.pem"
-        if cert_path.exists() and key_path.exists():
+        if cert_path.exists() and key_path.exists() and _names(cert_path) == (set(dns), set(ips)):
             return cert_path, key_path
         ca_key = serialization.load_pem_private_key(self.key_path.read_bytes(), None)
         assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
@@ -116,6 +117,18 @@ class StackCA:
         """Key and certificate in one PEM file (the form Trino's keystore accepts)."""
         cert_path, key_path = self.issue(name)
         combined = self.dir / f"{name}-combined.pem"
-        if not combined.exists():
+        if not combined.exists() or combined.stat().st_mtime < cert_path.stat().st_mtime:
             _write_private(combined, key_path.read_bytes() + cert_path.read_bytes())
         return combined
+
+
+def _names(cert_path: Path) -> tuple[set[str], set[str]]:
+    """(DNS names, IP addresses) a certificate is issued for."""
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return set(), set()
+    dns = set(sans.get_values_for_type(x509.DNSName))
+    ips = {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
+    return dns, ips

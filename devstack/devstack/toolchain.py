@@ -9,7 +9,7 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from devstack import process
@@ -27,6 +27,7 @@ def go_install(
     *,
     log: Path,
     ldflags: str = "",
+    env: Mapping[str, str] | None = None,
 ) -> None:
     """Build ``module@version`` with ``go install`` and place the program at ``binary``.
 
@@ -43,7 +44,8 @@ def go_install(
         argv += ["-ldflags", ldflags]
     argv.append(f"{module}@{version}")
     try:
-        process.run(component, argv, log=log, env={"GOBIN": str(gobin)}, timeout=3600)
+        full_env = {**(env or {}), "GOBIN": str(gobin)}
+        process.run(component, argv, log=log, env=full_env, timeout=3600)
         built = gobin / binary.name
         if not built.is_file():
             raise ComponentError(component, f"go install produced no {binary.name} in {gobin}", log)

@@ -99,11 +99,14 @@ type leaf struct {
 	ips      []net.IP
 }
 
-// issue writes the leaf's certificate, signed by the authority, and key, unless they exist.
+// issue writes the leaf's certificate, signed by the authority, and key, unless they exist
+// with the same names and addresses (a stack whose addresses changed gets new ones).
 func (a *authority) issue(l leaf) error {
 	certPath, keyPath := filepath.Join(a.dir, l.name+".pem"), filepath.Join(a.dir, l.name+"-key.pem")
 	if exists(certPath) && exists(keyPath) {
-		return nil
+		if cert, err := readCert(certPath); err == nil && sameNames(cert, l) {
+			return nil
+		}
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -163,6 +166,23 @@ func (p *pki) writeKubeconfig(path, server, name string) error {
 	cfg.CurrentContext = "havre"
 	// Written every start: the server's port may differ from the last run.
 	return clientcmd.WriteToFile(*cfg, path)
+}
+
+func sameNames(cert *x509.Certificate, l leaf) bool {
+	if cert.Subject.CommonName != l.cn || len(cert.DNSNames) != len(l.dns) || len(cert.IPAddresses) != len(l.ips) {
+		return false
+	}
+	for i, name := range l.dns {
+		if cert.DNSNames[i] != name {
+			return false
+		}
+	}
+	for i, ip := range l.ips {
+		if !cert.IPAddresses[i].Equal(ip) {
+			return false
+		}
+	}
+	return true
 }
 
 func template(cn string, orgs []string) *x509.Certificate {

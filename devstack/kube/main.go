@@ -1,7 +1,11 @@
-// Command havre-kube runs a real Kubernetes control plane in one process: an embedded
-// etcd, kube-apiserver and kube-controller-manager, all built from the upstream modules
-// and bound to 127.0.0.1. Certificates, keys and kubeconfigs live in --data-dir and are
-// kept across restarts.
+// Command havre-kube runs a real Kubernetes control plane: an embedded etcd,
+// kube-apiserver and kube-controller-manager in one process, and kube-scheduler as its
+// child, all built from the upstream modules and bound to 127.0.0.1. Certificates, keys
+// and kubeconfigs live in --data-dir and are kept across restarts.
+//
+// The same program is the node's kubelet and kube-proxy (`havre-kube kubelet ...`,
+// `havre-kube kube-proxy ...`, see node.go), so control plane and node come from one
+// build of one module set.
 package main
 
 import (
@@ -26,12 +30,7 @@ import (
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
 )
 
-const (
-	serviceRange = "10.0.0.0/24"
-	// The first address of serviceRange: the ClusterIP of the "kubernetes" service.
-	serviceIP = "10.0.0.1"
-	issuer    = "https://kubernetes.default.svc.cluster.local"
-)
+const issuer = "https://kubernetes.default.svc.cluster.local"
 
 type options struct {
 	dataDir        string
@@ -39,12 +38,26 @@ type options struct {
 	etcdClientPort int
 	etcdPeerPort   int
 	cmPort         int
-	controllers    string
+	schedulerPort  int
+	// serviceCIDR holds the Services' ClusterIPs; its first address is the "kubernetes" Service's.
+	serviceCIDR string
+	// podCIDR is the pods' range; the node IPAM controller gives it to the node.
+	podCIDR string
+	// advertiseAddress is where pods and the node reach this apiserver (a host address
+	// forwarded to 127.0.0.1); empty when no node joins, and the "kubernetes" Service then
+	// has no endpoint.
+	advertiseAddress string
+	controllers      string
 	// authConfig is an AuthenticationConfiguration file (OIDC issuers); empty for none.
 	authConfig string
 }
 
 func main() {
+	if len(os.Args) > 1 {
+		if code, ok := runNodeCommand(os.Args[1], os.Args[2:]); ok {
+			os.Exit(code)
+		}
+	}
 	var o options
 	fs := flag.NewFlagSet("havre-kube", flag.ExitOnError)
 	fs.StringVar(&o.dataDir, "data-dir", "", "directory for etcd data, certificates and kubeconfigs")
@@ -52,6 +65,10 @@ func main() {
 	fs.IntVar(&o.etcdClientPort, "etcd-client-port", 12379, "etcd client port")
 	fs.IntVar(&o.etcdPeerPort, "etcd-peer-port", 12380, "etcd peer port")
 	fs.IntVar(&o.cmPort, "controller-manager-port", 16457, "kube-controller-manager secure port")
+	fs.IntVar(&o.schedulerPort, "scheduler-port", 16459, "kube-scheduler secure port")
+	fs.StringVar(&o.serviceCIDR, "service-cidr", "10.0.0.0/24", "Services' ClusterIP range")
+	fs.StringVar(&o.podCIDR, "pod-cidr", "", "pods' range, allocated whole to the node (none if empty)")
+	fs.StringVar(&o.advertiseAddress, "advertise-address", "", "address the node and pods reach the apiserver at")
 	fs.StringVar(&o.controllers, "controllers", "*", "kube-controller-manager controllers to run (a Karmada hub needs only a few)")
 	fs.StringVar(&o.authConfig, "authentication-config", "", "kube-apiserver --authentication-config file (JWT issuers)")
 	_ = fs.Parse(os.Args[1:])
@@ -103,7 +120,23 @@ func run(o options) error {
 		errs <- execute("kube-controller-manager", cm, controllerManagerArgs(dataDir, p, o))
 	}()
 	go func() { errs <- fmt.Errorf("etcd: %w", <-etcd.Err()) }()
-	return <-errs
+	// kube-scheduler runs as a child process: in this process it would install a second
+	// signal handler, which the apiserver's forbids.
+	scheduler := make(chan *os.Process, 1)
+	go func() {
+		if err := waitForAPIServer(filepath.Join(dataDir, "admin.kubeconfig")); err != nil {
+			errs <- err
+			return
+		}
+		errs <- runChild("kube-scheduler", schedulerArgs(dataDir, p, o), scheduler)
+	}()
+	err = <-errs
+	select {
+	case child := <-scheduler:
+		_ = child.Kill()
+	default:
+	}
+	return err
 }
 
 // preparePKI creates (once) the CA, serving and client certificates, and writes the kubeconfigs.
@@ -116,6 +149,10 @@ func preparePKI(dataDir string, o options) (*pki, error) {
 	client := []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	both := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
 	loopback := net.ParseIP("127.0.0.1")
+	apiserverIPs, err := apiserverAddresses(o)
+	if err != nil {
+		return nil, err
+	}
 	issued := []struct {
 		by   *authority
 		cert leaf
@@ -123,11 +160,15 @@ func preparePKI(dataDir string, o options) (*pki, error) {
 		{p.ca, leaf{name: "apiserver", cn: "kube-apiserver", usages: server,
 			dns: []string{"localhost", "kubernetes", "kubernetes.default",
 				"kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
-			ips: []net.IP{loopback, net.ParseIP(serviceIP)}}},
+			ips: apiserverIPs}},
 		// etcd presents this one to clients and peers, and the apiserver presents it to etcd.
 		{p.ca, leaf{name: "etcd", cn: "etcd", usages: both, dns: []string{"localhost"}, ips: []net.IP{loopback}}},
 		{p.ca, leaf{name: "admin", cn: "havre-admin", orgs: []string{"system:masters"}, usages: client}},
 		{p.ca, leaf{name: "controller-manager", cn: "system:kube-controller-manager", usages: client}},
+		{p.ca, leaf{name: "scheduler", cn: "system:kube-scheduler", usages: client}},
+		// The apiserver's identity towards kubelets (logs, exec, port-forward); the node
+		// component binds it to system:kubelet-api-admin, the kubelet checks it by webhook.
+		{p.ca, leaf{name: "apiserver-kubelet-client", cn: "kube-apiserver-kubelet-client", usages: client}},
 		{p.frontProxy, leaf{name: "front-proxy-client", cn: "front-proxy-client", usages: client}},
 	}
 	for _, i := range issued {
@@ -139,7 +180,7 @@ func preparePKI(dataDir string, o options) (*pki, error) {
 		return nil, fmt.Errorf("service-account key: %w", err)
 	}
 	url := fmt.Sprintf("https://127.0.0.1:%d", o.apiserverPort)
-	for _, name := range []string{"admin", "controller-manager"} {
+	for _, name := range []string{"admin", "controller-manager", "scheduler"} {
 		if err := p.writeKubeconfig(filepath.Join(dataDir, name+".kubeconfig"), url, name); err != nil {
 			return nil, err
 		}
@@ -184,9 +225,6 @@ func apiserverArgs(p *pki, o options) []string {
 	args := []string{
 		"--bind-address=127.0.0.1",
 		fmt.Sprintf("--secure-port=%d", o.apiserverPort),
-		"--advertise-address=127.0.0.1",
-		// The "kubernetes" service could only point at 127.0.0.1, an invalid endpoint address.
-		"--endpoint-reconciler-type=none",
 		"--cert-dir=" + p.dir,
 		"--tls-cert-file=" + p.path("apiserver.pem"),
 		"--tls-private-key-file=" + p.path("apiserver-key.pem"),
@@ -212,7 +250,21 @@ func apiserverArgs(p *pki, o options) []string {
 		"--service-account-issuer=" + issuer,
 		"--service-account-key-file=" + p.path("sa.pub"),
 		"--service-account-signing-key-file=" + p.path("sa-key.pem"),
-		"--service-cluster-ip-range=" + serviceRange,
+		"--service-cluster-ip-range=" + o.serviceCIDR,
+		// Kubelets are reached at their node's InternalIP and must prove it with a
+		// certificate from the cluster CA; the apiserver proves itself with its own.
+		"--kubelet-preferred-address-types=InternalIP",
+		"--kubelet-certificate-authority=" + p.path("ca.pem"),
+		"--kubelet-client-certificate=" + p.path("apiserver-kubelet-client.pem"),
+		"--kubelet-client-key=" + p.path("apiserver-kubelet-client-key.pem"),
+	}
+	if o.advertiseAddress != "" {
+		// The "kubernetes" Service's endpoint: a host address whose port is forwarded to
+		// 127.0.0.1, where this apiserver listens.
+		args = append(args, "--advertise-address="+o.advertiseAddress)
+	} else {
+		// Without a node the Service could only point at 127.0.0.1, an invalid endpoint.
+		args = append(args, "--advertise-address=127.0.0.1", "--endpoint-reconciler-type=none")
 	}
 	// Structured authentication (GA in 1.34): people sign in with tokens from the identity
 	// provider; the file is reloaded by the apiserver when it changes.
@@ -224,7 +276,7 @@ func apiserverArgs(p *pki, o options) []string {
 
 func controllerManagerArgs(dataDir string, p *pki, o options) []string {
 	kubeconfig := filepath.Join(dataDir, "controller-manager.kubeconfig")
-	return []string{
+	args := []string{
 		"--kubeconfig=" + kubeconfig,
 		"--authentication-kubeconfig=" + kubeconfig,
 		"--authorization-kubeconfig=" + kubeconfig,
@@ -238,9 +290,57 @@ func controllerManagerArgs(dataDir string, p *pki, o options) []string {
 		"--service-account-private-key-file=" + p.path("sa-key.pem"),
 		"--cluster-signing-cert-file=" + p.path("ca.pem"),
 		"--cluster-signing-key-file=" + p.path("ca-key.pem"),
-		"--service-cluster-ip-range=" + serviceRange,
+		"--service-cluster-ip-range=" + o.serviceCIDR,
 		"--leader-elect=false",
 	}
+	if o.podCIDR != "" {
+		// One node holds the whole pod range: its mask is the node's mask.
+		_, pods, _ := net.ParseCIDR(o.podCIDR)
+		ones, _ := pods.Mask.Size()
+		args = append(args, "--allocate-node-cidrs=true", "--cluster-cidr="+o.podCIDR,
+			fmt.Sprintf("--node-cidr-mask-size=%d", ones))
+	}
+	return args
+}
+
+func schedulerArgs(dataDir string, p *pki, o options) []string {
+	kubeconfig := filepath.Join(dataDir, "scheduler.kubeconfig")
+	return []string{
+		"--kubeconfig=" + kubeconfig,
+		"--authentication-kubeconfig=" + kubeconfig,
+		"--authorization-kubeconfig=" + kubeconfig,
+		"--client-ca-file=" + p.path("ca.pem"),
+		"--bind-address=127.0.0.1",
+		fmt.Sprintf("--secure-port=%d", o.schedulerPort),
+		"--cert-dir=" + filepath.Join(p.dir, "scheduler"),
+		"--leader-elect=false",
+	}
+}
+
+// apiserverAddresses are the IP SANs of the apiserver's certificate: loopback, the
+// "kubernetes" Service's ClusterIP and, with a node, the advertised address.
+func apiserverAddresses(o options) ([]net.IP, error) {
+	_, services, err := net.ParseCIDR(o.serviceCIDR)
+	if err != nil {
+		return nil, fmt.Errorf("--service-cidr: %w", err)
+	}
+	first := make(net.IP, len(services.IP))
+	copy(first, services.IP)
+	first[len(first)-1]++
+	ips := []net.IP{net.ParseIP("127.0.0.1"), first}
+	if o.advertiseAddress != "" {
+		ip := net.ParseIP(o.advertiseAddress)
+		if ip == nil {
+			return nil, fmt.Errorf("--advertise-address %q is not an IP address", o.advertiseAddress)
+		}
+		ips = append(ips, ip)
+	}
+	if o.podCIDR != "" {
+		if _, _, err := net.ParseCIDR(o.podCIDR); err != nil {
+			return nil, fmt.Errorf("--pod-cidr: %w", err)
+		}
+	}
+	return ips, nil
 }
 
 func execute(name string, cmd *cobra.Command, args []string) error {

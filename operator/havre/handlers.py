@@ -39,6 +39,7 @@ from havre.pipeline.apply_catalogdb import teardown_catalogdb
 from havre.pipeline.apply_cluster import INSTANCE
 from havre.pipeline.apply_objectstore import teardown_objectstore
 from havre.pipeline.dataset_reconcile import DatasetOutcome, reconcile_dataset
+from havre.pipeline.engine_availability import availability_signature
 from havre.pipeline.events import Event
 from havre.pipeline.grant_reconcile import reconcile_grant
 from havre.pipeline.ledger import Ledger
@@ -68,6 +69,8 @@ class Context:
     _locks: defaultdict[str, threading.Lock] = field(
         default_factory=lambda: defaultdict(threading.Lock)
     )
+    #: The availability last seen of each Trino Deployment (namespace/name).
+    engine_seen: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     #: The last clean full reconcile of each workspace: an idle repair tick costs nothing.
     ledger: Ledger = field(init=False)
 
@@ -283,6 +286,27 @@ def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
         record_decisions(ctx.platform.audit, [decisions.grant_revoked(body, _now())])
     if spec.get("dataset"):
         _wake(f"dataset {spec['dataset']}", lambda: refresh_dataset(ctx, spec["dataset"]))
+
+
+def deployment_changed(
+    event: kopf.RawEvent, labels: kopf.Labels, memo: kopf.Memo, **_: Any
+) -> None:
+    """A workspace's Trino Deployment changed availability: report QueryEngine again."""
+    ctx: Context = memo["ctx"]
+    obj = event["object"]
+    key = f"{obj['metadata'].get('namespace')}/{obj['metadata'].get('name')}"
+    if event.get("type") == "DELETED":
+        ctx.engine_seen.pop(key, None)
+    else:
+        signature = availability_signature(obj)
+        if ctx.engine_seen.get(key) == signature:
+            return
+        ctx.engine_seen[key] = signature
+        if event.get("type") is None:
+            return  # the initial listing: the resume handlers reconcile every workspace
+    workspace = labels.get(INSTANCE)
+    if workspace:
+        refresh_workspace(ctx, workspace)
 
 
 def refresh_dataset(ctx: Context, name: str) -> DatasetOutcome | None:

@@ -70,6 +70,10 @@ def register(havre_settings: Settings) -> None:
         initial_delay=havre_settings.repair_interval,
         idle=None,
     )(handlers.repair)
+    if havre_settings.trino is not None:
+        # QueryEngine follows the Trino Deployments' availability as it changes.
+        managed = {"app.kubernetes.io/managed-by": "havre"}
+        kopf.on.event("apps", "v1", "deployments", labels=managed)(handlers.deployment_changed)
     # A finalizer only where external state exists: bucket, policy, catalog database, groups.
     if (
         havre_settings.storage is not None

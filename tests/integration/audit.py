@@ -1,27 +1,27 @@
-"""Helpers for audit trail tests: queries whose ids are kept, the trail read back, Trino
-started from what the operator rendered for a workspace."""
+"""Helpers for audit trail tests: queries whose ids are kept, the trail read back, a
+workspace's Trino as the node runs it (its pods, reached through a port-forward)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import trino
 from trino.auth import JWTAuthentication
 
-from devstack.paths import StackPaths
 from devstack.trino_client import https_session, keycloak_token
-from devstack.trino_local import LocalTrino, run_rendered_trino
+from havre.api import names
 from havre.audit.s3 import audit_client
 from havre.audit.store import AuditStore
 from havre.audit.trail import records_of
-from havre.kube.kinds import by_name
 from havre.settings import StorageSettings
 from tests.integration.conftest import Kube
-from tests.integration.helpers import free_port
-
-KINDS = [by_name(k) for k in ("ConfigMap", "Secret", "Deployment", "Service")]
+from tests.integration.helpers import kubectl
+from tests.integration.pods import port_forward
+from tests.integration.trino_pods import remove_pods_now, wait_available
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Sent:
 
 
 def run_query(
-    local: LocalTrino,
+    port: int,
     keycloak: dict[str, Any],
     passwords: dict[str, str],
     workspace: str,
@@ -51,7 +51,7 @@ def run_query(
     token = keycloak_token(keycloak, person, passwords[person])
     conn = trino.dbapi.Connection(
         host="localhost",
-        port=local.nodes[0].port,
+        port=port,
         user=person,
         http_scheme="https",
         auth=JWTAuthentication(token),
@@ -71,23 +71,26 @@ def run_query(
     return Sent(workspace, person, statement, str(query_id), outcome, dataset, legal_basis)
 
 
-def start_workspace_trino(kube: Kube, workspace: str, paths: StackPaths) -> LocalTrino:
-    """The workspace's Trino, from exactly the objects the operator applied."""
-    namespace = f"ws-{workspace}"
-    objects = [
-        item
-        for kind in KINDS
-        for item in kube.cluster.list(kind, namespace, "app.kubernetes.io/managed-by=havre")
-    ]
-    return run_rendered_trino(
-        objects,
-        name=f"trino-{workspace}",
-        root=paths.state / "trino-rendered" / workspace,
-        state=paths.state,
-        ports=[free_port()],
-        # A loaded machine (CI runs everything on 2 cores) can take minutes to start a JVM.
-        timeout=600,
-    )
+@contextlib.contextmanager
+def trino_until_deleted(kube: Kube, workspace: str, log: Path) -> Iterator[int]:
+    """The workspace's Trino as the node runs it from the operator's Deployments, forwarded
+    to a local port while the block runs. Afterwards its coordinator's log is kept in
+    ``log`` and the workspace deleted, its pods at once: the node runs one test workspace's
+    Trino at a time."""
+    namespace = names.namespace(workspace)
+    try:
+        wait_available(kube.cluster, namespace)
+        with port_forward(kube.kubeconfig, namespace, "svc/trino", 8443) as port:
+            yield port
+    finally:
+        logs = kubectl(
+            kube.kubeconfig, "logs", "-n", namespace, "--tail=-1",
+            "-l", "app.kubernetes.io/component=coordinator",
+        )  # fmt: skip
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(logs.stdout + logs.stderr)
+        kubectl(kube.kubeconfig, "delete", "workspace", workspace, "--wait=false")
+        remove_pods_now(kube.kubeconfig, namespace)
 
 
 def trail_store(minio: dict[str, Any], bucket: str) -> AuditStore:

@@ -23,6 +23,7 @@ from devstack.paths import StackPaths
 from havre.external.catalogdb import CatalogDatabase
 from havre.kube.cluster import Cluster
 from tests.integration.catalogdb import ADMINS, Harness, admin_catalogs
+from tests.integration.engine_workspace import EngineWorkspace, engine_workspace
 from tests.integration.helpers import OperatorProcess
 from tests.integration.identity import IdentityStack, ensure_minio_openid
 
@@ -82,6 +83,12 @@ def keycloak(platform: Platform) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
+def node(kube: Kube, platform: Platform) -> dict[str, Any]:
+    """The stack's node (kubelet, containerd, kube-proxy, kube-router, CoreDNS): pods run."""
+    return platform("node")
+
+
+@pytest.fixture(scope="session")
 def audit(platform: Platform, kube: Kube) -> dict[str, Any]:
     """The audit receiver (after the API, so it can read Workspaces), writing to MinIO."""
     return platform("audit")
@@ -93,20 +100,33 @@ def operator(
     minio: dict[str, Any],
     postgres: dict[str, Any],
     keycloak: dict[str, Any],
+    node: dict[str, Any],
     audit: dict[str, Any],
     stack_paths: StackPaths,
 ) -> Iterator[OperatorProcess]:
     """The operator against the local API server, object store, catalog database, with
-    Trino rendered for each workspace, the audit trail on, and its /metrics where the
-    stack's Prometheus scrapes."""
+    Trino rendered for each workspace (run by the node when it fits; test workspaces are
+    sized so that it does not, see ``workspaces.wait_provisioned``), the audit trail on,
+    and its /metrics where the stack's Prometheus scrapes."""
     env = operator_environment(
-        {"minio": minio, "postgres": postgres, "keycloak": keycloak, "audit": audit}
+        {"minio": minio, "postgres": postgres, "keycloak": keycloak, "node": node, "audit": audit}
     )
     env["HAVRE_METRICS_PORT"] = str(operator_metrics_port(stack_paths.port_offset))
     proc = OperatorProcess(kube.kubeconfig, stack_paths.state / "logs" / "operator.log", env)
     proc.start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture(scope="session")
+def engine(
+    kube: Kube, operator: OperatorProcess, minio: dict[str, Any], postgres: dict[str, Any]
+) -> Iterator[EngineWorkspace]:
+    """A workspace whose Trino runs as pods (one per session: two small JVMs), with a
+    granted dataset; see ``engine_workspace``."""
+    with engine_workspace(kube.kubeconfig, kube.cluster, minio, postgres) as ws:
+        print(f"\nworkspace {ws.name}: Trino pods Available {ws.start_seconds:.0f}s after apply")
+        yield ws
 
 
 @pytest.fixture(scope="session")

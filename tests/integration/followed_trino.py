@@ -1,112 +1,78 @@
-"""A workspace's Trino run from what the API server holds, rolled when its coordinator's pod
-template changes — what the Deployment does by itself once Trino runs as pods.
+"""A workspace's Trino as the node runs it from the operator's Deployments, reached through
+a port-forward of its Service.
 
-Until the node joins the devstack, ``devstack.trino_local`` runs the rendered Deployments as
-local processes; ``follow`` restarts them from the new objects when the coordinator's config
-checksum changes, as the roll would, and otherwise writes the access ConfigMap's files
-(the group file: a change of members) where the running coordinator reads them, as the
-kubelet would. Switching to
-pods: make ``follow`` wait for the Deployment's rollout and ``port`` the Service's.
+The Deployment rolls the coordinator by itself when its pod template changes (a new config
+checksum), and the kubelet projects a changed access ConfigMap (the group file: a change of
+members) into the running coordinator, which re-reads it. ``follow`` waits until the
+Deployments are Available, and forwards anew after a roll (a forward ends with its pod).
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 from trino.auth import JWTAuthentication
 
 from devstack.trino_client import execute, https_session
-from devstack.trino_local import LocalTrino, run_rendered_trino
 from havre.api import names
 from havre.kube.cluster import Cluster
-from havre.kube.kinds import by_name
-from havre.pipeline.render.trino_workloads import CHECKSUM_ANNOTATION
-from tests.integration.helpers import free_port
 from tests.integration.identity import token
+from tests.integration.pods import port_forward
+from tests.integration.trino_pods import POD, wait_available
 
-ACCESS = "trino-access"  # the ConfigMap holding group.txt and the access rules
-KINDS = [by_name(k) for k in ("ConfigMap", "Secret", "Deployment", "Service")]
+#: The coordinator Service's port (trino_workloads renders 8443).
+TRINO_PORT = 8443
 
 
 class FollowedTrino:
-    """The coordinator (and workers) of one workspace, following its rendered objects."""
+    """The coordinator (and workers) of one workspace, as pods, forwarded to localhost."""
 
-    def __init__(self, cluster: Cluster, workspace: str, state: Path) -> None:
+    def __init__(self, cluster: Cluster, workspace: str, state: Path, kubeconfig: str) -> None:
         self.cluster = cluster
         self.workspace = workspace
         self.state = state
-        self.local: LocalTrino | None = None
-        self.checksum: str | None = None
+        self.kubeconfig = kubeconfig
+        self.namespace = names.namespace(workspace)
+        self._forward: contextlib.ExitStack | None = None
+        self._port: int | None = None
+        self._coordinator: str | None = None
+        #: Coordinator pods seen serving (one per start: the first, then each roll).
         self.rolls = 0
 
-    def _objects(self) -> tuple[list[dict[str, Any]], str | None]:
-        ns = names.namespace(self.workspace)
-        objects = [
-            item
-            for kind in KINDS
-            for item in self.cluster.list(kind, ns, "app.kubernetes.io/managed-by=havre")
-        ]
-        coordinator = next(
-            (
-                o
-                for o in objects
-                if o["kind"] == "Deployment" and o["metadata"]["name"] == "trino-coordinator"
-            ),
-            None,
-        )
-        if coordinator is None:
-            return objects, None
-        annotations = coordinator["spec"]["template"]["metadata"].get("annotations", {})
-        return objects, annotations.get(CHECKSUM_ANNOTATION)
-
-    def _project(self, objects: list[dict[str, Any]]) -> None:
-        """Write the access ConfigMap's files where the running coordinator reads them, as
-        the kubelet updates a mounted ConfigMap (Trino re-reads its group file by itself)."""
-        access = next(
-            (o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == ACCESS),
-            None,
-        )
-        if access is None or self.local is None:
-            return
-        for key, text in (access.get("data") or {}).items():
-            for path in self.local.nodes[0].root.rglob(key):
-                if path.read_text() != text:
-                    path.write_text(text)
+    def _coordinator_pod(self) -> str | None:
+        pods = self.cluster.list(POD, self.namespace, "app.kubernetes.io/component=coordinator")
+        running = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+        return running[0]["metadata"]["uid"] if len(running) == 1 else None
 
     def follow(self) -> bool:
-        """Start, or restart when the coordinator's configuration changed (True), else
-        bring the running coordinator the access files as they are now."""
-        objects, checksum = self._objects()
-        if checksum is None or (self.local is not None and checksum == self.checksum):
-            self._project(objects)
+        """Wait until the Trino Deployments are Available; forward to the coordinator again
+        when it is a new pod (True), else keep the forward (False)."""
+        wait_available(self.cluster, self.namespace)
+        pod = self._coordinator_pod()
+        if self._forward is not None and pod == self._coordinator:
             return False
         self.stop()
-        workers = [o for o in objects if o["metadata"]["name"] == "trino-worker"]
-        count = 1 + sum(int(o["spec"].get("replicas", 0)) for o in workers)
-        self.local = run_rendered_trino(
-            objects,
-            name=f"trino-{self.workspace}",
-            root=self.state / "trino-rendered" / self.workspace,
-            state=self.state,
-            ports=[free_port() for _ in range(count)],
-            timeout=600,  # a JVM's start on a loaded 2-core machine
+        stack = contextlib.ExitStack()
+        self._port = stack.enter_context(
+            port_forward(self.kubeconfig, self.namespace, "svc/trino", TRINO_PORT)
         )
-        self.checksum = checksum
+        self._forward, self._coordinator = stack, pod
         self.rolls += 1
         return True
 
     @property
     def url(self) -> str:
         """Where a client reaches the coordinator (its certificate names localhost)."""
-        assert self.local is not None, "follow() first"
-        return f"https://localhost:{self.local.nodes[0].port}"
+        assert self._port is not None, "follow() first"
+        return f"https://localhost:{self._port}"
 
     def query(self, keycloak: dict[str, Any], user: str, statement: str) -> list[list[Any]]:
         """``statement`` with a fresh token of ``user`` for Trino."""
-        assert self.local is not None, "follow() first"
+        assert self._port is not None, "follow() first"
         return execute(
-            self.local.nodes[0].port,
+            self._port,
             https_session(keycloak["ca"]),
             user,
             statement,
@@ -114,6 +80,6 @@ class FollowedTrino:
         )
 
     def stop(self) -> None:
-        if self.local is not None:
-            self.local.stop()
-            self.local = None
+        if self._forward is not None:
+            self._forward.close()
+            self._forward, self._port = None, None

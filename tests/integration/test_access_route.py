@@ -17,7 +17,7 @@ from havre.kube.kinds import KINDS, by_name
 from havre.pipeline.render.trino_workloads import TLS_SECRET
 from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, kubectl, wait_for
-from tests.integration.workspaces import apply, delete, unique, wait_ready, workspace
+from tests.integration.workspaces import apply, delete, unique, wait_provisioned, workspace
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +64,7 @@ def test_workspace_gets_an_ingress_to_its_trino_named_in_its_certificate(
     name = unique("route")
     apply(kube.kubeconfig, workspace(name))
     try:
-        obj = wait_ready(kube.cluster, name, timeout=90)
+        obj = wait_provisioned(kube.cluster, name, timeout=90)
         namespace = f"ws-{name}"
         host = f"{name}.trino.havre.test"
         assert obj["status"]["endpoints"]["trinoExternal"] == f"https://{host}"
@@ -100,7 +100,7 @@ def test_a_route_deleted_by_hand_is_restored(kube: Kube, routed_operator: Operat
     name = unique("route")
     apply(kube.kubeconfig, workspace(name))
     try:
-        wait_ready(kube.cluster, name, timeout=90)
+        wait_provisioned(kube.cluster, name, timeout=90)
         namespace = f"ws-{name}"
         wait_for("the Ingress", lambda: kube.cluster.get(INGRESS, "trino", namespace))
         removed = kubectl(kube.kubeconfig, "delete", "ingress", "trino", "-n", namespace)

@@ -1,10 +1,12 @@
-"""The audit trail end to end: two workspaces' Trino (run from what the operator rendered)
-send their query events to the real receiver, which writes them to MinIO's object-lock
-bucket; the operator's decisions join them with who made them.
+"""The audit trail end to end: two workspaces' Trino (pods the node runs from what the
+operator rendered) send their query events to the real receiver, at the machine's end of the
+node's link, which writes them to MinIO's object-lock bucket; the operator's decisions join
+them with who made them.
 
-One scripted run (module fixture) of queries by several members of two workspaces —
-finished, failed and denied, on a granted dataset and on the workspace's own tables, some
-while the receiver is stopped for 30 s — then each test checks one property of the trail.
+One scripted run (module fixture) of queries by several members of two workspaces, one
+workspace's Trino after the other — finished, failed and denied, on a granted dataset and on
+the workspace's own tables, B's while the receiver is stopped (at least 30 s, while B's
+Trino starts) — then each test checks one property of the trail.
 """
 
 from __future__ import annotations
@@ -34,10 +36,11 @@ from havre.audit.credentials import workspace_credential
 from havre.audit.report import render_table
 from havre.audit.trail import batch_key
 from havre.kube.kinds import by_name
-from tests.integration.audit import Sent, run_query, start_workspace_trino, trail, trail_store
+from tests.integration.audit import Sent, run_query, trail, trail_store, trino_until_deleted
 from tests.integration.conftest import Kube, Platform
 from tests.integration.datasets import Dataset, create_dataset, drop_dataset
 from tests.integration.helpers import OperatorProcess, kubectl, wait_for
+from tests.integration.trino_pods import START_TIMEOUT
 from tests.integration.workspaces import apply, condition, dataset, grant, unique
 from tests.integration.workspaces import workspace as workspace_manifest
 
@@ -45,7 +48,8 @@ pytestmark = pytest.mark.integration
 PREFIX = "oidc:"
 OUTAGE_SECONDS = 30
 BASIS_A, BASIS_B = "MR-004", "CNIL DR-2026-042"
-SIZE = {"workers": 0, "cpu": "1", "memory": "2Gi"}
+#: A coordinator alone, at the smallest size the API allows (it runs on the test node).
+SIZE = {"workers": 0, "cpu": "500m", "memory": "2Gi"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,25 @@ def _engine_ready(kube: Kube, name: str) -> dict[str, Any] | None:
     if obj is None or not ready or ready["status"] != "True":
         return None
     return obj if engine and engine["status"] == "True" and obj["status"].get("grants") else None
+
+
+def _uid(kube: Kube, name: str) -> str:
+    """The workspace's UID, once it exists (a grant binds only to a workspace made before it)."""
+    obj = wait_for(f"workspace {name}", lambda: kube.cluster.get(by_name("Workspace"), name), 60)
+    return str(obj["metadata"]["uid"])
+
+
+def _grant_as(kube: Kube, steward: str, ws: str, dataset_name: str, basis: str) -> None:
+    manifest = grant(f"{ws}-snds", ws, dataset_name)
+    manifest["spec"] = {**manifest["spec"], "legalBasis": basis}
+    _as(kube, steward, "apply", "-f", "-", stdin=json.dumps(manifest))
+
+
+def _granted(minio: dict[str, Any], audit: dict[str, Any], ws: str) -> bool:
+    return any(
+        r["kind"] == "decision" and r["action"] == "grant-created" and r.get("workspace") == ws
+        for r in trail(minio, audit["bucket"])
+    )
 
 
 def _as(kube: Kube, user: str, *args: str, stdin: str | None = None) -> None:
@@ -134,18 +157,9 @@ def run(
     apply(kube.kubeconfig, published_as)
     members_a = [{"user": "bob", "role": "analyst"}, {"user": "carol", "role": "viewer"}]
     apply(kube.kubeconfig, workspace_manifest(a, owner="alice", members=members_a, size=SIZE))
-    apply(
-        kube.kubeconfig,
-        workspace_manifest(
-            b, owner="carol", members=[{"user": "alice", "role": "analyst"}], size=SIZE
-        ),
-    )
-    for ws, basis in ((a, BASIS_A), (b, BASIS_B)):
-        manifest = grant(f"{ws}-snds", ws, published.name) | {}
-        manifest["spec"] = {**manifest["spec"], "legalBasis": basis}
-        _as(kube, steward, "apply", "-f", "-", stdin=json.dumps(manifest))
-    for ws in (a, b):
-        wait_for(f"{ws}'s query engine with its grant", partial(_engine_ready, kube, ws), 180)
+    # One workspace's Trino on the node at a time: B is made once A's is gone.
+    _grant_as(kube, steward, a, published.name, BASIS_A)
+    wait_for(f"{a}'s query engine with its grant", partial(_engine_ready, kube, a), START_TIMEOUT)
     # The owner adds a member (a membership decision the trail must attribute to alice),
     # once the operator has given her, as owner, the right to edit her workspace.
     patch = json.dumps({"spec": {"members": [*members_a, {"user": "dave", "role": "viewer"}]}})
@@ -158,21 +172,16 @@ def run(
         timeout=60,
         interval=2,
     )  # fmt: skip
-    uids = {
-        ws: kube.cluster.get(by_name("Workspace"), ws)["metadata"]["uid"]  # type: ignore[index]
-        for ws in (a, b)
-    }
+    uids = {a: _uid(kube, a)}
     sent: list[Sent] = []
     during: list[str] = []
-    logs: list[Path] = []
+    logs = [stack_paths.state / "logs" / f"trino-{ws}.log" for ws in (a, b)]
     try:
-        local = start_workspace_trino(kube, a, stack_paths)
-        logs += [stack_paths.state / "logs" / f"{n.name}.log" for n in local.nodes]
-        try:
+        with trino_until_deleted(kube, a, logs[0]) as port:
 
             def q(person: str, sql: str, ds: str | None = None) -> None:
                 basis = BASIS_A if ds else None
-                sent.append(run_query(local, keycloak, passwords, a, person, sql, ds, basis))
+                sent.append(run_query(port, keycloak, passwords, a, person, sql, ds, basis))
 
             q("alice", "CREATE SCHEMA workspace.results")
             q(
@@ -188,19 +197,28 @@ def run(
             q("bob", "SELECT * FROM workspace.results.missing")
             # Trino keeps unsent events in memory: let them arrive before it stops.
             _wait_recorded(minio, audit["bucket"], sent)
-        finally:
-            local.stop()
-        # The receiver stops; B's Trino starts and is queried meanwhile (its events wait
-        # in the listener, retried) and the receiver comes back after 30 s.
+        apply(
+            kube.kubeconfig,
+            workspace_manifest(
+                b, owner="carol", members=[{"user": "alice", "role": "analyst"}], size=SIZE
+            ),
+        )
+        uids[b] = _uid(kube, b)
+        _grant_as(kube, steward, b, published.name, BASIS_B)
+        # The receiver names who granted from the API server's admission request: it must
+        # be up for that, then it stops; B's Trino starts and is queried meanwhile (its
+        # events wait in the listener, retried) and the receiver comes back.
+        wait_for("B's grant decision in the trail", partial(_granted, minio, audit, b), 120, 2)
         stack.load("audit", stack_paths).stop()
         stopped = time.monotonic()
-        local = start_workspace_trino(kube, b, stack_paths)
-        logs += [stack_paths.state / "logs" / f"{n.name}.log" for n in local.nodes]
-        try:
+        wait_for(
+            f"{b}'s query engine with its grant", partial(_engine_ready, kube, b), START_TIMEOUT
+        )
+        with trino_until_deleted(kube, b, logs[1]) as port:
 
             def qb(person: str, sql: str, ds: str | None = None) -> None:
                 basis = BASIS_B if ds else None
-                sent.append(run_query(local, keycloak, passwords, b, person, sql, ds, basis))
+                sent.append(run_query(port, keycloak, passwords, b, person, sql, ds, basis))
                 during.append(sent[-1].query_id)
 
             qb("carol", f"SELECT count(DISTINCT ben_nir_psa) FROM {table}", published.name)
@@ -215,14 +233,13 @@ def run(
             time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
             stack.up(stack_paths, ["audit"])
             _wait_recorded(minio, audit["bucket"], sent)
-        finally:
-            local.stop()
         yield Run(
             a, b, catalog, published.name, tuple(sent), tuple(during), steward, uids, tuple(logs)
         )
     finally:
         for ws in (a, b):
             kubectl(kube.kubeconfig, "delete", "workspace", ws, "--wait=false")
+            kubectl(kube.kubeconfig, "delete", "datasetgrant", f"{ws}-snds", "--wait=false")
         kubectl(kube.kubeconfig, "delete", "dataset", published.name, "--wait=false")
         kubectl(kube.kubeconfig, "delete", "clusterrolebinding", f"test-audit-{steward}")
 

@@ -20,7 +20,7 @@ from tests.integration.workspaces import (
     dataset,
     grant,
     unique,
-    wait_ready,
+    wait_provisioned,
     workspace,
 )
 
@@ -48,7 +48,7 @@ def ws(kube: Kube, operator: OperatorProcess) -> Iterator[str]:
     """One workspace the grants of this module name."""
     name = unique("dsc-ws")
     apply(kube.kubeconfig, workspace(name))
-    wait_ready(kube.cluster, name, timeout=60)
+    wait_provisioned(kube.cluster, name, timeout=60)
     yield name
     kubectl(kube.kubeconfig, "delete", "workspace", name, "--wait=false")
 

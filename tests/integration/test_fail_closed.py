@@ -39,7 +39,7 @@ from tests.integration.workspaces import (
     dataset,
     grant,
     unique,
-    wait_ready,
+    wait_provisioned,
     workspace,
 )
 
@@ -123,7 +123,7 @@ def world(
         apply(kube.kubeconfig, workspace(ws))
         cases[kind] = ws
     for ws in cases.values():
-        wait_ready(kube.cluster, ws, timeout=120)
+        wait_provisioned(kube.cluster, ws, timeout=120)
         client = wait_for(
             f"{ws}'s credentials", functools.partial(workspace_client, kube.cluster, ws, minio)
         )

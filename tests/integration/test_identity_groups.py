@@ -46,7 +46,7 @@ from tests.integration.workspaces import (
     approve,
     condition,
     unique,
-    wait_ready,
+    wait_provisioned,
     workspace,
 )
 
@@ -68,7 +68,7 @@ def team(ident: IdentityStack) -> Iterator[str]:
         ident.kubeconfig,
         workspace(name, owner="alice", members=[{"user": "carol", "role": "viewer"}]),
     )
-    wait_ready(ident.cluster, name, timeout=REACT)
+    wait_provisioned(ident.cluster, name, timeout=REACT)
     wait_for(f"{name}'s groups", identity_is(ident, name, "Synchronized"), timeout=REACT)
     put(root_client(ident.minio), f"ws-{name}", "results/cohort.csv", b"id\n1\n")
     yield name

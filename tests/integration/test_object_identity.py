@@ -29,7 +29,7 @@ from tests.integration.workspaces import (
     dataset,
     grant,
     unique,
-    wait_ready,
+    wait_provisioned,
     workspace,
 )
 
@@ -66,7 +66,7 @@ def namesakes(
     for name in made.values():
         apply(kube.kubeconfig, workspace(name))
     for name in made.values():
-        wait_ready(kube.cluster, name, timeout=180)
+        wait_provisioned(kube.cluster, name, timeout=180)
         _write_old_data(kube, minio, postgres, name)
     for name in made.values():
         kubectl(kube.kubeconfig, "delete", "workspace", name, "--wait=false")
@@ -117,7 +117,7 @@ def test_a_namesake_reads_nothing_retained_and_provisions_fresh_after_purge(
 
     purged = havre(kube.kubeconfig, operator.env, "retained", "purge", name, "--yes")
     assert purged.returncode == 0, purged.stderr
-    wait_ready(kube.cluster, name, timeout=180)
+    wait_provisioned(kube.cluster, name, timeout=180)
     client = wait_for("fresh credentials", lambda: workspace_client(kube.cluster, name, minio))
     assert list(client.list_objects(names.bucket(name), recursive=True)) == []
     creds = catalog_credentials(kube, name, postgres)
@@ -138,7 +138,7 @@ def test_release_hands_the_retained_data_to_the_namesake(
     released = havre(kube.kubeconfig, operator.env, "retained", "release", name)
     assert released.returncode == 0, released.stderr
     assert namesakes["release-uid"] in released.stdout
-    wait_ready(kube.cluster, name, timeout=180)
+    wait_provisioned(kube.cluster, name, timeout=180)
     client = wait_for("credentials", lambda: workspace_client(kube.cluster, name, minio))
     wait_for(
         "the released bucket readable with the new credentials",
@@ -167,7 +167,7 @@ def test_grants_bind_to_the_workspace_they_first_saw(
     reason = wait_for("the early grant's reason", lambda: _grant_condition(kube, early))
     assert reason["reason"] == "WorkspaceNotFound"
     apply(kube.kubeconfig, workspace(ws))
-    obj = wait_ready(kube.cluster, ws, timeout=180)
+    obj = wait_provisioned(kube.cluster, ws, timeout=180)
     assert obj["status"]["grants"] == []
     assert s3_read_refused(kube, minio, ws, bucket, f"{ds}/data.csv")
 

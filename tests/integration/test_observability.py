@@ -40,7 +40,7 @@ from tests.integration.workspaces import (
     apply,
     condition,
     unique,
-    wait_ready,
+    wait_provisioned,
     workspace,
 )
 from tests.integration.workspaces import dataset as dataset_manifest
@@ -99,8 +99,8 @@ def workload(
         kube.kubeconfig,
         workspace(broken, members=[{"user": owner, "role": "viewer"}]),
     )
-    wait_ready(kube.cluster, main, timeout=90)
-    wait_ready(kube.cluster, paused, timeout=90)
+    wait_provisioned(kube.cluster, main, timeout=90)
+    wait_provisioned(kube.cluster, paused, timeout=90)
     key = f"results/{unique('table')}.csv"
     client = wait_for("main's credentials", lambda: workspace_client(kube.cluster, main, minio))
     put(client, f"ws-{main}", key, b"patients,count\nI50,12\n" * (int(0.92 * 2**20) // 22))

@@ -14,7 +14,7 @@ from devstack.havre_setup import operator_environment
 from devstack.paths import StackPaths
 from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, kubectl, service_account_kubeconfig
-from tests.integration.workspaces import condition, delete, unique, wait_ready, workspace
+from tests.integration.workspaces import condition, delete, unique, wait_provisioned, workspace
 
 pytestmark = pytest.mark.integration
 
@@ -34,9 +34,11 @@ def least_privileged_operator(
     for verb, resource in [("create", "pods"), ("*", "*"), ("delete", "namespaces")]:
         answer = kubectl(kubeconfig, "auth", "can-i", verb, resource, "-n", "kube-system")
         assert answer.stdout.strip() == "no", (verb, resource, answer.stdout, answer.stderr)
+    log = stack_paths.state / "logs" / "operator-sa.log"
+    log.unlink(missing_ok=True)  # the test reads this run's log alone
     proc = OperatorProcess(
         kubeconfig,
-        stack_paths.state / "logs" / "operator-sa.log",
+        log,
         operator_environment({"minio": minio, "postgres": postgres, "keycloak": keycloak}),
     )
     proc.start()
@@ -51,10 +53,21 @@ def test_operator_provisions_a_workspace_as_its_own_service_account(
     name = unique("sa")
     applied = kubectl(kube.kubeconfig, "apply", "-f", "-", stdin=yaml.safe_dump(workspace(name)))
     assert applied.returncode == 0, applied.stderr
-    obj = wait_ready(kube.cluster, name, timeout=60)
-    for kind in ("Namespace", "Storage", "Catalog", "QueryEngine"):
+    obj = wait_provisioned(kube.cluster, name, timeout=60)
+    for kind in ("Namespace", "Storage", "Catalog"):
         cond = condition(obj, kind)
         assert cond is not None and cond["status"] == "True", (kind, cond)
+    # Read from the Trino Deployments' status (which its identity may read): the test
+    # workspace's Trino never fits the test node, so the Deployment's own reason shows.
+    engine = condition(obj, "QueryEngine")
+    assert engine is not None and engine["reason"] != "Configured", engine
+    # Its cluster-wide watch of the Trino Deployments (QueryEngine) is allowed too.
+    refused = [
+        line
+        for line in least_privileged_operator.log.read_text().splitlines()
+        if "deployments" in line and ("403" in line or "Forbidden" in line)
+    ]
+    assert refused == [], refused[:3]
     delete(kube.kubeconfig, name)
 
 
@@ -93,6 +106,24 @@ def test_operator_token_is_refused_on_secrets_outside_its_namespaces(
     # The platform CA is the one Secret it reads outside workspace namespaces.
     ca = kubectl(operator_token, "get", "secret", "havre-platform-ca", "-n", "havre-system")
     assert ca.returncode == 0, ca.stderr
+
+
+def test_operator_token_reads_deployments_everywhere_and_writes_none_outside_its_namespaces(
+    kube: Kube, operator_token: str, foreign_namespace: str
+) -> None:
+    """The watch behind QueryEngine is cluster-wide; writes need havre-operator-workspace,
+    bound only in the namespaces the operator made."""
+    for verb in ("list", "watch"):
+        answer = kubectl(operator_token, "auth", "can-i", verb, "deployments.apps", "-A")
+        assert answer.stdout.strip() == "yes", (verb, answer.stdout, answer.stderr)
+    listed = kubectl(operator_token, "get", "deployments", "-A", "-o", "name")
+    assert listed.returncode == 0, listed.stderr
+    for verb in ("get", "create", "patch", "delete"):
+        for namespace in (foreign_namespace, "kube-system"):
+            answer = kubectl(
+                operator_token, "auth", "can-i", verb, "deployments.apps", "-n", namespace
+            )
+            assert answer.stdout.strip() == "no", (verb, namespace, answer.stdout)
 
 
 def test_operator_token_cannot_take_over_a_namespace_it_does_not_manage(

@@ -18,7 +18,7 @@ from tests.integration.workspaces import (
     condition,
     delete,
     unique,
-    wait_ready,
+    wait_provisioned,
     workspace,
 )
 
@@ -56,14 +56,15 @@ def test_killed_operator_converges_on_twenty_ready_workspaces_without_duplicates
         kills.append(round(time.monotonic() - started, 2))
         operator.start()
     for name in names:
-        wait_ready(kube.cluster, name, timeout=120)
+        wait_provisioned(kube.cluster, name, timeout=120)
     print(f"\nkilled at {kills}s; 20 Ready after {time.monotonic() - started:.1f}s")
     for name in names:
         objects = _managed_names(kube, name)
         assert len(objects) == len(set(objects)), f"duplicates in {name}: {objects}"
         kinds = sorted(k for k, _ in objects)
-        # quota, limits, 4 policies, 1 service account, 3 roles, 3 bindings, owner access
-        assert kinds.count("NetworkPolicy") == 4, objects
+        # quota, limits, 5 policies (one for the platform's endpoints), 1 service account,
+        # bindings, owner access
+        assert kinds.count("NetworkPolicy") == 5, objects
         # three members' bindings and the operator's own; no Role (static ClusterRoles)
         assert kinds.count("RoleBinding") == 4, objects
         assert kinds.count("Role") == 0, objects
@@ -85,7 +86,7 @@ def test_killed_operator_converges_on_twenty_ready_workspaces_without_duplicates
 def test_idle_operator_writes_nothing(kube: Kube, operator: OperatorProcess) -> None:
     name = unique("idle")
     apply(kube.kubeconfig, workspace(name))
-    wait_ready(kube.cluster, name)
+    wait_provisioned(kube.cluster, name)
     time.sleep(3)  # let the first repair tick pass
 
     def versions() -> dict[str, str]:

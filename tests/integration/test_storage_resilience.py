@@ -24,7 +24,14 @@ from havre.settings import load_settings
 from tests.integration.conftest import Kube
 from tests.integration.helpers import OperatorProcess, kubectl, wait_for
 from tests.integration.storage import root_client
-from tests.integration.workspaces import WORKSPACE, apply, condition, unique, wait_ready, workspace
+from tests.integration.workspaces import (
+    WORKSPACE,
+    apply,
+    condition,
+    unique,
+    wait_provisioned,
+    workspace,
+)
 
 pytestmark = pytest.mark.integration
 SECRET = by_name("Secret")
@@ -66,7 +73,7 @@ def test_fifty_reconciles_and_a_restart_leave_one_user_one_policy_one_bucket(
 ) -> None:
     name = unique("repeat")
     apply(kube.kubeconfig, workspace(name))
-    wait_ready(kube.cluster, name)
+    wait_provisioned(kube.cluster, name)
     wait_for("credentials", lambda: kube.cluster.get(SECRET, "havre-storage", f"ws-{name}"))
     before = store_state(kube, minio, name)
     assert (len(before["users"]), len(before["policies"]), len(before["buckets"])) == (1, 1, 1)
@@ -101,7 +108,7 @@ def test_object_store_outage_degrades_then_recovers_without_help(
 ) -> None:
     name = unique("outage")
     apply(kube.kubeconfig, workspace(name))
-    wait_ready(kube.cluster, name)
+    wait_provisioned(kube.cluster, name)
     stack.down(stack_paths, ["minio"])
     stopped = time.monotonic()
     try:
@@ -120,7 +127,7 @@ def test_object_store_outage_degrades_then_recovers_without_help(
     finally:
         stack.up(stack_paths, ["minio"])
     returned = time.monotonic()
-    wait_ready(kube.cluster, name, timeout=90)
+    wait_provisioned(kube.cluster, name, timeout=90)
     print(f"\nReady again {time.monotonic() - returned:.1f}s after the object store returned")
     degraded_after = condition(kube.cluster.get(WORKSPACE, name), "Degraded")
     assert degraded_after is not None and degraded_after["status"] == "False"

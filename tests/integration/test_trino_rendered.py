@@ -1,14 +1,14 @@
-"""A workspace's Trino, rendered by the operator and run for real from what the API server holds.
+"""A workspace's Trino, rendered by the operator and run as pods from what the API server holds.
 
-Real Trino 476 (a coordinator and one worker, internal traffic over TLS), PostgreSQL, MinIO,
-Keycloak and API server. Members sign in with Keycloak tokens over HTTPS: alice owns the
-workspace, bob is an analyst, carol a viewer; a fresh Keycloak user is no member.
+Real Trino 476 (a coordinator and one worker pod on the stack's node, internal traffic over
+TLS), PostgreSQL, MinIO, Keycloak and API server. Members sign in with Keycloak tokens over
+HTTPS: alice owns the workspace, bob is an analyst, carol a viewer; a fresh Keycloak user is
+no member.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,9 +20,10 @@ from havre.api import names
 from havre.api.model import Member, Role
 from havre.kube.cluster import Cluster
 from havre.pipeline.render.trino_internal import internal_bearer_token
-from havre.pipeline.render.trino_workloads import CHECKSUM_ANNOTATION, INTERNAL_DIR, render_trino
+from havre.pipeline.render.trino_workloads import CHECKSUM_ANNOTATION, render_trino
 from tests.integration.conftest import Platform
 from tests.integration.helpers import wait_for
+from tests.integration.pods import exec_in
 from tests.integration.trino_workspace import (
     RunningWorkspace,
     query,
@@ -172,11 +173,17 @@ def _pods(cluster: Cluster, namespace: str, component: str) -> list[dict[str, An
     return items
 
 
-def test_rendered_pods_pass_restricted_pod_security(running: RunningWorkspace) -> None:
+def test_rendered_pods_pass_restricted_pod_security_and_run_ready(
+    running: RunningWorkspace,
+) -> None:
     namespace = names.namespace(running.ws.name)
-    # The controller-manager creates the pods; PodSecurity `restricted` would refuse them.
+    # The controller-manager creates the pods (PodSecurity `restricted` would refuse them),
+    # the node runs them, and their readiness probes pass.
     for component in ("coordinator", "worker"):
-        wait_for(f"{component} pod", lambda: _pods(running.cluster, namespace, component))  # noqa: B023
+        (pod,) = _pods(running.cluster, namespace, component)
+        ready = {c["type"]: c["status"] for c in pod["status"]["conditions"]}
+        assert pod["status"]["phase"] == "Running" and ready["Ready"] == "True", pod["status"]
+        assert pod["spec"]["containers"][0]["image"] == running.platform.image
 
 
 def test_member_change_restarts_nothing_and_the_coordinator_rereads_its_groups(
@@ -190,6 +197,8 @@ def test_member_change_restarts_nothing_and_the_coordinator_rereads_its_groups(
         [running.dataset],
         running.platform,
     )
+    (before_pod,) = _pods(running.cluster, namespace, "coordinator")
+    assert DENIED in refused(running, outsider, "SELECT count(*) FROM system.runtime.nodes")
     live = {o["metadata"]["name"]: o for o in running.objects if o["kind"] == "Deployment"}
     group_file = ""
     for manifest in changed:
@@ -205,20 +214,21 @@ def test_member_change_restarts_nothing_and_the_coordinator_rereads_its_groups(
     # No new pod template: the controller-manager starts no second ReplicaSet.
     for component in ("coordinator", "worker"):
         assert len(_replica_sets(running.cluster, namespace, component)) == 1
-    # The running coordinator re-reads the group file (file.refresh-period): the new file,
-    # as the kubelet would project it, lets the new member in without a restart.
-    coordinator = running.trino.nodes[0]
-    (path,) = coordinator.root.rglob("group.txt")
-    before = refused(running, outsider, "SELECT count(*) FROM system.runtime.nodes")
-    assert DENIED in before
-    path.write_text(group_file)
+    # The kubelet projects the new group file into the running coordinator, which re-reads
+    # it (file.refresh-period): the new member gets in without a restart.
     wait_for(
         "the coordinator to read the new group file",
         lambda: _answers(running, outsider),
-        timeout=30,
-        interval=1,
+        timeout=180,
+        interval=2,
     )
-    assert coordinator.pid == running.trino.nodes[0].pid
+    (after_pod,) = _pods(running.cluster, namespace, "coordinator")
+    assert after_pod["metadata"]["uid"] == before_pod["metadata"]["uid"]
+    assert _restarts(after_pod) == _restarts(before_pod)
+
+
+def _restarts(pod: dict[str, Any]) -> int:
+    return sum(int(c.get("restartCount", 0)) for c in pod["status"]["containerStatuses"])
 
 
 def _answers(running: RunningWorkspace, user: str) -> bool:
@@ -238,36 +248,30 @@ def _replica_sets(cluster: Cluster, namespace: str, component: str) -> list[dict
     return items
 
 
-@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_worker_pre_stop_hook_starts_a_graceful_shutdown(running: RunningWorkspace) -> None:
-    """Runs last: the worker drains and stops."""
-    worker = next(n for n in running.trino.nodes if n.component == "worker")
+    """Runs last: the worker drains and stops. The hook runs in the worker's own pod."""
+    namespace = names.namespace(running.ws.name)
+    (worker,) = _pods(running.cluster, namespace, "worker")
+    name = worker["metadata"]["name"]
     deployment = next(o for o in running.objects if o["metadata"]["name"] == "trino-worker")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     command = list(container["lifecycle"]["preStop"]["exec"]["command"])
-    # The hook as rendered; only the port and the mounted header file are the local ones.
-    command[-1] = command[-1].replace(f":{running.platform.port}/", f":{worker.port}/")
-    local_mount = worker.root / "volumes" / "internal"
-    command = [arg.replace(f"@{INTERNAL_DIR}/", f"@{local_mount}/") for arg in command]
-    state_url = f"https://127.0.0.1:{worker.port}/v1/info/state"
+    state_url = f"https://localhost:{running.platform.port}/v1/info/state"
+
+    def put_state(header: str) -> str:
+        # -k: the worker's internally derived certificate, on the pod's loopback.
+        return exec_in(
+            running.kubeconfig, name, namespace, "curl", "-sk", "-o", "/dev/null", "-w",
+            "%{http_code}", "-X", "PUT", "-H", "Content-Type:application/json",
+            "-H", header, "-d", '"SHUTTING_DOWN"', state_url,
+        )  # fmt: skip
+
     # No user header opens it, not even the user the hook once named.
     for user in ("alice", "havre-shutdown", "admin"):
-        stranger = requests.put(
-            state_url,
-            json="SHUTTING_DOWN",
-            headers={"X-Trino-User": user},
-            verify=False,  # noqa: S501 - the worker's internally derived certificate, on loopback
-            timeout=10,
-        )
-        assert stranger.status_code == 403, user
-    forged = requests.put(
-        state_url,
-        json="SHUTTING_DOWN",
-        headers={"X-Trino-Internal-Bearer": internal_bearer_token("guessed", "havre-shutdown")},
-        verify=False,  # noqa: S501 - as above
-        timeout=10,
-    )
-    assert forged.status_code in (401, 403)
-    subprocess.run(command, check=True, capture_output=True, timeout=30)
-    state = requests.get(state_url, verify=False, timeout=10)  # noqa: S501 - as above
-    assert state.json() == "SHUTTING_DOWN"
+        assert put_state(f"X-Trino-User:{user}") == "403", user
+    forged = internal_bearer_token("guessed", "havre-shutdown")
+    assert put_state(f"X-Trino-Internal-Bearer:{forged}") in ("401", "403")
+    # The hook as rendered, in the worker's own pod (its header file is mounted there).
+    exec_in(running.kubeconfig, name, namespace, *command)
+    state = exec_in(running.kubeconfig, name, namespace, "curl", "-sk", state_url)
+    assert state.strip() == '"SHUTTING_DOWN"'

@@ -21,7 +21,7 @@ from tests.integration.workspaces import (
     dataset,
     grant,
     unique,
-    wait_ready,
+    wait_provisioned,
     workspace,
 )
 
@@ -70,7 +70,7 @@ def test_workspace_role_reaches_its_catalog_and_no_other(
     for ws in (a, b):
         apply(kube.kubeconfig, workspace(ws))
     for ws in (a, b):
-        obj = wait_ready(kube.cluster, ws)
+        obj = wait_provisioned(kube.cluster, ws)
         catalog = condition(obj, "Catalog")
         assert catalog is not None and catalog["status"] == "True", catalog
     creds = credentials(kube, a, postgres)
@@ -87,7 +87,7 @@ def test_dataset_catalog_is_readable_only_while_granted(
 ) -> None:
     ws, ds = unique("cat-grantee"), unique("cat-ds")
     apply(kube.kubeconfig, workspace(ws))
-    wait_ready(kube.cluster, ws)
+    wait_provisioned(kube.cluster, ws)
     creds = credentials(kube, ws, postgres)
     apply(kube.kubeconfig, dataset(ds, "havre-datasets", ds))
     apply(kube.kubeconfig, grant(f"{ws}-g", ws, ds))
@@ -110,8 +110,8 @@ def test_retain_keeps_the_catalog_locked_and_delete_drops_it(
     kept, dropped = unique("cat-keep"), unique("cat-drop")
     apply(kube.kubeconfig, workspace(kept))
     apply(kube.kubeconfig, workspace(dropped, deletionPolicy="Delete"))
-    wait_ready(kube.cluster, kept)
-    wait_ready(kube.cluster, dropped)
+    wait_provisioned(kube.cluster, kept)
+    wait_provisioned(kube.cluster, dropped)
     creds = credentials(kube, kept, postgres)
     for ws in (kept, dropped):
         kubectl(kube.kubeconfig, "delete", "workspace", ws)

@@ -30,7 +30,7 @@ from tests.integration.workspaces import (
     apply,
     condition,
     unique,
-    wait_ready,
+    wait_provisioned,
     workspace,
 )
 from tests.integration.workspaces import dataset as dataset_manifest
@@ -44,7 +44,7 @@ ROWS = b"BEN_NIR_PSA,EXE_SOI_DTD\nP0001,2021-03-04\n"
 
 def ready_workspace(kube: Kube, minio: dict[str, Any], name: str, **spec: Any) -> Any:
     apply(kube.kubeconfig, workspace(name, **spec))
-    wait_ready(kube.cluster, name)
+    wait_provisioned(kube.cluster, name)
     return wait_for(f"{name}'s credentials", lambda: workspace_client(kube.cluster, name, minio))
 
 

@@ -1,8 +1,9 @@
-"""A test workspace whose Trino runs from the objects the API server holds, and its clients.
+"""A test workspace whose Trino runs as pods from the objects the API server holds.
 
 ``rendered_workspace`` makes everything a workspace's Trino needs (catalog databases, bucket
 and S3 user, a Keycloak user who is no member, Secrets), writes the rendered objects to the
-real API server, reads them back and starts them with ``devstack.trino_local``.
+real API server (no operator here), lets the node run the Deployments, and reaches the
+coordinator through a port-forward.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +22,6 @@ from trino.exceptions import HttpError, TrinoQueryError
 
 from devstack.paths import StackPaths
 from devstack.trino_client import execute, https_session, keycloak_token
-from devstack.trino_local import LocalTrino, run_rendered_trino
 from havre.api import names
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name, kind_of
@@ -35,13 +34,20 @@ from havre.pipeline.render.trino_workloads import render_trino
 from havre.pipeline.validate import ValidWorkspace, validate_workspace
 from tests.integration import trino_setup as setup
 from tests.integration.conftest import Platform
-from tests.integration.helpers import free_port
+from tests.integration.trino_pods import (
+    PodTrino,
+    forwarded,
+    pod_platform,
+    remove_pods_now,
+    wait_available,
+)
 
 SPEC = {
     "title": "Rendered Trino test",
     "owner": "alice",
     "members": [{"user": "bob", "role": "analyst"}, {"user": "carol", "role": "viewer"}],
-    "size": {"workers": 1, "cpu": "1", "memory": "2Gi"},
+    # The smallest Trino nodes: two fit on the test node beside a few small pods.
+    "size": {"workers": 1, "cpu": "500m", "memory": "2Gi"},
     "expires": "2099-01-01T00:00:00Z",
     "approval": {"decision": "Approved", "by": "havre-admin"},
 }
@@ -49,16 +55,17 @@ SPEC = {
 
 @dataclass(frozen=True)
 class RunningWorkspace:
-    """A workspace whose rendered Trino runs locally, and what the tests need to reach it."""
+    """A workspace whose rendered Trino runs as pods, and what the tests need to reach it."""
 
     ws: ValidWorkspace
     platform: TrinoPlatform
     dataset: GrantedCatalog
     other_bucket: str
-    trino: LocalTrino
-    #: The objects as read back from the API server, from which Trino was started.
+    trino: PodTrino
+    #: The objects as read back from the API server, from which the pods were started.
     objects: tuple[dict[str, Any], ...]
     cluster: Cluster
+    kubeconfig: str
     keycloak: dict[str, Any]
     passwords: dict[str, str]
 
@@ -72,7 +79,7 @@ class RunningWorkspace:
 def rendered_workspace(platform: Platform, paths: StackPaths) -> Iterator[RunningWorkspace]:
     """Set up, start, and on exit remove a workspace with one granted dataset."""
     kube, pg = platform("kube"), platform("postgres")
-    minio, keycloak = platform("minio"), platform("keycloak")
+    minio, keycloak, node = platform("minio"), platform("keycloak"), platform("node")
     suffix = secrets.token_hex(3)
     name, outsider, role = f"tr{suffix}", f"outsider-{suffix}", names.database(f"tr{suffix}")
     dataset = GrantedCatalog.for_dataset(f"sample-{suffix}", f"ds-{suffix}", "snds/v1")
@@ -90,21 +97,16 @@ def rendered_workspace(platform: Platform, paths: StackPaths) -> Iterator[Runnin
         s3_keys = setup.create_storage(minio, name, buckets, [location])
         outsider_password = setup.create_keycloak_user(keycloak, outsider)
         cleanup.callback(setup.delete_keycloak_user, keycloak, outsider)
-        settings = TrinoPlatform(
-            object_store_url=minio["url"],
-            catalog_db_host=pg["host"],
-            catalog_db_port=pg["port"],
-            identity_issuer=keycloak["issuer"],
-            identity_jwks_url=keycloak["jwks_uri"],
-            ca_bundle=Path(keycloak["ca"]).read_text(),
-        )
+        settings = pod_platform(node, keycloak, Path(keycloak["ca"]).read_text())
         written = [
             render_namespace(ws),
             *render_service_accounts(ws),
             *setup.workspace_secrets(paths.state, name, s3_keys, (role, db_password)),
             *render_trino(ws, [dataset], settings),
         ]
-        cleanup.callback(cluster.delete, by_name("Namespace"), names.namespace(name))
+        namespace = names.namespace(name)
+        cleanup.callback(cluster.delete, by_name("Namespace"), namespace)
+        cleanup.callback(remove_pods_now, kube["kubeconfig"], namespace)
         for manifest in written:
             cluster.apply(manifest)
         # What runs is what the API server holds, not what this test rendered.
@@ -115,25 +117,17 @@ def rendered_workspace(platform: Platform, paths: StackPaths) -> Iterator[Runnin
             )
             assert live is not None, manifest["metadata"]["name"]
             read_back.append(live)
-        root = paths.state / "trino-rendered" / name
-        # The node directories hold the Secrets' files; the logs stay in the stack's logs.
-        cleanup.callback(shutil.rmtree, root, ignore_errors=True)
-        local = run_rendered_trino(
-            read_back,
-            name=f"trino-{name}",
-            root=root,
-            state=paths.state,
-            ports=[free_port(), free_port()],
-        )
-        cleanup.callback(local.stop)
+        waited = wait_available(cluster, namespace)
+        trino = cleanup.enter_context(forwarded(kube["kubeconfig"], namespace, waited))
         yield RunningWorkspace(
             ws=ws,
             platform=settings,
             dataset=dataset,
             other_bucket=buckets[2],
-            trino=local,
+            trino=trino,
             objects=tuple(read_back),
             cluster=cluster,
+            kubeconfig=kube["kubeconfig"],
             keycloak=keycloak,
             passwords={**keycloak["users"], outsider: outsider_password},
         )
@@ -150,7 +144,7 @@ def query(
     """Run ``statement`` over HTTPS with ``user``'s token, as ``session_user`` (default: the
     same user), verifying the coordinator's certificate against the stack CA."""
     return execute(
-        run.trino.nodes[0].port,
+        run.trino.port,
         https_session(run.keycloak["ca"]),
         session_user or user,
         statement,

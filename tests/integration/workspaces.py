@@ -69,6 +69,29 @@ def condition(obj: dict[str, Any] | None, type_: str = "Ready") -> dict[str, Any
     return None
 
 
+def wait_provisioned(cluster: Any, name: str, timeout: float = 90.0) -> dict[str, Any]:
+    """Wait until everything of the workspace but its running query engine is in place for
+    its current generation: every condition True except ``Ready`` and ``QueryEngine``
+    (reported, but the cardio-sized Trino of test workspaces never fits the test node)."""
+
+    def provisioned() -> dict[str, Any] | None:
+        obj = cluster.get(WORKSPACE, name)
+        if (
+            obj is None
+            or obj.get("status", {}).get("observedGeneration") != obj["metadata"]["generation"]
+        ):
+            return None
+        conditions = {c["type"]: c for c in obj["status"].get("conditions", [])}
+        others = [c for t, c in conditions.items() if t not in ("Ready", "QueryEngine")]
+        if others and all(c["status"] == "True" for c in others if c["type"] != "Degraded"):
+            degraded = conditions.get("Degraded")
+            if degraded is None or degraded["status"] == "False":
+                return dict(obj)
+        return None
+
+    return wait_for(f"workspace {name} provisioned", provisioned, timeout)
+
+
 def wait_conditions(
     cluster: Any, name: str, kinds: tuple[str, ...], timeout: float = 90.0
 ) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from havre.external.ownership import NameRetained
 from havre.pipeline.apply import Applied, SystemResult
 from havre.pipeline.apply_identity import UnknownMember
 from havre.pipeline.conditions import Check
+from havre.pipeline.render.cluster import ClusterPlan, Owner
 from havre.pipeline.render.desired import Desired
 from havre.pipeline.render.identity import render_identity_plan
 from havre.pipeline.status import workspace_status
@@ -86,6 +87,46 @@ def test_fields_this_run_did_not_produce_are_cleared(cardio: ValidWorkspace) -> 
     assert result.patch["phase"] is None
     again = status(cardio, OK, result.status)
     assert again.patch is None, "an idle run writes nothing"
+
+
+def _engine_status(cardio: ValidWorkspace, live: dict[Any, Any]) -> dict[str, Any]:
+    """The QueryEngine condition when Trino was rendered and the cluster holds ``live``."""
+    plan = ClusterPlan(Owner("havre.io/v1alpha1", "Workspace", cardio.name, "u"), ())
+    rendered = Check("QueryEngine", True, "Configured", "Trino rendered")
+    desired = Desired(cluster=plan, checks=(rendered,))
+    result = workspace_status(cardio.name, 3, {}, cardio, desired, Applied(OK, live=live), NOW)
+    return by_type(result)["QueryEngine"]
+
+
+def _deployment(name: str, available: str, reason: str, ready: int) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "generation": 2},
+        "spec": {"replicas": 1},
+        "status": {
+            "observedGeneration": 2,
+            "availableReplicas": ready,
+            "updatedReplicas": 1,
+            "conditions": [{"type": "Available", "status": available, "reason": reason}],
+        },
+    }
+
+
+def test_query_engine_is_true_only_when_the_applied_deployments_are_available(
+    cardio: ValidWorkspace,
+) -> None:
+    ns = f"ws-{cardio.name}"
+    up = {
+        ("Deployment", ns, f"trino-{part}"): _deployment(
+            f"trino-{part}", "True", "MinimumReplicasAvailable", 1
+        )
+        for part in ("coordinator", "worker")
+    }
+    assert _engine_status(cardio, up)["status"] == "True"
+    stuck = _deployment("trino-worker", "False", "MinimumReplicasUnavailable", 0)
+    engine = _engine_status(cardio, {**up, ("Deployment", ns, "trino-worker"): stuck})
+    assert (engine["status"], engine["reason"]) == ("False", "MinimumReplicasUnavailable")
+    missing = _engine_status(cardio, {})
+    assert (missing["status"], missing["reason"]) == ("False", "DeploymentMissing")
 
 
 def identity_status(ws: ValidWorkspace, result: SystemResult) -> Any:

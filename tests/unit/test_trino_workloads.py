@@ -65,12 +65,14 @@ def test_pods_meet_the_restricted_pod_security_standard(cardio: ValidWorkspace) 
         }
         writable = {m["mountPath"] for m in container["volumeMounts"] if not m.get("readOnly")}
         assert writable == {"/data/trino", "/tmp"}
-        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            assert container[probe]["httpGet"] == {
-                "path": "/v1/info",
-                "port": 8443,
-                "scheme": "HTTPS",
-            }
+        # Ready only once Trino says it has started (its image's check), alive while it answers.
+        for probe in ("startupProbe", "readinessProbe"):
+            assert container[probe]["exec"] == {"command": ["/usr/lib/trino/bin/health-check"]}
+        assert container["livenessProbe"]["httpGet"] == {
+            "path": "/v1/info",
+            "port": 8443,
+            "scheme": "HTTPS",
+        }
 
 
 def test_only_the_coordinator_holds_the_tls_key(cardio: ValidWorkspace) -> None:

@@ -101,7 +101,8 @@ class Audit(Component):
     def environment(self) -> dict[str, str]:
         """The receiver's settings (also what the tests start it with)."""
         access_key, secret_key = self._prepare_storage()
-        cert, key = self.ca.issue(self.name, dns=("localhost",), ips=("127.0.0.1",))
+        # Trino pods reach the receiver at the node link's machine end (service_addresses).
+        cert, key = self.ca.issue(self.name, dns=("localhost",), ips=self.service_addresses)
         return {
             "HAVRE_STORAGE_URL": MinIO(self.paths).url,
             "HAVRE_STORAGE_ACCESS_KEY": access_key,

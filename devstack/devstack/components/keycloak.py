@@ -114,7 +114,7 @@ class Keycloak(Component):
         """Lay out this stack's Keycloak home and start the server (the realm comes after)."""
         if not self.is_built():
             raise ComponentError(self.name, f"not built: {self.install} is missing", self.log)
-        cert, key = self.ca.issue(self.name)
+        cert, key = self.ca.issue(self.name, ips=self.service_addresses)
         self._prepare_home()
         env = self._java_env()
         # Passwords go through the environment, not argv, so ps does not show them.

@@ -1,8 +1,11 @@
-"""The Kubernetes control plane: etcd, kube-apiserver and kube-controller-manager.
+"""The Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler.
 
 ``devstack/kube`` is a small Go program of ours (``havre-kube``) that links the upstream
-``k8s.io/kubernetes`` commands and an embedded etcd into one process. It generates its own
-CA, certificates, service-account keys and kubeconfigs in its data directory, once.
+``k8s.io/kubernetes`` commands and an embedded etcd into one process (the scheduler runs
+as its child). It generates its own CA, certificates, service-account keys and
+kubeconfigs in its data directory, once. The same program is the node's kubelet and
+kube-proxy (``components/node.py``). Its Service and pod ranges and the address the node
+reaches it at come from ``devstack.node_network``.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
-from devstack import process
+from devstack import process, progress
 from devstack.component import Component
 from devstack.components.kube_oidc import write_authentication_config
 from devstack.errors import ComponentError
+from devstack.node_network import NodeNetwork
 from devstack.paths import REPO_ROOT, cache_root
 
 SOURCE = REPO_ROOT / "devstack" / "kube"
@@ -29,6 +33,7 @@ APISERVER_PORT = 16443
 ETCD_CLIENT_PORT = 12379
 ETCD_PEER_PORT = 12380
 CONTROLLER_MANAGER_PORT = 16457
+SCHEDULER_PORT = 16459
 BUILD_TIMEOUT = 3 * 3600.0
 
 
@@ -41,6 +46,21 @@ def source_hash() -> str:
     return digest.hexdigest()[:10]
 
 
+def version_ldflags(version: str) -> str:
+    """Stamp the release into the binaries, as upstream's builds do (``kubectl version``,
+    the node's kubelet version)."""
+    major, minor = version.split(".")[:2]
+    flags = []
+    for package in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+        flags += [
+            f"-X {package}.gitVersion=v{version}",
+            f"-X {package}.gitMajor={major}",
+            f"-X {package}.gitMinor={minor}",
+            f"-X {package}.gitTreeState=clean",
+        ]
+    return " ".join(flags)
+
+
 def kubernetes_version() -> str:
     """The k8s.io/kubernetes release the program is built from, as pinned in its go.mod."""
     found = re.search(r"^\s*k8s\.io/kubernetes v(\S+)", (SOURCE / "go.mod").read_text(), re.M)
@@ -50,7 +70,7 @@ def kubernetes_version() -> str:
 
 
 class Kube(Component):
-    """A Kubernetes control plane without nodes, with RBAC, admission and the core controllers."""
+    """A Kubernetes control plane with RBAC, admission, the core controllers and a scheduler."""
 
     name: ClassVar[str] = "kube"
     version: ClassVar[str] = kubernetes_version()
@@ -66,6 +86,11 @@ class Kube(Component):
         change in between.
         """
         return cache_root() / self.name / f"{self.version}-{source_hash()}" / "havre-kube"
+
+    @property
+    def network(self) -> NodeNetwork:
+        """This stack's Service and pod ranges, and where the node reaches the apiserver."""
+        return NodeNetwork(self.paths.port_offset)
 
     @property
     def data(self) -> Path:
@@ -113,8 +138,10 @@ class Kube(Component):
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             # No VCS stamp: the build must not depend on git or on the checkout's state.
-            argv = [go, "build", "-trimpath", "-buildvcs=false", "-o", str(partial), "."]
-            process.run(self.name, argv, log=self.log, cwd=SOURCE, timeout=BUILD_TIMEOUT)
+            argv = [go, "build", "-trimpath", "-buildvcs=false"]
+            argv += ["-ldflags", version_ldflags(self.version), "-o", str(partial), "."]
+            with progress.step(self.name, f"go build havre-kube (Kubernetes {self.version})"):
+                process.run(self.name, argv, log=self.log, cwd=SOURCE, timeout=BUILD_TIMEOUT)
             if target.parent.name != f"{self.version}-{source_hash()}":
                 raise ComponentError(
                     self.name, f"{SOURCE} changed during the build; rerun", self.log
@@ -133,6 +160,10 @@ class Kube(Component):
             f"--etcd-client-port={self.paths.port(ETCD_CLIENT_PORT)}",
             f"--etcd-peer-port={self.paths.port(ETCD_PEER_PORT)}",
             f"--controller-manager-port={self.paths.port(CONTROLLER_MANAGER_PORT)}",
+            f"--scheduler-port={self.paths.port(SCHEDULER_PORT)}",
+            f"--service-cidr={self.network.service_cidr}",
+            f"--pod-cidr={self.network.pod_cidr}",
+            f"--advertise-address={self.network.host_address}",
             f"--controllers={self.controllers}",
             f"--authentication-config={write_authentication_config(self.paths, self.oidc_config)}",
         ]
@@ -168,6 +199,8 @@ class Kube(Component):
             "server": self.server,
             "ca": str(self.ca_path),
             "etcd": f"https://127.0.0.1:{self.paths.port(ETCD_CLIENT_PORT)}",
+            "service_cidr": str(self.network.service_cidr),
+            "pod_cidr": str(self.network.pod_cidr),
             "authentication_config": str(self.oidc_config),
             # Service accounts' requests (devstack/kube/audit.go): what an operator really did.
             "audit_log": str(self.data / "audit.log"),

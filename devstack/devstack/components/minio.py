@@ -52,7 +52,7 @@ class MinIO(Component):
 
         Symbolic links, on purpose: MinIO then polls them for renewal, where for plain files
         it takes an inotify instance, and a busy machine may have none left to give."""
-        cert, key = self.ca.issue(self.name)
+        cert, key = self.ca.issue(self.name, ips=self.service_addresses)
         certs = self.dir / "certs"
         certs.mkdir(parents=True, exist_ok=True)
         for name, target in (("public.crt", cert), ("private.key", key)):

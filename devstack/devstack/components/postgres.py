@@ -24,6 +24,7 @@ import psycopg
 from devstack import process
 from devstack.component import Component
 from devstack.errors import ComponentError
+from devstack.node_network import NodeNetwork
 from devstack.toolchain import apt_install, dpkg_version
 
 PACKAGE = "postgresql-15"
@@ -138,11 +139,14 @@ class Postgres(Component):
         scratch.rename(self.data)
 
     def _write_hba(self) -> None:
-        # Rewritten on every start: TLS from loopback with SCRAM passwords, nothing else.
+        # Rewritten on every start: TLS with SCRAM passwords from loopback, and from the node's
+        # pods (their packets reach 127.0.0.1 with their own address), nothing else.
         hba = self.data / "pg_hba.conf"
+        pods = NodeNetwork(self.paths.port_offset).pod_cidr
         hba.write_text(
-            "# Written by devstack: password (SCRAM) logins over TLS from loopback only.\n"
+            "# Written by devstack: password (SCRAM) logins over TLS from loopback and pods.\n"
             "hostssl all all 127.0.0.1/32 scram-sha-256\n"
+            f"hostssl all all {pods} scram-sha-256\n"
         )
         if os.geteuid() == 0:
             owner = pwd.getpwnam(SYSTEM_USER)
@@ -151,7 +155,7 @@ class Postgres(Component):
     def _server_certificate(self) -> tuple[Path, Path]:
         """The stack CA's certificate for this server, copied where only its owner reads the
         key (PostgreSQL refuses a key others may read)."""
-        cert, key = self.ca.issue(self.name)
+        cert, key = self.ca.issue(self.name, ips=self.service_addresses)
         folder = self.dir / "tls"
         self._give_to_owner(folder)
         copies = []

@@ -44,6 +44,15 @@ INTENDED = frozenset(
         "WorkspaceNotFound",
         "WorkspaceDeleted",
         "DatasetNotFound",
+        # The query engine's state, from its Deployments (engine_availability): Trino
+        # starting, rolling or not fitting is the workload's state, not a failed reconcile.
+        "Progressing",
+        "DeploymentMissing",
+        "MinimumReplicasUnavailable",
+        "ProgressDeadlineExceeded",
+        "NewReplicaSetCreated",
+        "FoundNewReplicaSet",
+        "ReplicaSetUpdated",
     }
 )
 #: Changes of the object-store, catalog and identity steps, by the prefix the pipeline gives them.

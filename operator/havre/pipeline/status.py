@@ -20,6 +20,8 @@ from havre.api import names
 from havre.pipeline.apply import Applied, SystemResult
 from havre.pipeline.conditions import Check as Check
 from havre.pipeline.conditions import conditions_json, merge_conditions, merge_patch, summary
+from havre.pipeline.engine_availability import ENGINE_DEPLOYMENTS, DeploymentState
+from havre.pipeline.engine_availability import query_engine_check as engine_check
 from havre.pipeline.render.desired import Desired
 from havre.pipeline.render.identity import IdentityPlan
 from havre.pipeline.validate import (
@@ -124,9 +126,21 @@ def access_check(ws: ValidWorkspace) -> Check:
 
 
 def query_engine_check(desired: Desired, applied: Applied) -> list[Check]:
-    """``QueryEngine``, as rendered. The place where a check of the Trino Deployments'
-    availability (``applied.live``) plugs in."""
-    return [c for c in desired.checks if c.type == "QueryEngine"]
+    """``QueryEngine``: a render problem as rendered; otherwise what the Trino Deployments
+    report about themselves after this run's apply (``applied.live``), so that it is True
+    only when they are Available."""
+    rendered = [c for c in desired.checks if c.type == "QueryEngine"]
+    if not rendered or not rendered[0].ok or desired.cluster is None:
+        return rendered
+    namespace = names.namespace(desired.cluster.owner.name)
+    return [
+        engine_check(
+            [
+                DeploymentState.from_object(name, applied.live.get(("Deployment", namespace, name)))
+                for name in ENGINE_DEPLOYMENTS
+            ]
+        )
+    ]
 
 
 def _checks(

@@ -65,6 +65,10 @@ MOUNTS: dict[str, dict[str, str]] = {
     },
 }
 TRUST_CONFIG_MAP = "trino-trust"
+#: The check Trino's image ships (its Docker HEALTHCHECK): /v1/info answers and says the
+#: server has finished starting. An HTTP probe of /v1/info passes while Trino still
+#: refuses queries ("SERVER_STARTING_UP"), which would make the engine look available.
+HEALTH_CHECK = "/usr/lib/trino/bin/health-check"
 
 
 def labels(component: str) -> dict[str, str]:
@@ -184,11 +188,22 @@ def _env(component: str, platform: TrinoPlatform) -> list[dict[str, Any]]:
 
 
 def _probe(platform: TrinoPlatform, period: int, failures: int) -> dict[str, Any]:
-    # /v1/info needs no sign-in; the kubelet does not verify the certificate.
+    """Liveness: the server answers. /v1/info needs no sign-in; the kubelet does not
+    verify the certificate."""
     return {
         "httpGet": {"path": "/v1/info", "port": platform.port, "scheme": "HTTPS"},
         "periodSeconds": period,
         "timeoutSeconds": 5,
+        "failureThreshold": failures,
+    }
+
+
+def _started_probe(period: int, failures: int) -> dict[str, Any]:
+    """Startup and readiness: the server has started and takes queries."""
+    return {
+        "exec": {"command": [HEALTH_CHECK]},
+        "periodSeconds": period,
+        "timeoutSeconds": 10,
         "failureThreshold": failures,
     }
 
@@ -229,8 +244,8 @@ def _container(ws: ValidWorkspace, component: str, platform: TrinoPlatform) -> d
             {"name": "data", "mountPath": cfg.DATA_DIR},
             {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - a private emptyDir
         ],
-        "startupProbe": _probe(platform, period=5, failures=60),
-        "readinessProbe": _probe(platform, period=10, failures=3),
+        "startupProbe": _started_probe(period=5, failures=120),
+        "readinessProbe": _started_probe(period=10, failures=3),
         "livenessProbe": _probe(platform, period=20, failures=3),
         "securityContext": {
             "allowPrivilegeEscalation": False,
