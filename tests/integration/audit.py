@@ -72,11 +72,9 @@ def run_query(
 
 
 @contextlib.contextmanager
-def trino_until_deleted(kube: Kube, workspace: str, log: Path) -> Iterator[int]:
+def workspace_trino(kube: Kube, workspace: str, log: Path) -> Iterator[int]:
     """The workspace's Trino as the node runs it from the operator's Deployments, forwarded
-    to a local port while the block runs. Afterwards its coordinator's log is kept in
-    ``log`` and the workspace deleted, its pods at once: the node runs one test workspace's
-    Trino at a time."""
+    to a local port while the block runs; its coordinator's log is kept in ``log`` after."""
     namespace = names.namespace(workspace)
     try:
         wait_available(kube.cluster, namespace)
@@ -89,8 +87,13 @@ def trino_until_deleted(kube: Kube, workspace: str, log: Path) -> Iterator[int]:
         )  # fmt: skip
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(logs.stdout + logs.stderr)
-        kubectl(kube.kubeconfig, "delete", "workspace", workspace, "--wait=false")
-        remove_pods_now(kube.kubeconfig, namespace)
+
+
+def delete_workspace_now(kube: Kube, workspace: str) -> None:
+    """Delete the workspace and its pods at once: the node runs one test workspace's Trino
+    at a time."""
+    kubectl(kube.kubeconfig, "delete", "workspace", workspace, "--wait=false")
+    remove_pods_now(kube.kubeconfig, names.namespace(workspace))
 
 
 def trail_store(minio: dict[str, Any], bucket: str) -> AuditStore:

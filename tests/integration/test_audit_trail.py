@@ -36,7 +36,14 @@ from havre.audit.credentials import workspace_credential
 from havre.audit.report import render_table
 from havre.audit.trail import batch_key
 from havre.kube.kinds import by_name
-from tests.integration.audit import Sent, run_query, trail, trail_store, trino_until_deleted
+from tests.integration.audit import (
+    Sent,
+    delete_workspace_now,
+    run_query,
+    trail,
+    trail_store,
+    workspace_trino,
+)
 from tests.integration.conftest import Kube, Platform
 from tests.integration.datasets import Dataset, create_dataset, drop_dataset
 from tests.integration.helpers import OperatorProcess, kubectl, wait_for
@@ -177,7 +184,7 @@ def run(
     during: list[str] = []
     logs = [stack_paths.state / "logs" / f"trino-{ws}.log" for ws in (a, b)]
     try:
-        with trino_until_deleted(kube, a, logs[0]) as port:
+        with workspace_trino(kube, a, logs[0]) as port:
 
             def q(person: str, sql: str, ds: str | None = None) -> None:
                 basis = BASIS_A if ds else None
@@ -197,6 +204,9 @@ def run(
             q("bob", "SELECT * FROM workspace.results.missing")
             # Trino keeps unsent events in memory: let them arrive before it stops.
             _wait_recorded(minio, audit["bucket"], sent)
+        # A's Trino goes before B's starts; B stays (the receiver must still know its UID
+        # when a test forges with its credential) until the module ends.
+        delete_workspace_now(kube, a)
         apply(
             kube.kubeconfig,
             workspace_manifest(
@@ -214,7 +224,7 @@ def run(
         wait_for(
             f"{b}'s query engine with its grant", partial(_engine_ready, kube, b), START_TIMEOUT
         )
-        with trino_until_deleted(kube, b, logs[1]) as port:
+        with workspace_trino(kube, b, logs[1]) as port:
 
             def qb(person: str, sql: str, ds: str | None = None) -> None:
                 basis = BASIS_B if ds else None
@@ -238,7 +248,7 @@ def run(
         )
     finally:
         for ws in (a, b):
-            kubectl(kube.kubeconfig, "delete", "workspace", ws, "--wait=false")
+            delete_workspace_now(kube, ws)
             kubectl(kube.kubeconfig, "delete", "datasetgrant", f"{ws}-snds", "--wait=false")
         kubectl(kube.kubeconfig, "delete", "dataset", published.name, "--wait=false")
         kubectl(kube.kubeconfig, "delete", "clusterrolebinding", f"test-audit-{steward}")
