@@ -55,3 +55,25 @@ def test_pinned_list_holds_each_runtime_dependency_at_pyprojects_version() -> No
 def test_image_tag_in_the_build_hint_is_the_charts() -> None:
     values = yaml.safe_load((ROOT / "charts" / "havre" / "values.yaml").read_text())
     assert f"havre/operator:{values['image']['tag']}" in DOCKERFILE
+
+
+def test_local_image_runs_the_same_entry_point_as_the_chart_user(tmp_path: Path) -> None:
+    from devstack.images import base_image
+    from devstack.operator_site import IMAGE_APP, IMAGE_SITE
+    from devstack.operator_image import USER, operator_image_spec
+
+    site, app = tmp_path / "site", tmp_path / "app"
+    (site / "kopf").mkdir(parents=True)
+    (app / "havre").mkdir(parents=True)
+    spec = operator_image_spec(site, app)
+    deployment = (ROOT / "charts" / "havre" / "templates" / "deployment.yaml").read_text()
+    uid, gid = USER.split(":")
+    assert f"runAsUser: {uid}" in deployment and f"runAsGroup: {gid}" in deployment
+    assert spec.user == USER and "USER 65532:65532" in DOCKERFILE
+    assert spec.entrypoint[-2:] == ("-m", "havre")
+    assert dict(spec.env)["PYTHONPATH"] == f"{IMAGE_APP}:{IMAGE_SITE}"
+    assert spec.base == base_image()
+    assert [target for layer in spec.layers for _, target in layer.copies] == [
+        IMAGE_SITE,
+        f"{IMAGE_APP}/havre",
+    ]

@@ -1,0 +1,330 @@
+"""`helm install` on the local cluster's node: the operator runs as two pods of the local
+image with the chart's ServiceAccount only and reconciles a workspace to Ready; one replica
+acts and the other takes over when it is deleted; `helm upgrade` with a changed value is
+applied by the operator; `helm uninstall` keeps the API, the workspaces and their data.
+
+One install for the whole module (its tests run in file order and build on each other).
+The stack's own operator process, if an earlier module started it, is stopped meanwhile so
+that only the chart's pods act. Trino is off in this release: the release's rights for it
+are measured by test_chart_least_privilege.py, and Trino's pods by the node's tests.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from devstack.images import BuiltImage
+from devstack.operator_image import USER, operator_image
+from devstack.paths import StackPaths
+from havre.kube.kinds import Kind, by_name
+from havre.peering import PEERING
+from tests.integration.chart import CHART, ChartTools, chart_tools
+from tests.integration.conftest import Kube, Platform
+from tests.integration.helpers import OperatorProcess, kubectl, wait_for
+from tests.integration.rbac_usage import read_events
+from tests.integration.workspaces import apply, condition, delete, unique, wait_ready, workspace
+
+pytestmark = pytest.mark.integration
+
+NAMESPACE = unique("havre-chart")  # an earlier run's may still be terminating
+RELEASE = "havre-t"  # holds the chart's name: objects are named RELEASE or RELEASE-*
+ACCOUNT = f"system:serviceaccount:{NAMESPACE}:{RELEASE}"
+POD = Kind("v1", "Pod", "pods", True)
+CRD = Kind("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False)
+#: docs/install.md "Several replicas": after a clean stop (a deleted pod) the next replica
+#: resumes within seconds; the margin is for a loaded machine.
+TAKEOVER_SECONDS = 90
+
+
+@dataclass(frozen=True)
+class Install:
+    tools: ChartTools
+    image: BuiltImage
+    values: Path
+    audit_log: Path
+    #: Byte offset of the audit log when the install started: earlier events are others'.
+    audit_start: int
+
+
+def _cidr_port(endpoint: str) -> dict[str, Any]:
+    cidr, _, port = endpoint.rpartition(":")
+    return {"cidr": cidr, "port": int(port)}
+
+
+def local_values(image: BuiltImage, node: dict[str, Any]) -> dict[str, Any]:
+    """The values an admin writes for this cluster: endpoints as pods reach them (the
+    node's forwarded addresses), credentials and CA bundles by reference."""
+    seen = node["platform"]
+    return {
+        "image": {
+            "repository": image.spec.repository,
+            "tag": image.spec.tag,
+            "pullPolicy": "Never",  # imported into the node's containerd, no registry
+        },
+        # The session's kube fixture installed the API from crds/ already.
+        "crds": {"create": False},
+        "personas": {"create": False},
+        "sizeProfiles": {"create": False},
+        "admissionPolicies": {"create": False},
+        "operator": {"replicas": 2, "repairInterval": 10},
+        "objectStore": {
+            "enabled": True,
+            "url": seen["minio_url"],
+            "credentialsSecret": {"name": "object-store-admin"},
+            "caBundle": {"configMap": "platform-cas", "key": "object-store.pem"},
+            "egress": _cidr_port(seen["object_store"]),
+        },
+        "catalogDatabase": {
+            "enabled": True,
+            "host": seen["postgres_host"],
+            "port": int(seen["postgres_port"]),
+            "sslmode": "verify-full",
+            "credentialsSecret": {"name": "catalog-database-admin"},
+            "caBundle": {"configMap": "platform-cas", "key": "catalog-database.pem"},
+            "egress": _cidr_port(seen["catalog_database"]),
+        },
+    }
+
+
+def _admin_objects(kube: Kube, minio: dict[str, Any], postgres: dict[str, Any]) -> None:
+    """What an admin creates before installing: the namespace, the administrators'
+    credentials, the CA bundles."""
+    for argv in (
+        ["create", "namespace", NAMESPACE],
+        ["-n", NAMESPACE, "create", "secret", "generic", "object-store-admin",
+         f"--from-literal=accessKey={minio['access_key']}",
+         f"--from-literal=secretKey={minio['secret_key']}"],
+        ["-n", NAMESPACE, "create", "secret", "generic", "catalog-database-admin",
+         f"--from-literal=username={postgres['user']}",
+         f"--from-literal=password={postgres['password']}"],
+        ["-n", NAMESPACE, "create", "configmap", "platform-cas",
+         f"--from-file=object-store.pem={minio['ca']}",
+         f"--from-file=catalog-database.pem={postgres['ca']}"],
+    ):  # fmt: skip
+        result = kubectl(kube.kubeconfig, *argv)
+        assert result.returncode == 0, result.stderr
+
+
+def _operator_pods(kube: Kube) -> list[dict[str, Any]]:
+    selector = f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/component=operator"
+    return kube.cluster.list(POD, NAMESPACE, selector)
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    conditions = pod.get("status", {}).get("conditions", [])
+    return pod["metadata"].get("deletionTimestamp") is None and any(
+        c["type"] == "Ready" and c["status"] == "True" for c in conditions
+    )
+
+
+def _acting(kube: Kube) -> str | None:
+    """The pod whose replica acts: the live peer of highest priority (POD_ID names it)."""
+    peering = kube.cluster.get(PEERING, RELEASE)
+    peers = (peering or {}).get("status") or {}
+    if not peers:
+        return None
+    return str(max(peers.items(), key=lambda item: item[1]["priority"])[0])
+
+
+def _status_writers(install: Install) -> list[str]:
+    """The source address of each Workspace status write since the install, in order."""
+    with install.audit_log.open("rb") as log:
+        log.seek(install.audit_start)
+        part = install.audit_log.with_name(f"audit-{NAMESPACE}.jsonl")
+        part.write_bytes(log.read())
+    writes = sorted(
+        (e["stageTimestamp"], e["sourceIPs"][0])
+        for e in read_events(part, ACCOUNT)
+        if e["verb"] == "patch"
+        and e.get("objectRef", {}).get("resource") == "workspaces"
+        and e.get("objectRef", {}).get("subresource") == "status"
+    )
+    return [address for _, address in writes]
+
+
+def _running_operator(request: pytest.FixtureRequest) -> OperatorProcess | None:
+    """The session's operator if an earlier module started it (without starting it)."""
+    definitions = request._fixturemanager.getfixturedefs("operator", request.node)
+    for definition in definitions or ():
+        cached = definition.cached_result
+        if cached is not None and isinstance(cached[0], OperatorProcess):
+            return cached[0]
+    return None
+
+
+@pytest.fixture(scope="module")
+def installed(
+    request: pytest.FixtureRequest,
+    kube: Kube,
+    node: dict[str, Any],
+    minio: dict[str, Any],
+    postgres: dict[str, Any],
+    platform: Platform,
+    stack_paths: StackPaths,
+) -> Iterator[Install]:
+    session_operator = _running_operator(request)
+    if session_operator is not None:
+        session_operator.stop()
+    tools = chart_tools(platform("helm"), platform("kubeconform"), platform("ct"))
+    log = stack_paths.state / "logs" / "operator-image.log"
+    image = operator_image(stack_paths.state, Path(node["containerd_socket"]), log)
+    _admin_objects(kube, minio, postgres)
+    kubectl(kube.kubeconfig, "delete", f"{PEERING.plural}.kopf.dev", RELEASE, "--ignore-not-found")
+    values = stack_paths.state / "chart-values.yaml"
+    values.write_text(yaml.safe_dump(local_values(image, node)))
+    audit_log = Path(platform("kube")["audit_log"])
+    start = audit_log.stat().st_size if audit_log.exists() else 0
+    result = tools.helm_cmd(
+        "install", RELEASE, str(CHART), "-n", NAMESPACE, "-f", str(values),
+        "--kubeconfig", kube.kubeconfig, "--wait", "--timeout", "10m",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    try:
+        yield Install(tools, image, values, audit_log, start)
+    finally:
+        tools.helm_cmd(
+            "uninstall", RELEASE, "-n", NAMESPACE, "--kubeconfig", kube.kubeconfig,
+            "--wait", "--ignore-not-found",
+        )  # fmt: skip
+        kubectl(kube.kubeconfig, "delete", "namespace", NAMESPACE, "--wait=false")
+        kubectl(
+            kube.kubeconfig, "delete", f"{PEERING.plural}.kopf.dev", RELEASE, "--ignore-not-found"
+        )
+        if session_operator is not None:
+            session_operator.start()
+
+
+def _helm(install: Install, kube: Kube, *args: str) -> None:
+    result = install.tools.helm_cmd(*args, "-n", NAMESPACE, "--kubeconfig", kube.kubeconfig)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_operator_runs_as_two_non_root_read_only_pods_of_the_local_image(
+    kube: Kube, installed: Install
+) -> None:
+    def both_ready() -> list[dict[str, Any]] | None:
+        ready = [p for p in _operator_pods(kube) if _ready(p)]
+        return ready if len(ready) == 2 else None
+
+    pods = wait_for("2 operator pods Ready", both_ready, 300)
+    for pod in pods:
+        [container] = pod["spec"]["containers"]
+        assert container["image"] == installed.image.reference
+        assert pod["spec"]["serviceAccountName"] == RELEASE
+        context = container["securityContext"]
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert pod["spec"]["securityContext"]["runAsUser"] == int(USER.split(":")[0])
+    assert wait_for("one replica acting", lambda: _acting(kube), 120) in {
+        p["metadata"]["name"] for p in pods
+    }
+
+
+@pytest.mark.parametrize(
+    ("verb", "resource", "namespace", "allowed"),
+    [
+        ("create", "namespaces", None, True),
+        ("patch", "workspaces.havre.io/status", None, True),
+        ("bind", "clusterroles/havre-ws-analyst", None, True),
+        ("list", "secrets", None, False),
+        ("get", "secrets", "kube-system", False),
+        ("get", "secrets/object-store-admin", "default", False),
+        ("create", "pods", "default", False),
+        ("create", "deployments.apps", "default", False),
+        ("delete", "namespaces", None, False),
+        ("create", "workspaces.havre.io", None, False),
+        ("delete", "workspaces.havre.io", None, False),
+        ("escalate", "clusterroles", None, False),
+        ("bind", "clusterroles/cluster-admin", None, False),
+        ("impersonate", "users", None, False),
+        ("*", "*", None, False),
+    ],
+)
+def test_the_releases_account_may_do_what_the_operator_needs_and_nothing_broader(
+    kube: Kube, installed: Install, verb: str, resource: str, namespace: str | None, allowed: bool
+) -> None:
+    where = ["-n", namespace] if namespace else ["--all-namespaces"]
+    answer = kubectl(kube.kubeconfig, "auth", "can-i", verb, resource, *where, "--as", ACCOUNT)
+    assert answer.stdout.strip() == ("yes" if allowed else "no"), (answer.stdout, answer.stderr)
+
+
+def test_a_workspace_becomes_ready_through_the_charts_pods(
+    kube: Kube, installed: Install
+) -> None:
+    name = unique("chart")
+    apply(kube.kubeconfig, workspace(name, members=[{"user": "alice", "role": "owner"}]))
+    obj = wait_ready(kube.cluster, name, timeout=300)
+    for kind in ("Namespace", "Storage", "Catalog"):
+        assert (condition(obj, kind) or {}).get("status") == "True", (kind, obj["status"])
+    writers = set(_status_writers(installed))
+    assert len(writers) == 1, f"status written from several replicas: {writers}"
+    delete(kube.kubeconfig, name)
+
+
+def test_the_other_replica_takes_over_when_the_acting_one_is_deleted(
+    kube: Kube, installed: Install
+) -> None:
+    leader = wait_for("an acting replica", lambda: _acting(kube), 60)
+    pods = {p["metadata"]["name"] for p in _operator_pods(kube) if _ready(p)}
+    assert leader in pods, (leader, sorted(pods))
+    [standby] = pods - {leader}
+    deleted = kubectl(kube.kubeconfig, "-n", NAMESPACE, "delete", "pod", leader, "--wait=false")
+    assert deleted.returncode == 0, deleted.stderr
+    started = time.monotonic()
+    name = unique("takeover")
+    apply(kube.kubeconfig, workspace(name))
+    wait_ready(kube.cluster, name, timeout=TAKEOVER_SECONDS)
+    assert time.monotonic() - started < TAKEOVER_SECONDS
+    assert _acting(kube) == standby
+    # Never both at once: the status writes come from one address, then from the other.
+    addresses = _status_writers(installed)
+    switches = sum(1 for a, b in zip(addresses, addresses[1:], strict=False) if a != b)
+    assert switches == 1, addresses
+    delete(kube.kubeconfig, name)
+
+
+def test_helm_upgrade_with_a_changed_value_is_applied_by_the_operator(
+    kube: Kube, installed: Install
+) -> None:
+    name = unique("upgrade")
+    apply(kube.kubeconfig, workspace(name, members=[{"user": "alice", "role": "owner"}]))
+    wait_ready(kube.cluster, name, timeout=180)
+    values = yaml.safe_load(installed.values.read_text())
+    values["operator"]["usernamePrefix"] = "hospital:"
+    installed.values.write_text(yaml.safe_dump(values))
+    _helm(installed, kube, "upgrade", RELEASE, str(CHART), "-f", str(installed.values),
+          "--wait", "--timeout", "10m")  # fmt: skip
+
+    def rebound() -> bool | None:
+        bindings = kube.cluster.list(by_name("RoleBinding"), f"ws-{name}")
+        subjects = {s["name"] for b in bindings for s in b.get("subjects", [])}
+        return True if "hospital:alice" in subjects and "oidc:alice" not in subjects else None
+
+    wait_for("alice's binding under the new username prefix", rebound, 300)
+    delete(kube.kubeconfig, name)
+
+
+def test_uninstall_keeps_the_api_the_workspaces_and_their_data(
+    kube: Kube, installed: Install
+) -> None:
+    kept = unique("kept")
+    apply(kube.kubeconfig, workspace(kept))
+    obj = wait_ready(kube.cluster, kept, timeout=180)
+    _helm(installed, kube, "uninstall", RELEASE, "--wait")
+    wait_for("operator pods gone", lambda: _operator_pods(kube) == [] or None, 180)
+    assert kube.cluster.get(by_name("ClusterRole"), f"{RELEASE}-operator") is None
+    for crd in ("workspaces", "datasets", "datasetgrants", "sizeprofiles"):
+        assert kube.cluster.get(CRD, f"{crd}.havre.io") is not None
+    assert kube.cluster.get(by_name("Workspace"), kept) is not None
+    namespace = obj["status"]["namespace"]
+    assert kube.cluster.get(by_name("Namespace"), namespace) is not None
+    secrets = kube.cluster.list(by_name("Secret"), namespace)
+    assert secrets, "the workspace's credentials went with the operator"
