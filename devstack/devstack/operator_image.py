@@ -14,7 +14,7 @@ from pathlib import Path
 
 from devstack.images import BuiltImage, ImageSpec, Layer, base_image, build_image, import_image
 from devstack.images.platform import SYSTEM_PATH
-from devstack.operator_site import IMAGE_APP, IMAGE_SITE, dependencies, package_copy
+from devstack.operator_site import IMAGE_APP, IMAGE_SITE, dependencies, package_snapshot
 from devstack.paths import REPO_ROOT
 
 REPOSITORY = "havre.local/operator"
@@ -49,10 +49,11 @@ def operator_image_spec(site: Path, app: Path) -> ImageSpec:
     )
 
 
-def operator_image(state: Path, containerd_socket: Path, log: Path) -> BuiltImage:
-    """Build (cached by content) and import into the node; pods name ``image.reference``."""
+def operator_image(containerd_socket: Path, log: Path) -> BuiltImage:
+    """Build (cached by content under ~/.cache/havre: the pins, the package's files) and
+    import into the node's containerd; pods name ``image.reference``."""
     site = dependencies("helm", log)
-    app = package_copy(state / "operator-image")
+    app = package_snapshot()
     image = build_image(operator_image_spec(site, app), component="helm", log=log)
     import_image(image, containerd_socket, component="helm")
     return image

@@ -7,6 +7,7 @@ One install for the whole module (its tests run in file order and build on each 
 The stack's own operator process, if an earlier module started it, is stopped meanwhile so
 that only the chart's pods act. Trino is off in this release: the release's rights for it
 are measured by test_chart_least_privilege.py, and Trino's pods by the node's tests.
+Which replica wrote what comes from the API server's audit log: a pod's token names its pod.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +25,14 @@ import yaml
 from devstack.images import BuiltImage
 from devstack.operator_image import USER, operator_image
 from devstack.paths import StackPaths
+from havre.api import names
 from havre.kube.kinds import Kind, by_name
 from havre.peering import PEERING
 from tests.integration.chart import CHART, ChartTools, chart_tools
 from tests.integration.conftest import Kube, Platform
-from tests.integration.helpers import OperatorProcess, kubectl, wait_for
+from tests.integration.helpers import kubectl, running_operator, wait_for
 from tests.integration.rbac_usage import read_events
+from tests.integration.storage import put, read, root_client
 from tests.integration.workspaces import apply, condition, delete, unique, wait_ready, workspace
 
 pytestmark = pytest.mark.integration
@@ -37,7 +41,9 @@ NAMESPACE = unique("havre-chart")  # an earlier run's may still be terminating
 RELEASE = "havre-t"  # holds the chart's name: objects are named RELEASE or RELEASE-*
 ACCOUNT = f"system:serviceaccount:{NAMESPACE}:{RELEASE}"
 POD = Kind("v1", "Pod", "pods", True)
-CRD = Kind("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False)
+CRD = Kind(
+    "apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False
+)
 #: docs/install.md "Several replicas": after a clean stop (a deleted pod) the next replica
 #: resumes within seconds; the margin is for a loaded machine.
 TAKEOVER_SECONDS = 90
@@ -73,7 +79,15 @@ def local_values(image: BuiltImage, node: dict[str, Any]) -> dict[str, Any]:
         "personas": {"create": False},
         "sizeProfiles": {"create": False},
         "admissionPolicies": {"create": False},
-        "operator": {"replicas": 2, "repairInterval": 10},
+        "operator": {
+            "replicas": 2,
+            "repairInterval": 10,
+            # Two replicas beside a workspace's Trino on the stack's two-core node.
+            "resources": {
+                "requests": {"cpu": "10m", "memory": "128Mi"},
+                "limits": {"memory": "512Mi"},
+            },
+        },
         "objectStore": {
             "enabled": True,
             "url": seen["minio_url"],
@@ -133,30 +147,27 @@ def _acting(kube: Kube) -> str | None:
     return str(max(peers.items(), key=lambda item: item[1]["priority"])[0])
 
 
+def _writer(event: dict[str, Any]) -> str:
+    """The pod whose token made the request (a bound token names it), else its address."""
+    extra = event["user"].get("extra", {})
+    pod = extra.get("authentication.kubernetes.io/pod-name")
+    return str(pod[0]) if pod else str(event["sourceIPs"][0])
+
+
 def _status_writers(install: Install) -> list[str]:
-    """The source address of each Workspace status write since the install, in order."""
+    """The pod that made each Workspace status write since the install, in order."""
     with install.audit_log.open("rb") as log:
         log.seek(install.audit_start)
         part = install.audit_log.with_name(f"audit-{NAMESPACE}.jsonl")
         part.write_bytes(log.read())
     writes = sorted(
-        (e["stageTimestamp"], e["sourceIPs"][0])
+        (e["stageTimestamp"], _writer(e))
         for e in read_events(part, ACCOUNT)
         if e["verb"] == "patch"
         and e.get("objectRef", {}).get("resource") == "workspaces"
         and e.get("objectRef", {}).get("subresource") == "status"
     )
-    return [address for _, address in writes]
-
-
-def _running_operator(request: pytest.FixtureRequest) -> OperatorProcess | None:
-    """The session's operator if an earlier module started it (without starting it)."""
-    definitions = request._fixturemanager.getfixturedefs("operator", request.node)
-    for definition in definitions or ():
-        cached = definition.cached_result
-        if cached is not None and isinstance(cached[0], OperatorProcess):
-            return cached[0]
-    return None
+    return [writer for _, writer in writes]
 
 
 @pytest.fixture(scope="module")
@@ -169,12 +180,12 @@ def installed(
     platform: Platform,
     stack_paths: StackPaths,
 ) -> Iterator[Install]:
-    session_operator = _running_operator(request)
+    session_operator = running_operator(request)
     if session_operator is not None:
         session_operator.stop()
     tools = chart_tools(platform("helm"), platform("kubeconform"), platform("ct"))
     log = stack_paths.state / "logs" / "operator-image.log"
-    image = operator_image(stack_paths.state, Path(node["containerd_socket"]), log)
+    image = operator_image(Path(node["containerd_socket"]), log)
     _admin_objects(kube, minio, postgres)
     kubectl(kube.kubeconfig, "delete", f"{PEERING.plural}.kopf.dev", RELEASE, "--ignore-not-found")
     values = stack_paths.state / "chart-values.yaml"
@@ -256,9 +267,7 @@ def test_the_releases_account_may_do_what_the_operator_needs_and_nothing_broader
     assert answer.stdout.strip() == ("yes" if allowed else "no"), (answer.stdout, answer.stderr)
 
 
-def test_a_workspace_becomes_ready_through_the_charts_pods(
-    kube: Kube, installed: Install
-) -> None:
+def test_a_workspace_becomes_ready_through_the_charts_pods(kube: Kube, installed: Install) -> None:
     name = unique("chart")
     apply(kube.kubeconfig, workspace(name, members=[{"user": "alice", "role": "owner"}]))
     obj = wait_ready(kube.cluster, name, timeout=300)
@@ -286,7 +295,7 @@ def test_the_other_replica_takes_over_when_the_acting_one_is_deleted(
     assert _acting(kube) == standby
     # Never both at once: the status writes come from one address, then from the other.
     addresses = _status_writers(installed)
-    switches = sum(1 for a, b in zip(addresses, addresses[1:], strict=False) if a != b)
+    switches = sum(1 for a, b in pairwise(addresses) if a != b)
     assert switches == 1, addresses
     delete(kube.kubeconfig, name)
 
@@ -313,18 +322,21 @@ def test_helm_upgrade_with_a_changed_value_is_applied_by_the_operator(
 
 
 def test_uninstall_keeps_the_api_the_workspaces_and_their_data(
-    kube: Kube, installed: Install
+    kube: Kube, installed: Install, minio: dict[str, Any]
 ) -> None:
     kept = unique("kept")
     apply(kube.kubeconfig, workspace(kept))
     obj = wait_ready(kube.cluster, kept, timeout=180)
+    store = root_client(minio)
+    put(store, names.bucket(kept), "results/table.csv", b"a,b\n1,2\n")
     _helm(installed, kube, "uninstall", RELEASE, "--wait")
     wait_for("operator pods gone", lambda: _operator_pods(kube) == [] or None, 180)
     assert kube.cluster.get(by_name("ClusterRole"), f"{RELEASE}-operator") is None
+    assert kube.cluster.get(by_name("ServiceAccount"), RELEASE, NAMESPACE) is None
     for crd in ("workspaces", "datasets", "datasetgrants", "sizeprofiles"):
         assert kube.cluster.get(CRD, f"{crd}.havre.io") is not None
     assert kube.cluster.get(by_name("Workspace"), kept) is not None
     namespace = obj["status"]["namespace"]
     assert kube.cluster.get(by_name("Namespace"), namespace) is not None
-    secrets = kube.cluster.list(by_name("Secret"), namespace)
-    assert secrets, "the workspace's credentials went with the operator"
+    assert kube.cluster.get(by_name("Secret"), "havre-storage", namespace) is not None
+    assert read(store, names.bucket(kept), "results/table.csv") == b"a,b\n1,2\n"

@@ -24,14 +24,16 @@ from havre.kube.cluster import Cluster
 from havre.kube.kinds import Kind, by_name
 from tests.integration.chart import CHART, ChartTools, chart_tools, documents, settings_file
 from tests.integration.conftest import Kube, Platform
-from tests.integration.helpers import OperatorProcess, kubectl, service_account_kubeconfig
+from tests.integration.helpers import OperatorProcess, service_account_kubeconfig
 from tests.integration.workspaces import apply, delete, unique, wait_ready, workspace
 
 pytestmark = pytest.mark.integration
 
 NAMESPACE = "havre"
 RELEASE = "havre"
-CRD = Kind("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False)
+CRD = Kind(
+    "apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False
+)
 POLICY = Kind(
     "admissionregistration.k8s.io/v1",
     "ValidatingAdmissionPolicy",
@@ -50,7 +52,10 @@ class Second:
 
 @pytest.fixture(scope="module")
 def second(
-    kube: Kube, platform: Platform, stack_paths: StackPaths, tmp_path_factory: pytest.TempPathFactory
+    kube: Kube,
+    platform: Platform,
+    stack_paths: StackPaths,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Second]:
     tools = chart_tools(platform("helm"), platform("kubeconform"), platform("ct"))
     paths = StackPaths(
