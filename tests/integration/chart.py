@@ -92,15 +92,17 @@ def settings_file(rendered: str, component: str = "operator") -> str:
     raise AssertionError("no settings ConfigMap rendered")
 
 
-def stack_values(minio: dict[str, Any], postgres: dict[str, Any]) -> dict[str, Any]:
+def stack_values(
+    minio: dict[str, Any], postgres: dict[str, Any], *, owns_api: bool = False
+) -> dict[str, Any]:
     """An admin's values for a release on the stack: its API (crds/) is installed already, so
-    the release owns only the operator's objects; the object store and the catalog database
-    are the stack's."""
+    the release owns only the operator's objects (unless ``owns_api``: a cluster without
+    it); the object store and the catalog database are the stack's."""
     return {
-        "crds": {"create": False},
-        "personas": {"create": False},
-        "sizeProfiles": {"create": False},
-        "admissionPolicies": {"create": False},
+        "crds": {"create": owns_api},
+        "personas": {"create": owns_api},
+        "sizeProfiles": {"create": owns_api},
+        "admissionPolicies": {"create": owns_api},
         "objectStore": {
             "enabled": True,
             "url": minio["url"],
@@ -114,6 +116,19 @@ def stack_values(minio: dict[str, Any], postgres: dict[str, Any]) -> dict[str, A
             "credentialsSecret": {"name": "catalog-database-admin"},
             "egress": {"cidr": "127.0.0.1/32", "port": 5432},
         },
+    }
+
+
+def stack_credentials(minio: dict[str, Any], postgres: dict[str, Any]) -> dict[str, str]:
+    """What the chart's Deployment passes the operator from the credential Secrets, for an
+    operator run as a process on this machine (CA bundles at this machine's paths)."""
+    return {
+        "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
+        "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
+        "HAVRE_STORAGE_CA_FILE": minio["ca"],
+        "HAVRE_CATALOG_USER": postgres["user"],
+        "HAVRE_CATALOG_PASSWORD": postgres["password"],
+        "HAVRE_CATALOG_CA_FILE": postgres["ca"],
     }
 
 
@@ -137,15 +152,7 @@ class Release:
     def operator_env(self, minio: dict[str, Any], postgres: dict[str, Any]) -> dict[str, str]:
         """The operator's environment as the Deployment sets it: the settings file and the
         Secrets' values; CA bundles at this machine's paths."""
-        return {
-            "HAVRE_CONFIG": str(self.config),
-            "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
-            "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
-            "HAVRE_STORAGE_CA_FILE": minio["ca"],
-            "HAVRE_CATALOG_USER": postgres["user"],
-            "HAVRE_CATALOG_PASSWORD": postgres["password"],
-            "HAVRE_CATALOG_CA_FILE": postgres["ca"],
-        }
+        return {"HAVRE_CONFIG": str(self.config), **stack_credentials(minio, postgres)}
 
 
 @contextmanager

@@ -26,12 +26,37 @@ from devstack.images import BuiltImage
 from devstack.operator_image import USER, operator_image
 from devstack.paths import StackPaths
 from havre.api import names
-from havre.kube.kinds import Kind, by_name
+from havre.kube.kinds import by_name
 from havre.peering import PEERING
-from tests.integration.chart import CHART, ChartTools, chart_tools
+from tests.integration.chart import (
+    CHART,
+    ChartTools,
+    chart_tools,
+    settings_file,
+    stack_credentials,
+    stack_values,
+)
+from tests.integration.chart_node import (
+    API_CRDS,
+    CRD,
+    POLICY,
+    acting,
+    admin_objects,
+    helm_managed,
+    node_values,
+    operator_pods,
+    pod_ready,
+    second_plane,
+    status_writers,
+)
 from tests.integration.conftest import Kube, Platform
-from tests.integration.helpers import kubectl, running_operator, wait_for
-from tests.integration.rbac_usage import read_events
+from tests.integration.helpers import (
+    OperatorProcess,
+    kubectl,
+    running_operator,
+    service_account_kubeconfig,
+    wait_for,
+)
 from tests.integration.storage import put, read, root_client
 from tests.integration.workspaces import apply, condition, delete, unique, wait_ready, workspace
 
@@ -40,10 +65,7 @@ pytestmark = pytest.mark.integration
 NAMESPACE = unique("havre-chart")  # an earlier run's may still be terminating
 RELEASE = "havre-t"  # holds the chart's name: objects are named RELEASE or RELEASE-*
 ACCOUNT = f"system:serviceaccount:{NAMESPACE}:{RELEASE}"
-POD = Kind("v1", "Pod", "pods", True)
-CRD = Kind(
-    "apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False
-)
+ACTOR = f"{NAMESPACE}/{RELEASE}"  # how Helm marks the release's objects
 #: docs/install.md "Several replicas": after a clean stop (a deleted pod) the next replica
 #: resumes within seconds; the margin is for a loaded machine.
 TAKEOVER_SECONDS = 90
@@ -59,115 +81,12 @@ class Install:
     audit_start: int
 
 
-def _cidr_port(endpoint: str) -> dict[str, Any]:
-    cidr, _, port = endpoint.rpartition(":")
-    return {"cidr": cidr, "port": int(port)}
-
-
-def local_values(image: BuiltImage, node: dict[str, Any]) -> dict[str, Any]:
-    """The values an admin writes for this cluster: endpoints as pods reach them (the
-    node's forwarded addresses), credentials and CA bundles by reference."""
-    seen = node["platform"]
-    return {
-        "image": {
-            "repository": image.spec.repository,
-            "tag": image.spec.tag,
-            "pullPolicy": "Never",  # imported into the node's containerd, no registry
-        },
-        # The session's kube fixture installed the API from crds/ already.
-        "crds": {"create": False},
-        "personas": {"create": False},
-        "sizeProfiles": {"create": False},
-        "admissionPolicies": {"create": False},
-        "operator": {
-            "replicas": 2,
-            "repairInterval": 10,
-            # Two replicas beside a workspace's Trino on the stack's two-core node.
-            "resources": {
-                "requests": {"cpu": "10m", "memory": "128Mi"},
-                "limits": {"memory": "512Mi"},
-            },
-        },
-        "objectStore": {
-            "enabled": True,
-            "url": seen["minio_url"],
-            "credentialsSecret": {"name": "object-store-admin"},
-            "caBundle": {"configMap": "platform-cas", "key": "object-store.pem"},
-            "egress": _cidr_port(seen["object_store"]),
-        },
-        "catalogDatabase": {
-            "enabled": True,
-            "host": seen["postgres_host"],
-            "port": int(seen["postgres_port"]),
-            "sslmode": "verify-full",
-            "credentialsSecret": {"name": "catalog-database-admin"},
-            "caBundle": {"configMap": "platform-cas", "key": "catalog-database.pem"},
-            "egress": _cidr_port(seen["catalog_database"]),
-        },
-    }
-
-
-def _admin_objects(kube: Kube, minio: dict[str, Any], postgres: dict[str, Any]) -> None:
-    """What an admin creates before installing: the namespace, the administrators'
-    credentials, the CA bundles."""
-    for argv in (
-        ["create", "namespace", NAMESPACE],
-        ["-n", NAMESPACE, "create", "secret", "generic", "object-store-admin",
-         f"--from-literal=accessKey={minio['access_key']}",
-         f"--from-literal=secretKey={minio['secret_key']}"],
-        ["-n", NAMESPACE, "create", "secret", "generic", "catalog-database-admin",
-         f"--from-literal=username={postgres['user']}",
-         f"--from-literal=password={postgres['password']}"],
-        ["-n", NAMESPACE, "create", "configmap", "platform-cas",
-         f"--from-file=object-store.pem={minio['ca']}",
-         f"--from-file=catalog-database.pem={postgres['ca']}"],
-    ):  # fmt: skip
-        result = kubectl(kube.kubeconfig, *argv)
-        assert result.returncode == 0, result.stderr
-
-
-def _operator_pods(kube: Kube) -> list[dict[str, Any]]:
-    selector = f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/component=operator"
-    return kube.cluster.list(POD, NAMESPACE, selector)
-
-
-def _ready(pod: dict[str, Any]) -> bool:
-    conditions = pod.get("status", {}).get("conditions", [])
-    return pod["metadata"].get("deletionTimestamp") is None and any(
-        c["type"] == "Ready" and c["status"] == "True" for c in conditions
-    )
-
-
-def _acting(kube: Kube) -> str | None:
-    """The pod whose replica acts: the live peer of highest priority (POD_ID names it)."""
-    peering = kube.cluster.get(PEERING, RELEASE)
-    peers = (peering or {}).get("status") or {}
-    if not peers:
-        return None
-    return str(max(peers.items(), key=lambda item: item[1]["priority"])[0])
-
-
-def _writer(event: dict[str, Any]) -> str:
-    """The pod whose token made the request (a bound token names it), else its address."""
-    extra = event["user"].get("extra", {})
-    pod = extra.get("authentication.kubernetes.io/pod-name")
-    return str(pod[0]) if pod else str(event["sourceIPs"][0])
-
-
 def _status_writers(install: Install) -> list[str]:
-    """The pod that made each Workspace status write since the install, in order."""
-    with install.audit_log.open("rb") as log:
-        log.seek(install.audit_start)
-        part = install.audit_log.with_name(f"audit-{NAMESPACE}.jsonl")
-        part.write_bytes(log.read())
-    writes = sorted(
-        (e["stageTimestamp"], _writer(e))
-        for e in read_events(part, ACCOUNT)
-        if e["verb"] == "patch"
-        and e.get("objectRef", {}).get("resource") == "workspaces"
-        and e.get("objectRef", {}).get("subresource") == "status"
-    )
-    return [writer for _, writer in writes]
+    return status_writers(install.audit_log, install.audit_start, ACCOUNT)
+
+
+def _pods(kube: Kube) -> list[dict[str, Any]]:
+    return operator_pods(kube.cluster, RELEASE, NAMESPACE)
 
 
 @pytest.fixture(scope="module")
@@ -184,20 +103,21 @@ def installed(
     if session_operator is not None:
         session_operator.stop()
     tools = chart_tools(platform("helm"), platform("kubeconform"), platform("ct"))
-    log = stack_paths.state / "logs" / "operator-image.log"
-    image = operator_image(Path(node["containerd_socket"]), log)
-    _admin_objects(kube, minio, postgres)
-    kubectl(kube.kubeconfig, "delete", f"{PEERING.plural}.kopf.dev", RELEASE, "--ignore-not-found")
-    values = stack_paths.state / "chart-values.yaml"
-    values.write_text(yaml.safe_dump(local_values(image, node)))
-    audit_log = Path(platform("kube")["audit_log"])
-    start = audit_log.stat().st_size if audit_log.exists() else 0
-    result = tools.helm_cmd(
-        "install", RELEASE, str(CHART), "-n", NAMESPACE, "-f", str(values),
-        "--kubeconfig", kube.kubeconfig, "--wait", "--timeout", "10m",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
     try:
+        log = stack_paths.state / "logs" / "operator-image.log"
+        image = operator_image(Path(node["containerd_socket"]), log)
+        admin_objects(kube.kubeconfig, NAMESPACE, minio, postgres)
+        kubectl(kube.kubeconfig, "delete", f"{PEERING.plural}.kopf.dev", RELEASE,
+                "--ignore-not-found")  # fmt: skip
+        values = stack_paths.state / "chart-values.yaml"
+        values.write_text(yaml.safe_dump(node_values(image, node)))
+        audit_log = Path(platform("kube")["audit_log"])
+        start = audit_log.stat().st_size if audit_log.exists() else 0
+        result = tools.helm_cmd(
+            "install", RELEASE, str(CHART), "-n", NAMESPACE, "-f", str(values),
+            "--kubeconfig", kube.kubeconfig, "--wait", "--timeout", "10m",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
         yield Install(tools, image, values, audit_log, start)
     finally:
         tools.helm_cmd(
@@ -212,6 +132,12 @@ def installed(
             session_operator.start()
 
 
+def _helm_on(install: Install, kubeconfig: str, *args: str) -> str:
+    result = install.tools.helm_cmd(*args, "-n", NAMESPACE, "--kubeconfig", kubeconfig)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 def _helm(install: Install, kube: Kube, *args: str) -> None:
     result = install.tools.helm_cmd(*args, "-n", NAMESPACE, "--kubeconfig", kube.kubeconfig)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -221,7 +147,7 @@ def test_operator_runs_as_two_non_root_read_only_pods_of_the_local_image(
     kube: Kube, installed: Install
 ) -> None:
     def both_ready() -> list[dict[str, Any]] | None:
-        ready = [p for p in _operator_pods(kube) if _ready(p)]
+        ready = [p for p in _pods(kube) if pod_ready(p)]
         return ready if len(ready) == 2 else None
 
     pods = wait_for("2 operator pods Ready", both_ready, 300)
@@ -234,7 +160,7 @@ def test_operator_runs_as_two_non_root_read_only_pods_of_the_local_image(
         assert context["allowPrivilegeEscalation"] is False
         assert context["capabilities"] == {"drop": ["ALL"]}
         assert pod["spec"]["securityContext"]["runAsUser"] == int(USER.split(":")[0])
-    assert wait_for("one replica acting", lambda: _acting(kube), 120) in {
+    assert wait_for("one replica acting", lambda: acting(kube.cluster, RELEASE), 120) in {
         p["metadata"]["name"] for p in pods
     }
 
@@ -281,8 +207,8 @@ def test_a_workspace_becomes_ready_through_the_charts_pods(kube: Kube, installed
 def test_the_other_replica_takes_over_when_the_acting_one_is_deleted(
     kube: Kube, installed: Install
 ) -> None:
-    leader = wait_for("an acting replica", lambda: _acting(kube), 60)
-    pods = {p["metadata"]["name"] for p in _operator_pods(kube) if _ready(p)}
+    leader = wait_for("an acting replica", lambda: acting(kube.cluster, RELEASE), 60)
+    pods = {p["metadata"]["name"] for p in _pods(kube) if pod_ready(p)}
     assert leader in pods, (leader, sorted(pods))
     [standby] = pods - {leader}
     deleted = kubectl(kube.kubeconfig, "-n", NAMESPACE, "delete", "pod", leader, "--wait=false")
@@ -292,7 +218,7 @@ def test_the_other_replica_takes_over_when_the_acting_one_is_deleted(
     apply(kube.kubeconfig, workspace(name))
     wait_ready(kube.cluster, name, timeout=TAKEOVER_SECONDS)
     assert time.monotonic() - started < TAKEOVER_SECONDS
-    assert _acting(kube) == standby
+    assert acting(kube.cluster, RELEASE) == standby
     # Never both at once: the status writes come from one address, then from the other.
     addresses = _status_writers(installed)
     switches = sum(1 for a, b in pairwise(addresses) if a != b)
@@ -321,6 +247,62 @@ def test_helm_upgrade_with_a_changed_value_is_applied_by_the_operator(
     delete(kube.kubeconfig, name)
 
 
+def test_a_release_on_a_second_control_plane_works_beside_this_one(
+    kube: Kube,
+    installed: Install,
+    minio: dict[str, Any],
+    postgres: dict[str, Any],
+    stack_paths: StackPaths,
+    tmp_path: Path,
+) -> None:
+    """The same release name and namespace on another control plane, owning its API there
+    (CRDs, personas, admission policies, size profiles), while this plane's release runs.
+    That plane has no node: its operator runs as a process with the release's service
+    account and settings file, on the stack's object store and catalog database."""
+    with second_plane(stack_paths, tmp_path / "plane") as plane:
+        k = plane.kubeconfig
+        values = tmp_path / "values.yaml"
+        values.write_text(yaml.safe_dump(stack_values(minio, postgres, owns_api=True)))
+        _helm_on(installed, k, "install", RELEASE, str(CHART), "--create-namespace",
+                 "-f", str(values))  # fmt: skip
+        for crd in API_CRDS:
+            assert helm_managed(plane.cluster.get(CRD, f"{crd}.havre.io")) == ACTOR
+            # This plane's API is the session's (crds/), untouched by either release.
+            assert helm_managed(kube.cluster.get(CRD, f"{crd}.havre.io")) is None
+        assert plane.cluster.get(by_name("SizeProfile"), "standard") is not None
+        assert plane.cluster.get(POLICY, "havre-operator-scope") is not None
+        role = f"{RELEASE}-operator"
+        assert helm_managed(plane.cluster.get(by_name("ClusterRole"), role)) == ACTOR
+        assert helm_managed(kube.cluster.get(by_name("ClusterRole"), role)) == ACTOR
+
+        rendered = _helm_on(installed, k, "get", "manifest", RELEASE)
+        config = tmp_path / "config.yaml"
+        config.write_text(settings_file(rendered))
+        token = service_account_kubeconfig(k, tmp_path / "sa.kubeconfig", NAMESPACE, RELEASE)
+        env = {"HAVRE_CONFIG": str(config), **stack_credentials(minio, postgres)}
+        proc = OperatorProcess(token, stack_paths.state / "logs" / "operator-plane.log", env)
+        proc.start()
+        name = unique("plane")
+        try:
+            apply(k, workspace(name))
+            assert wait_ready(plane.cluster, name, timeout=180)["status"]["namespace"]
+        finally:
+            proc.stop()
+        # This plane's replicas are untouched: both still Ready, one acting.
+        here = [p for p in _pods(kube) if pod_ready(p)]
+        assert len(here) == 2 and acting(kube.cluster, RELEASE) is not None
+        assert kube.cluster.get(by_name("Workspace"), name) is None
+
+        _helm_on(installed, k, "uninstall", RELEASE, "--wait")
+        assert plane.cluster.get(by_name("ClusterRole"), role) is None
+        for crd in API_CRDS:
+            assert plane.cluster.get(CRD, f"{crd}.havre.io") is not None
+        assert plane.cluster.get(POLICY, "havre-operator-scope") is not None
+        assert plane.cluster.get(by_name("Workspace"), name) is not None
+        assert plane.cluster.get(by_name("Namespace"), f"ws-{name}") is not None
+    assert helm_managed(kube.cluster.get(by_name("ClusterRole"), role)) == ACTOR
+
+
 def test_uninstall_keeps_the_api_the_workspaces_and_their_data(
     kube: Kube, installed: Install, minio: dict[str, Any]
 ) -> None:
@@ -330,10 +312,14 @@ def test_uninstall_keeps_the_api_the_workspaces_and_their_data(
     store = root_client(minio)
     put(store, names.bucket(kept), "results/table.csv", b"a,b\n1,2\n")
     _helm(installed, kube, "uninstall", RELEASE, "--wait")
-    wait_for("operator pods gone", lambda: _operator_pods(kube) == [] or None, 180)
+    wait_for(
+        "operator pods gone",
+        lambda: _pods(kube) == [] or None,
+        180,
+    )
     assert kube.cluster.get(by_name("ClusterRole"), f"{RELEASE}-operator") is None
     assert kube.cluster.get(by_name("ServiceAccount"), RELEASE, NAMESPACE) is None
-    for crd in ("workspaces", "datasets", "datasetgrants", "sizeprofiles"):
+    for crd in API_CRDS:
         assert kube.cluster.get(CRD, f"{crd}.havre.io") is not None
     assert kube.cluster.get(by_name("Workspace"), kept) is not None
     namespace = obj["status"]["namespace"]
