@@ -16,6 +16,7 @@ from devstack.paths import StackPaths
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import Kind
 from havre.peering import PEERING
+from tests.integration.chart import ChartTools
 from tests.integration.helpers import kubectl
 from tests.integration.rbac_usage import read_events
 
@@ -153,6 +154,25 @@ def helm_managed(obj: dict[str, Any] | None) -> str | None:
     annotations = (obj or {}).get("metadata", {}).get("annotations") or {}
     name = annotations.get("meta.helm.sh/release-name")
     return f"{annotations.get('meta.helm.sh/release-namespace')}/{name}" if name else None
+
+
+@dataclass(frozen=True)
+class Install:
+    """A release installed on the stack's node."""
+
+    tools: ChartTools
+    namespace: str
+    image: BuiltImage
+    values: Path
+    audit_log: Path
+    #: Byte offset of the audit log when the install started: earlier events are others'.
+    audit_start: int
+
+    def helm(self, kubeconfig: str, *args: str) -> str:
+        """``helm ARGS`` in the release's namespace of the cluster of ``kubeconfig``."""
+        result = self.tools.helm_cmd(*args, "-n", self.namespace, "--kubeconfig", kubeconfig)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
 
 
 @dataclass(frozen=True)

@@ -3,18 +3,15 @@ image with the chart's ServiceAccount only and reconciles a workspace to Ready; 
 acts and the other takes over when it is deleted; `helm upgrade` with a changed value is
 applied by the operator; `helm uninstall` keeps the API, the workspaces and their data.
 
-One install for the whole module (its tests run in file order and build on each other).
-The stack's own operator process, if an earlier module started it, is stopped meanwhile so
-that only the chart's pods act. Trino is off in this release: the release's rights for it
-are measured by test_chart_least_privilege.py, and Trino's pods by the node's tests.
-Which replica wrote what comes from the API server's audit log: a pod's token names its pod.
+One install for the module (its tests run in file order and build on each other); the
+session's operator process is stopped meanwhile. Trino is off here (its rights are measured
+by test_chart_least_privilege.py). Who wrote what comes from the API server's audit log.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,6 @@ from typing import Any
 import pytest
 import yaml
 
-from devstack.images import BuiltImage
 from devstack.operator_image import USER, operator_image
 from devstack.paths import StackPaths
 from havre.api import names
@@ -30,7 +26,6 @@ from havre.kube.kinds import by_name
 from havre.peering import PEERING
 from tests.integration.chart import (
     CHART,
-    ChartTools,
     chart_tools,
     settings_file,
     stack_credentials,
@@ -40,6 +35,7 @@ from tests.integration.chart_node import (
     API_CRDS,
     CRD,
     POLICY,
+    Install,
     acting,
     admin_objects,
     helm_managed,
@@ -69,20 +65,6 @@ ACTOR = f"{NAMESPACE}/{RELEASE}"  # how Helm marks the release's objects
 #: docs/install.md "Several replicas": after a clean stop (a deleted pod) the next replica
 #: resumes within seconds; the margin is for a loaded machine.
 TAKEOVER_SECONDS = 90
-
-
-@dataclass(frozen=True)
-class Install:
-    tools: ChartTools
-    image: BuiltImage
-    values: Path
-    audit_log: Path
-    #: Byte offset of the audit log when the install started: earlier events are others'.
-    audit_start: int
-
-
-def _status_writers(install: Install) -> list[str]:
-    return status_writers(install.audit_log, install.audit_start, ACCOUNT)
 
 
 def _pods(kube: Kube) -> list[dict[str, Any]]:
@@ -118,7 +100,7 @@ def installed(
             "--kubeconfig", kube.kubeconfig, "--wait", "--timeout", "10m",
         )  # fmt: skip
         assert result.returncode == 0, result.stdout + result.stderr
-        yield Install(tools, image, values, audit_log, start)
+        yield Install(tools, NAMESPACE, image, values, audit_log, start)
     finally:
         tools.helm_cmd(
             "uninstall", RELEASE, "-n", NAMESPACE, "--kubeconfig", kube.kubeconfig,
@@ -130,17 +112,6 @@ def installed(
         )
         if session_operator is not None:
             session_operator.start()
-
-
-def _helm_on(install: Install, kubeconfig: str, *args: str) -> str:
-    result = install.tools.helm_cmd(*args, "-n", NAMESPACE, "--kubeconfig", kubeconfig)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-def _helm(install: Install, kube: Kube, *args: str) -> None:
-    result = install.tools.helm_cmd(*args, "-n", NAMESPACE, "--kubeconfig", kube.kubeconfig)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_operator_runs_as_two_non_root_read_only_pods_of_the_local_image(
@@ -199,7 +170,7 @@ def test_a_workspace_becomes_ready_through_the_charts_pods(kube: Kube, installed
     obj = wait_ready(kube.cluster, name, timeout=300)
     for kind in ("Namespace", "Storage", "Catalog"):
         assert (condition(obj, kind) or {}).get("status") == "True", (kind, obj["status"])
-    writers = set(_status_writers(installed))
+    writers = set(status_writers(installed.audit_log, installed.audit_start, ACCOUNT))
     assert len(writers) == 1, f"status written from several replicas: {writers}"
     delete(kube.kubeconfig, name)
 
@@ -220,7 +191,7 @@ def test_the_other_replica_takes_over_when_the_acting_one_is_deleted(
     assert time.monotonic() - started < TAKEOVER_SECONDS
     assert acting(kube.cluster, RELEASE) == standby
     # Never both at once: the status writes come from one address, then from the other.
-    addresses = _status_writers(installed)
+    addresses = status_writers(installed.audit_log, installed.audit_start, ACCOUNT)
     switches = sum(1 for a, b in pairwise(addresses) if a != b)
     assert switches == 1, addresses
     delete(kube.kubeconfig, name)
@@ -235,7 +206,7 @@ def test_helm_upgrade_with_a_changed_value_is_applied_by_the_operator(
     values = yaml.safe_load(installed.values.read_text())
     values["operator"]["usernamePrefix"] = "hospital:"
     installed.values.write_text(yaml.safe_dump(values))
-    _helm(installed, kube, "upgrade", RELEASE, str(CHART), "-f", str(installed.values),
+    installed.helm(kube.kubeconfig, "upgrade", RELEASE, str(CHART), "-f", str(installed.values),
           "--wait", "--timeout", "10m")  # fmt: skip
 
     def rebound() -> bool | None:
@@ -263,7 +234,7 @@ def test_a_release_on_a_second_control_plane_works_beside_this_one(
         k = plane.kubeconfig
         values = tmp_path / "values.yaml"
         values.write_text(yaml.safe_dump(stack_values(minio, postgres, owns_api=True)))
-        _helm_on(installed, k, "install", RELEASE, str(CHART), "--create-namespace",
+        installed.helm(k, "install", RELEASE, str(CHART), "--create-namespace",
                  "-f", str(values))  # fmt: skip
         for crd in API_CRDS:
             assert helm_managed(plane.cluster.get(CRD, f"{crd}.havre.io")) == ACTOR
@@ -275,7 +246,7 @@ def test_a_release_on_a_second_control_plane_works_beside_this_one(
         assert helm_managed(plane.cluster.get(by_name("ClusterRole"), role)) == ACTOR
         assert helm_managed(kube.cluster.get(by_name("ClusterRole"), role)) == ACTOR
 
-        rendered = _helm_on(installed, k, "get", "manifest", RELEASE)
+        rendered = installed.helm(k, "get", "manifest", RELEASE)
         config = tmp_path / "config.yaml"
         config.write_text(settings_file(rendered))
         token = service_account_kubeconfig(k, tmp_path / "sa.kubeconfig", NAMESPACE, RELEASE)
@@ -293,7 +264,7 @@ def test_a_release_on_a_second_control_plane_works_beside_this_one(
         assert len(here) == 2 and acting(kube.cluster, RELEASE) is not None
         assert kube.cluster.get(by_name("Workspace"), name) is None
 
-        _helm_on(installed, k, "uninstall", RELEASE, "--wait")
+        installed.helm(k, "uninstall", RELEASE, "--wait")
         assert plane.cluster.get(by_name("ClusterRole"), role) is None
         for crd in API_CRDS:
             assert plane.cluster.get(CRD, f"{crd}.havre.io") is not None
@@ -311,7 +282,7 @@ def test_uninstall_keeps_the_api_the_workspaces_and_their_data(
     obj = wait_ready(kube.cluster, kept, timeout=180)
     store = root_client(minio)
     put(store, names.bucket(kept), "results/table.csv", b"a,b\n1,2\n")
-    _helm(installed, kube, "uninstall", RELEASE, "--wait")
+    installed.helm(kube.kubeconfig, "uninstall", RELEASE, "--wait")
     wait_for(
         "operator pods gone",
         lambda: _pods(kube) == [] or None,
