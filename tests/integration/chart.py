@@ -92,17 +92,15 @@ def settings_file(rendered: str, component: str = "operator") -> str:
     raise AssertionError("no settings ConfigMap rendered")
 
 
-def stack_values(
-    minio: dict[str, Any], postgres: dict[str, Any], *, owns_api: bool = False
-) -> dict[str, Any]:
+def stack_values(minio: dict[str, Any], postgres: dict[str, Any]) -> dict[str, Any]:
     """An admin's values for a release on the stack: its API (crds/) is installed already, so
-    the release owns only the operator's objects (unless ``owns_api``: a cluster without
-    it); the object store and the catalog database are the stack's."""
+    the release owns only the operator's objects; the object store and the catalog database
+    are the stack's."""
     return {
-        "crds": {"create": owns_api},
-        "personas": {"create": owns_api},
-        "sizeProfiles": {"create": owns_api},
-        "admissionPolicies": {"create": owns_api},
+        "crds": {"create": False},
+        "personas": {"create": False},
+        "sizeProfiles": {"create": False},
+        "admissionPolicies": {"create": False},
         "objectStore": {
             "enabled": True,
             "url": minio["url"],

@@ -4,6 +4,7 @@ release's operator pods, and a second control plane beside the stack's."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -177,19 +178,33 @@ class Install:
 
 @dataclass(frozen=True)
 class Plane:
+    """A second local cluster: its stack.json entries."""
+
     kubeconfig: str
     cluster: Cluster
+    node: dict[str, Any]
+    minio: dict[str, Any]
+    postgres: dict[str, Any]
 
 
 @contextmanager
-def second_plane(stack_paths: StackPaths, state: Path) -> Iterator[Plane]:
-    """Another control plane of this machine (the stack's port offset + 20), stopped after."""
+def second_cluster(stack_paths: StackPaths) -> Iterator[Plane]:
+    """Another cluster of this machine: a control plane, a node, MinIO and PostgreSQL at the
+    stack's port offset + 20 (pods of a node reach only its own stack's services), from an
+    empty state under the stack's (which PostgreSQL's system user can enter); stopped and
+    removed after."""
+    state = stack_paths.state / "second-cluster"
     paths = StackPaths(state=state, port_offset=stack_paths.port_offset + SECOND_PLANE_OFFSET)
+    stack.down(paths)  # an interrupted run's, if any
+    shutil.rmtree(state, ignore_errors=True)
     try:
-        stack.up(paths, ["kube"])
+        stack.up(paths, ["kube", "minio", "postgres", "node"])
         manifest = stack.read_manifest(paths)
         assert manifest is not None
-        kubeconfig = str(manifest["components"]["kube"]["kubeconfig"])
-        yield Plane(kubeconfig, Cluster.from_kubeconfig(kubeconfig))
+        info = manifest["components"]
+        kubeconfig = str(info["kube"]["kubeconfig"])
+        cluster = Cluster.from_kubeconfig(kubeconfig)
+        yield Plane(kubeconfig, cluster, info["node"], info["minio"], info["postgres"])
     finally:
         assert stack.down(paths) == []
+        shutil.rmtree(state, ignore_errors=True)
