@@ -57,8 +57,31 @@ def dependencies(component: str, log: Path) -> Path:
     return target
 
 
-def package_copy(target: Path) -> Path:
-    """A clean copy of the ``havre`` package (no caches), at ``target/havre``."""
+def package_snapshot() -> Path:
+    """A clean copy of the ``havre`` package (no caches) under a folder named by the digest
+    of its files' paths and contents; the folder holding ``havre``.
+
+    Made once per content: the image layer that copies it (fingerprinted by path, size,
+    mode and modification time) is then the same for the same code in any checkout, and a
+    changed file makes a new folder, hence a new layer and a new image tag.
+    """
+    digest = hashlib.sha256()
+    files = sorted(p for p in PACKAGE.rglob("*") if p.is_file() and not _cached(p))
+    for path in files:
+        digest.update(f"{path.relative_to(PACKAGE)}\0{path.stat().st_mode & 0o111:o}\0".encode())
+        digest.update(path.read_bytes() + b"\0")
+    target = cache_root() / "operator-image" / "app" / digest.hexdigest()[:16]
+    if (target / ".complete").is_file():
+        return target
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(PACKAGE, partial / "havre", ignore=ignore)
+    (partial / ".complete").write_text("")
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(PACKAGE, target / "havre", ignore=shutil.ignore_patterns("__pycache__"))
+    partial.replace(target)
     return target
+
+
+def _cached(path: Path) -> bool:
+    return "__pycache__" in path.parts or path.suffix == ".pyc"

@@ -117,6 +117,19 @@ def stack_values(minio: dict[str, Any], postgres: dict[str, Any]) -> dict[str, A
     }
 
 
+def stack_credentials(minio: dict[str, Any], postgres: dict[str, Any]) -> dict[str, str]:
+    """What the chart's Deployment passes the operator from the credential Secrets, for an
+    operator run as a process on this machine (CA bundles at this machine's paths)."""
+    return {
+        "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
+        "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
+        "HAVRE_STORAGE_CA_FILE": minio["ca"],
+        "HAVRE_CATALOG_USER": postgres["user"],
+        "HAVRE_CATALOG_PASSWORD": postgres["password"],
+        "HAVRE_CATALOG_CA_FILE": postgres["ca"],
+    }
+
+
 @dataclass(frozen=True)
 class Release:
     """The chart's objects on the stack but for its Deployment (its pods would need the
@@ -137,15 +150,7 @@ class Release:
     def operator_env(self, minio: dict[str, Any], postgres: dict[str, Any]) -> dict[str, str]:
         """The operator's environment as the Deployment sets it: the settings file and the
         Secrets' values; CA bundles at this machine's paths."""
-        return {
-            "HAVRE_CONFIG": str(self.config),
-            "HAVRE_STORAGE_ACCESS_KEY": minio["access_key"],
-            "HAVRE_STORAGE_SECRET_KEY": minio["secret_key"],
-            "HAVRE_STORAGE_CA_FILE": minio["ca"],
-            "HAVRE_CATALOG_USER": postgres["user"],
-            "HAVRE_CATALOG_PASSWORD": postgres["password"],
-            "HAVRE_CATALOG_CA_FILE": postgres["ca"],
-        }
+        return {"HAVRE_CONFIG": str(self.config), **stack_credentials(minio, postgres)}
 
 
 @contextmanager

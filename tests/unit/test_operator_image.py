@@ -7,6 +7,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).parents[2]
@@ -55,3 +56,50 @@ def test_pinned_list_holds_each_runtime_dependency_at_pyprojects_version() -> No
 def test_image_tag_in_the_build_hint_is_the_charts() -> None:
     values = yaml.safe_load((ROOT / "charts" / "havre" / "values.yaml").read_text())
     assert f"havre/operator:{values['image']['tag']}" in DOCKERFILE
+
+
+def test_local_image_runs_the_same_entry_point_as_the_chart_user(tmp_path: Path) -> None:
+    from devstack.images import base_image
+    from devstack.operator_image import USER, operator_image_spec
+    from devstack.operator_site import IMAGE_APP, IMAGE_SITE
+
+    site, app = tmp_path / "site", tmp_path / "app"
+    (site / "kopf").mkdir(parents=True)
+    (app / "havre").mkdir(parents=True)
+    spec = operator_image_spec(site, app)
+    deployment = (ROOT / "charts" / "havre" / "templates" / "deployment.yaml").read_text()
+    uid, gid = USER.split(":")
+    assert f"runAsUser: {uid}" in deployment and f"runAsGroup: {gid}" in deployment
+    assert spec.user == USER and "USER 65532:65532" in DOCKERFILE
+    assert spec.entrypoint[-2:] == ("-m", "havre")
+    assert dict(spec.env)["PYTHONPATH"] == f"{IMAGE_APP}:{IMAGE_SITE}"
+    assert spec.base == base_image()
+    assert [target for layer in spec.layers for _, target in layer.copies] == [
+        IMAGE_SITE,
+        f"{IMAGE_APP}/havre",
+    ]
+
+
+def test_operator_layer_is_keyed_by_the_packages_content_not_its_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two checkouts of the same code make the same image tag; a changed file a new one."""
+    import os
+
+    from devstack import operator_site
+    from devstack.images import base_image
+    from devstack.images.spec import ImageSpec, Layer
+
+    monkeypatch.setenv("HAVRE_CACHE", str(tmp_path / "cache"))
+    tags = []
+    for checkout, text in (("a", "x = 1\n"), ("b", "x = 1\n"), ("c", "x = 2\n")):
+        package = tmp_path / checkout / "havre"
+        (package / "__pycache__").mkdir(parents=True)
+        (package / "__init__.py").write_text(text)
+        (package / "__pycache__" / "m.cpython-311.pyc").write_bytes(os.urandom(8))
+        monkeypatch.setattr(operator_site, "PACKAGE", package)
+        app = operator_site.package_snapshot()
+        assert sorted(p.name for p in (app / "havre").iterdir()) == ["__init__.py"]
+        layer = Layer(copies=((app / "havre", "/opt/havre/app/havre"),))
+        tags.append(ImageSpec("havre.local/t", "0", base=base_image(), layers=(layer,)).tag)
+    assert tags[0] == tags[1] != tags[2]
