@@ -117,20 +117,7 @@ def wait_conditions(
 
 def wait_ready(cluster: Any, name: str, timeout: float = 30.0) -> dict[str, Any]:
     """Wait until the Workspace reports Ready=True for its current generation."""
-
-    def ready() -> dict[str, Any] | None:
-        obj = cluster.get(WORKSPACE, name)
-        cond = condition(obj)
-        if (
-            obj is not None
-            and cond is not None
-            and cond["status"] == "True"
-            and cond["observedGeneration"] == obj["metadata"]["generation"]
-        ):
-            return dict(obj)
-        return None
-
-    return wait_for(f"workspace {name} Ready", ready, timeout)
+    return wait_conditions(cluster, name, ("Ready",), timeout)
 
 
 def delete(kubeconfig: str, name: str) -> None:
