@@ -1,9 +1,12 @@
-"""One workspace: is it Ready, when does it end, what does it store and request, which
-dataset grants it holds."""
+"""One workspace: is it Ready, when does it end, what does it store and request, how much
+its Trino computes, which dataset grants it holds."""
 
 from __future__ import annotations
 
 from dashboards.spec import READY, Dashboard, Row, instant_panel, timeseries_panel
+from havre.metrics.trino import COMPLETED as TRINO_COMPLETED
+from havre.metrics.trino import CPU as TRINO_CPU
+from havre.metrics.trino import FAILED as TRINO_FAILED
 
 WS = 'workspace="$workspace"'
 
@@ -70,6 +73,42 @@ storage = Row(
     ),
 )
 
+# Trino's own metrics: each workspace's coordinator, job havre-trino (havre.metrics.trino).
+
+queries = Row(
+    "Queries",
+    (
+        timeseries_panel(
+            "Queries run",
+            "How many queries do its members run, and how many fail?",
+            (f"sum(rate({TRINO_COMPLETED}{{{WS}}}[$__rate_interval])) * 60", "finished / min"),
+            (f"sum(rate({TRINO_FAILED}{{{WS}}}[$__rate_interval])) * 60", "failed / min"),
+            width=9,
+        ),
+        timeseries_panel(
+            "Trino CPU time",
+            "How much CPU do its queries consume (cores busy on average)?",
+            (f"sum(rate({TRINO_CPU}{{{WS}}}[$__rate_interval]))", "cores"),
+            width=9,
+        ),
+        instant_panel(
+            "Queries, last day",
+            "stat",
+            f"sum(increase({TRINO_COMPLETED}{{{WS}}}[1d]))",
+            "How many queries finished in the last 24 hours?",
+            width=3,
+        ),
+        instant_panel(
+            "CPU time, last day",
+            "stat",
+            f"sum(increase({TRINO_CPU}{{{WS}}}[1d]))",
+            "How much CPU time did its queries use in the last 24 hours?",
+            unit="s",
+            width=3,
+        ),
+    ),
+)
+
 grants = Row(
     "Dataset grants",
     (
@@ -95,7 +134,7 @@ grants = Row(
 WORKSPACE = Dashboard(
     uid="havre-workspace",
     title="Havre / Workspace",
-    description="One workspace: state, end of authorisation, storage, compute and grants.",
-    rows=(state, storage, grants),
+    description="One workspace: state, end of authorisation, storage, compute, queries and grants.",
+    rows=(state, storage, queries, grants),
     workspace_variable=True,
 )

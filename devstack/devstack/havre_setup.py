@@ -164,6 +164,9 @@ def operator_environment(components: dict[str, Any]) -> dict[str, str]:
             "HAVRE_TRINO_CATALOG_PORT": str(seen["postgres_port"]),
             # Same path, at the address pods reach Keycloak; tokens keep their issuer.
             "HAVRE_TRINO_JWKS_URL": seen["keycloak_url"] + jwks.path,
+            # The stack's Prometheus scrapes each coordinator's /metrics from the machine,
+            # whose packets reach pods from its end of the node's link.
+            "HAVRE_METRICS_TRINO_SCRAPER_CIDR": f"{node['host_address']}/32",
         }
         if audit is not None:
             # Trino pods send events to the receiver at the node's link, the operator on

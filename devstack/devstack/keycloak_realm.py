@@ -31,10 +31,11 @@ def _write_private(path: Path, text: str) -> None:
         out.write(text)
 
 
-def _fingerprint(realm: str, url: str, users: Iterable[str], secret: str) -> str:
+def _fingerprint(realm: str, url: str, users: Iterable[str], *secrets: str) -> str:
     setup = REPO_ROOT / "operator" / "havre" / "external"
     digest = hashlib.sha256(json.dumps([realm, url, sorted(users), *SETUP_ARGS]).encode())
-    digest.update(hashlib.sha256(secret.encode()).digest())
+    for secret in secrets:
+        digest.update(hashlib.sha256(secret.encode()).digest())
     # A change of the realm's definition is a new setup.
     for name in ("realm_spec.py", "keycloak_realm.py"):
         digest.update((setup / name).read_bytes())
@@ -49,6 +50,7 @@ def configure_realm(
     workdir: Path,
     admin: tuple[str, str],
     operator_secret: str,
+    metrics_secret: str,
     users: Mapping[str, str],
     log: Path,
     served: bool,
@@ -56,11 +58,13 @@ def configure_realm(
     """Run ``havre realm setup`` and create the test users, unless the realm is ``served``
     and was set up with these very inputs; True when it ran."""
     marker = workdir / _MARKER
-    fingerprint = _fingerprint(realm, url, users, operator_secret)
+    fingerprint = _fingerprint(realm, url, users, operator_secret, metrics_secret)
     if served and marker.exists() and marker.read_text().strip() == fingerprint:
         return False
     secret_file = workdir / "operator-client-secret"
     _write_private(secret_file, operator_secret + "\n")
+    metrics_file = workdir / "metrics-client-secret"
+    _write_private(metrics_file, metrics_secret + "\n")
     env = {
         **os.environ,
         "HAVRE_REALM_ADMIN_USER": admin[0],
@@ -76,6 +80,7 @@ def configure_realm(
         f"--realm={realm}",
         f"--ca-file={ca}",
         f"--operator-secret-file={secret_file}",
+        f"--metrics-secret-file={metrics_file}",
         *SETUP_ARGS,
     ]
     with log.open("a") as out:

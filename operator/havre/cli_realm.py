@@ -58,6 +58,11 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="allow the resource-owner password grant (test platforms only)",
     )
     setup.add_argument("--operator-secret-file", type=Path, help="operator client's secret")
+    setup.add_argument(
+        "--metrics-secret-file",
+        type=Path,
+        help="secret of the metrics scraper's client (prometheus), same rules as the operator's",
+    )
     setup.set_defaults(run=run_setup)
 
 
@@ -80,15 +85,22 @@ def _write_private(path: Path, text: str) -> None:
         out.write(text)
 
 
+def _given(path: Path | None) -> str | None:
+    """The secret a file holds, or None (Keycloak's is kept, then written there)."""
+    if path is None or not path.exists():
+        return None
+    return path.read_text().strip() or None
+
+
 def run_setup(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Apply the realm; print one line per change. 0 on success, 1 on a Keycloak error."""
     options = _options(args)
     if missing := [key for key in ADMIN_ENV if not env.get(key)]:
         raise RealmUsageError(f"set {', '.join(missing)} in the environment")
     secret_file: Path | None = args.operator_secret_file
-    secret = None
-    if secret_file is not None and secret_file.exists():
-        secret = secret_file.read_text().strip() or None
+    secret = _given(secret_file)
+    metrics_file: Path | None = getattr(args, "metrics_secret_file", None)
+    metrics_secret = _given(metrics_file)
     url = args.url.rstrip("/")
     admin = KeycloakAdmin(
         server_url=url + "/",
@@ -101,13 +113,18 @@ def run_setup(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         timeout=180,
     )
     try:
-        result = RealmSetup(admin, f"{url}/realms/{options.realm}").run(options, secret)
+        result = RealmSetup(admin, f"{url}/realms/{options.realm}").run(
+            options, secret, metrics_secret
+        )
     except HavreError as exc:
         print(f"havre: {exc.reason}: {exc}")
         return 1
     if secret_file is not None and secret is None:
         _write_private(secret_file, result.operator_secret + "\n")
         print(f"operator client secret written to {secret_file}")
+    if metrics_file is not None and metrics_secret is None:
+        _write_private(metrics_file, result.metrics_secret + "\n")
+        print(f"metrics client secret written to {metrics_file}")
     for change in result.changes:
         print(f"changed: {change}")
     if not result.changes:

@@ -320,10 +320,42 @@ class MetricsSettings(BaseModel):
         "(one admin call for all buckets; the store itself updates it about once a minute).",
     )
 
+    trino_scraper_user: str = Field(
+        default="service-account-prometheus",
+        pattern=r"^[a-z0-9][a-z0-9._@-]{0,127}$",
+        description="The Trino user (the token's preferred_username) allowed to read each "
+        "workspace Trino's /metrics (system information) and nothing else: the identity "
+        "provider's name for the scraper's service account.",
+    )
+    trino_scraper_namespace: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+        description="Namespace of the in-cluster Prometheus: its pods may reach each "
+        "coordinator's HTTPS port (and no other). None: no namespace is admitted.",
+    )
+    trino_scraper_cidr: str | None = Field(
+        default=None,
+        description="Address block a Prometheus outside the cluster scrapes from (e.g. the "
+        "local platform's node link address, /32). None: no address block is admitted.",
+    )
+
     @field_validator("address")
     @classmethod
     def _valid_address(cls, value: str) -> str:
         ipaddress.ip_address(value)
+        return value
+
+    @field_validator("trino_scraper_namespace", "trino_scraper_cidr", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        # An empty value (HAVRE_METRICS_TRINO_SCRAPER_CIDR="") admits nobody, like no value.
+        return None if value == "" else value
+
+    @field_validator("trino_scraper_cidr")
+    @classmethod
+    def _valid_scraper_cidr(cls, value: str | None) -> str | None:
+        if value is not None:
+            ipaddress.ip_network(value, strict=False)
         return value
 
 
@@ -475,6 +507,9 @@ _METRICS_ENV = {
     "HAVRE_METRICS_ADDRESS": "address",
     "HAVRE_METRICS_PORT": "port",
     "HAVRE_METRICS_USAGE_INTERVAL": "usage_interval",
+    "HAVRE_METRICS_TRINO_SCRAPER_USER": "trino_scraper_user",
+    "HAVRE_METRICS_TRINO_SCRAPER_NAMESPACE": "trino_scraper_namespace",
+    "HAVRE_METRICS_TRINO_SCRAPER_CIDR": "trino_scraper_cidr",
 }
 _FEDERATION_ENV = {
     "HAVRE_FEDERATION_ROLE": "role",

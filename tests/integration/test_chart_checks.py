@@ -487,6 +487,19 @@ def test_monitoring_objects_carry_every_rule_and_dashboard_of_the_chart(
     ]
     names = {key for d in dashboards for key in d["data"]}
     assert names == {p.name for p in (CHART / "files" / "dashboards").glob("*.json")}
-    [monitor] = [d for d in rendered if d["kind"] == "PodMonitor"]
-    [endpoint] = monitor["spec"]["podMetricsEndpoints"]
+    monitors = {d["metadata"]["name"]: d for d in rendered if d["kind"] == "PodMonitor"}
+    [endpoint] = monitors["havre-operator"]["spec"]["podMetricsEndpoints"]
     assert {"targetLabel": "job", "replacement": "havre-operator"} in endpoint["relabelings"]
+    # Each workspace Trino's /metrics: coordinators of any namespace, verified TLS, a
+    # client-credentials token, series keeping the workspace only.
+    trino = monitors["havre-trino"]["spec"]
+    assert trino["namespaceSelector"] == {"any": True}
+    assert trino["selector"]["matchLabels"]["app.kubernetes.io/component"] == "coordinator"
+    [scrape] = trino["podMetricsEndpoints"]
+    assert scrape["scheme"] == "https" and scrape["tlsConfig"]["ca"]["configMap"]["name"]
+    assert "insecureSkipVerify" not in scrape["tlsConfig"]
+    assert scrape["oauth2"]["tokenUrl"].startswith("https://")
+    assert {"targetLabel": "job", "replacement": "havre-trino"} in scrape["relabelings"]
+    assert scrape["metricRelabelings"] == [
+        {"action": "labelkeep", "regex": "__name__|job|instance|workspace"}
+    ]

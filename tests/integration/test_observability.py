@@ -10,6 +10,7 @@ viewer (never Ready: OwnerRoleConflict); a NetworkPolicy deleted behind Havre's 
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,9 +21,11 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from devstack.havre_setup import install_alert_rules
-from havre.kube.kinds import by_name
+from havre.kube.kinds import Kind, by_name
 from havre.metrics.definitions import ALLOWED_LABELS
+from havre.metrics.trino import COMPLETED, CPU, TRINO_JOB, TRINO_LABELS, TRINO_METRICS
 from tests.integration.conftest import Kube, Platform
+from tests.integration.engine_workspace import EngineWorkspace
 from tests.integration.helpers import ROOT, OperatorProcess, kubectl, wait_for
 from tests.integration.promql import (
     PROMETHEUS_METRICS,
@@ -35,6 +38,7 @@ from tests.integration.promql import (
     substitute,
 )
 from tests.integration.storage import put, root_client, workspace_client
+from tests.integration.trino_metrics import TrinoScrape, scrape_after_query
 from tests.integration.workspaces import (
     WORKSPACE,
     apply,
@@ -55,6 +59,20 @@ GRANT = by_name("DatasetGrant")
 OBJECT_LABELS = frozenset({"workspace", "grant", "dataset"})
 #: Any other label has a few values fixed by Havre's code.
 MAX_CODE_VALUES = 40
+_POD = Kind("v1", "Pod", "pods", True)
+
+
+def _connect(host: str, port: int) -> str:
+    """``open``, ``refused`` (a policy rejects) or ``timeout`` (dropped), from the machine."""
+    try:
+        with socket.create_connection((host, port), timeout=3):
+            return "open"
+    except ConnectionRefusedError:
+        return "refused"
+    except TimeoutError:
+        return "timeout"
+    except OSError as exc:
+        return f"error {exc.errno}"
 
 
 def _at(seconds: float) -> str:
@@ -182,6 +200,20 @@ def scraped(workload: Workload) -> Workload:
     return workload
 
 
+@pytest.fixture(scope="module")
+def trino_scraped(
+    kube: Kube, keycloak: dict[str, Any], platform: Platform, engine: EngineWorkspace
+) -> TrinoScrape:
+    """The session's Trino-pod workspace scraped by Prometheus, after a query of a member."""
+    return scrape_after_query(platform("prometheus"), kube.kubeconfig, keycloak, engine)
+
+
+def _trino_names(trino: TrinoScrape) -> set[str]:
+    """Metric names Prometheus holds from the workspaces' Trino."""
+    found = trino.prometheus.query('group by (__name__) ({job="havre-trino"})')
+    return {r["metric"]["__name__"] for r in found}
+
+
 def _operator_metrics(workload: Workload) -> str:
     resp = requests.get(workload.metrics_url, timeout=10)
     resp.raise_for_status()
@@ -249,14 +281,17 @@ def test_metric_labels_are_bounded_and_name_no_user_or_object_key(
 
 
 def test_every_dashboard_panel_returns_data_from_metrics_the_operator_defines(
-    scraped: Workload,
+    scraped: Workload, trino_scraped: TrinoScrape
 ) -> None:
-    defined = _defined_names(_operator_metrics(scraped)) | PROMETHEUS_METRICS
+    trino_names = _trino_names(trino_scraped)
+    defined = _defined_names(_operator_metrics(scraped)) | PROMETHEUS_METRICS | trino_names
     queries = panel_queries()
     assert len({(q.dashboard, q.panel) for q in queries}) >= 20
     empty, undefined = [], []
     for query in queries:
-        promql = substitute(query.expr, scraped.main)
+        # Trino panels show the workspace whose Trino runs (main's never fits the node).
+        reads_trino = bool(metric_names(query.expr) & trino_names)
+        promql = substitute(query.expr, trino_scraped.workspace if reads_trino else scraped.main)
         result = scraped.prometheus.query(promql)
         print(f"{query.dashboard} / {query.panel}: {len(result)} series  [{promql}]")
         if not result:
@@ -325,3 +360,42 @@ def test_alert_rules_pass_promtool_check_and_unit_tests(platform: Platform) -> N
         check=False,
     )
     assert unit.returncode == 0, unit.stdout + unit.stderr
+
+
+def test_workspace_trino_queries_and_cpu_time_are_scraped_labelled_by_workspace_only(
+    trino_scraped: TrinoScrape, kube: Kube
+) -> None:
+    prom, ws = trino_scraped.prometheus, trino_scraped.workspace
+    completed = prom.query(f'{COMPLETED}{{workspace="{ws}"}}')
+    cpu = prom.query(f'{CPU}{{workspace="{ws}"}}')
+    assert completed and float(completed[0]["value"][1]) > trino_scraped.completed_before
+    assert cpu and float(cpu[0]["value"][1]) > 0, f"no CPU time counted for {ws}: {cpu}"
+    missing = [n for n in TRINO_METRICS if not prom.query(f'{n}{{workspace="{ws}"}}')]
+    assert not missing, f"documented Trino metrics not scraped: {missing}"
+    series = prom.query(f'{{job="{TRINO_JOB}"}}')
+    assert any(one["metric"]["workspace"] == ws for one in series)
+    for one in series:
+        labels = dict(one["metric"])
+        name = labels.pop("__name__")
+        assert set(labels) == set(TRINO_LABELS), (name, labels)
+        # instance is the workspace too: one series per workspace, whichever pod serves it
+        assert labels["instance"] == labels["workspace"], (name, labels)
+    assert kube.cluster.get(WORKSPACE, ws) is not None
+    print(f"\n{len(series)} Trino series of {ws}; {COMPLETED}={completed[0]['value'][1]}")
+
+
+def test_the_scraper_reaches_the_coordinators_https_port_and_no_other_trino_pod(
+    trino_scraped: TrinoScrape, kube: Kube, engine: EngineWorkspace
+) -> None:
+    """The machine (the stack's scraper address) opens TCP to the coordinator's 8443, which
+    the workspace's policy admits; the worker's 8443 stays closed to it (default deny)."""
+    workers = kube.cluster.list(
+        _POD,
+        engine.namespace,
+        "app.kubernetes.io/name=trino,app.kubernetes.io/component=worker",
+    )
+    running = [p for p in workers if p.get("status", {}).get("podIP")]
+    assert running, "the engine's worker pod"
+    host, port = trino_scraped.coordinator.rsplit(":", 1)
+    assert _connect(host, int(port)) == "open"
+    assert _connect(running[0]["status"]["podIP"], 8443) != "open"

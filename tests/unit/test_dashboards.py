@@ -13,6 +13,7 @@ from dashboards.spec import Dashboard
 from havre.audit import metrics as audit_metrics
 from havre.metrics.collectors import FAMILIES
 from havre.metrics.definitions import REGISTRY
+from havre.metrics.trino import TRINO_METRICS
 from tests.integration.promql import PROMETHEUS_METRICS, alert_rules, metric_names, panel_queries
 
 DOCS = Path(__file__).parents[2] / "docs"
@@ -40,7 +41,7 @@ def test_every_panel_says_what_it_answers_and_queries_the_chosen_prometheus(
 
 
 def _documented_metrics() -> set[str]:
-    names = {name for name, _, _ in FAMILIES}
+    names = {name for name, _, _ in FAMILIES} | set(TRINO_METRICS)
     for family in REGISTRY.collect():
         if family.name.startswith("havre_"):
             names.add(family.name + ("_total" if family.type == "counter" else ""))
@@ -72,6 +73,8 @@ def test_every_alert_links_a_runbook_section_that_exists() -> None:
 def _registry_names() -> set[str]:
     suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
     names = {name for name, _, _ in FAMILIES} | PROMETHEUS_METRICS
+    # What the workspaces' Trino serves with the beans Havre's config exports.
+    names |= set(TRINO_METRICS)
     # The audit receiver's metrics (docs/audit.md) live in its own process's registry.
     for family in [*REGISTRY.collect(), *audit_metrics.RECEIVER.collect()]:
         names |= {family.name + s for s in suffixes.get(family.type, [""])}

@@ -8,6 +8,13 @@ credentials come from Secrets as environment variables, CA bundles as mounted fi
 {{- dict "cidr" .cidr "port" (int .port) | toJson -}}
 {{- end -}}
 
+{{- define "havre.metricsSettings" -}}
+{{- $m := dict "port" (int .metricsPort) "trino_scraper_user" .trinoScraper.user -}}
+{{- with .trinoScraper.namespace }}{{ $_ := set $m "trino_scraper_namespace" . }}{{ end -}}
+{{- with .trinoScraper.cidr }}{{ $_ := set $m "trino_scraper_cidr" . }}{{ end -}}
+{{- toJson $m -}}
+{{- end -}}
+
 {{- define "havre.settings" -}}
 {{- $v := .Values -}}
 {{- $s := dict
@@ -16,7 +23,7 @@ credentials come from Secrets as environment variables, CA bundles as mounted fi
   "operator_service_account" (printf "%s/%s" .Release.Namespace (include "havre.serviceAccountName" .))
   "trino_port" (int $v.trino.port)
   "repair_interval" $v.operator.repairInterval
-  "metrics" (dict "port" (int $v.monitoring.metricsPort)) -}}
+  "metrics" (include "havre.metricsSettings" $v.monitoring | fromJson) -}}
 {{- if $v.objectStore.enabled -}}
 {{- $_ := set $s "object_store" (include "havre.endpoint" $v.objectStore.egress | fromJson) -}}
 {{- $storage := dict "url" $v.objectStore.url -}}

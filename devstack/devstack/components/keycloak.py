@@ -39,6 +39,9 @@ OPERATOR_CLIENT = "havre-operator"
 TRINO_CLIENT = "trino"
 KUBE_CLIENT = "kubernetes"
 STORAGE_CLIENT = "minio"
+#: The metrics scraper's client (client credentials, tokens for Trino) and its secret's key.
+METRICS_CLIENT = "prometheus"
+METRICS_SECRET = "keycloak-prometheus-client-secret"
 #: The token claim listing a user's object-store policies (MinIO's claim_name).
 STORAGE_CLAIM = "storage_policies"
 #: Options baked into the optimized server image by ``kc.sh build``; part of the cache key.
@@ -163,6 +166,7 @@ class Keycloak(Component):
             workdir=self.dir,
             admin=(ADMIN_USER, self.creds.get("keycloak-admin-password")),
             operator_secret=self.creds.get("keycloak-operator-client-secret"),
+            metrics_secret=self.creds.get(METRICS_SECRET),
             users={user: self.creds.get(f"keycloak-user-{user}") for user in USERS},
             log=self.log,
             served=self.realm_served(),
@@ -183,6 +187,8 @@ class Keycloak(Component):
             "operator_client_id": OPERATOR_CLIENT,
             "operator_client_secret": self.creds.get("keycloak-operator-client-secret"),
             "trino_client_id": TRINO_CLIENT,
+            "metrics_client_id": METRICS_CLIENT,
+            "metrics_client_secret": self.creds.get(METRICS_SECRET),
             "kubernetes_client_id": KUBE_CLIENT,
             "storage_client_id": STORAGE_CLIENT,
             "storage_claim": STORAGE_CLAIM,

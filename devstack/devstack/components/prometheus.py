@@ -5,6 +5,13 @@ operator, MinIO, and file-discovered targets; evaluating the rule files put in i
   (``operator_metrics_port``; run the operator with ``HAVRE_METRICS_PORT`` set to it).
 - Job ``minio``: MinIO's cluster metrics, with a bearer token signed by the stack's MinIO
   root credentials (MinIO's own scheme for Prometheus).
+- Job ``havre-trino``: each workspace Trino's own ``/metrics`` (OpenMetrics) on its
+  coordinator pod's HTTPS port, reached at the pod's address through the node's link. The
+  targets are file_sd files in ``trino_targets_dir`` (``devstack.trino_targets`` writes
+  them from the coordinator pods; Debian's Prometheus 2.42 has no Kubernetes discovery).
+  TLS is verified with the stack CA; the scrape authenticates with a Keycloak token of the
+  ``prometheus`` client (client credentials, ``trino`` audience), which Prometheus fetches
+  and renews itself (``oauth2``). Series are labelled by workspace only.
 - Clients add scrape targets by dropping file_sd JSON files into ``targets_dir``; Prometheus
   re-reads them within about a second, without a restart.
 - Rule files (``*.yaml``) copied into ``rules_dir`` are loaded at start and on
@@ -30,6 +37,8 @@ import yaml
 
 from devstack import process
 from devstack.component import Component
+from devstack.components.keycloak import HTTPS_PORT as KEYCLOAK_PORT
+from devstack.components.keycloak import METRICS_CLIENT, METRICS_SECRET, REALM
 from devstack.components.minio import API_PORT as MINIO_PORT
 from devstack.errors import ComponentError
 from devstack.toolchain import apt_install, dpkg_version
@@ -38,6 +47,12 @@ PACKAGE = "prometheus"
 BASE_PORT = 19090
 FILE_SD_JOB = "file_sd"
 OPERATOR_JOB = "havre-operator"
+TRINO_JOB = "havre-trino"
+#: The name every workspace Trino's certificate holds on this platform (havre_setup's
+#: HAVRE_TRINO_EXTRA_DNS_NAMES): Prometheus verifies the chain to the stack CA and this name.
+TRINO_SERVER_NAME = "localhost"
+#: Labels a Trino series may keep: where it comes from, and the workspace (no user, query).
+TRINO_LABELS = "__name__|job|instance|workspace"
 #: The stack's operator serves /metrics on this port plus the stack's port offset.
 OPERATOR_METRICS_BASE_PORT = 25081
 # Scrape and evaluate often: tests wait for a fresh sample or a firing alert in seconds.
@@ -105,6 +120,51 @@ class Prometheus(Component):
     def operator_target(self) -> str:
         return f"127.0.0.1:{operator_metrics_port(self.paths.port_offset)}"
 
+    @property
+    def trino_targets_dir(self) -> Path:
+        """file_sd files of the workspaces' Trino coordinators (``devstack.trino_targets``)."""
+        return self.dir / "trino-targets"
+
+    def _metrics_secret_file(self) -> Path:
+        secret = self.dir / "prometheus-client.secret"
+        fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(self.creds.get(METRICS_SECRET))
+        return secret
+
+    def _trino_job(self) -> dict[str, Any]:
+        """Each workspace's coordinator: HTTPS verified with the stack CA, a client-credentials
+        token from the stack's Keycloak, the namespace relabelled to ``workspace``."""
+        keycloak = f"https://localhost:{self.paths.port(KEYCLOAK_PORT)}/realms/{REALM}"
+        tls = {"ca_file": str(self.ca.cert_path)}
+        return {
+            "job_name": TRINO_JOB,
+            "scrape_interval": FAST,
+            "scrape_timeout": FAST,
+            "scheme": "https",
+            "metrics_path": "/metrics",
+            "tls_config": {**tls, "server_name": TRINO_SERVER_NAME},
+            "oauth2": {
+                "client_id": METRICS_CLIENT,
+                "client_secret_file": str(self._metrics_secret_file()),
+                "token_url": f"{keycloak}/protocol/openid-connect/token",
+                "tls_config": tls,
+            },
+            "file_sd_configs": [
+                {"files": [str(self.trino_targets_dir / "*.json")], "refresh_interval": "1s"}
+            ],
+            "relabel_configs": [
+                {
+                    "source_labels": ["__meta_havre_namespace"],
+                    "regex": "ws-(.+)",
+                    "target_label": "workspace",
+                },
+                # One series per workspace, whichever pod serves it now.
+                {"source_labels": ["workspace"], "target_label": "instance"},
+            ],
+            "metric_relabel_configs": [{"action": "labelkeep", "regex": TRINO_LABELS}],
+        }
+
     def _minio_token_file(self) -> Path:
         token = self.dir / "minio.token"
         fd = os.open(token, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -158,6 +218,7 @@ class Prometheus(Component):
                     },
                     "static_configs": [{"targets": [f"127.0.0.1:{self.paths.port(MINIO_PORT)}"]}],
                 },
+                self._trino_job(),
                 {
                     "job_name": FILE_SD_JOB,
                     # Short intervals so a freshly added target is scraped within seconds.
@@ -170,6 +231,7 @@ class Prometheus(Component):
             ],
         }
         self.targets_dir.mkdir(parents=True, exist_ok=True)
+        self.trino_targets_dir.mkdir(parents=True, exist_ok=True)
         self.rules_dir.mkdir(parents=True, exist_ok=True)
         scratch = self.config.with_suffix(".yml.tmp")
         scratch.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -227,5 +289,7 @@ class Prometheus(Component):
             "rules_dir": str(self.rules_dir),
             "operator_job": OPERATOR_JOB,
             "operator_target": self.operator_target,
+            "trino_job": TRINO_JOB,
+            "trino_targets_dir": str(self.trino_targets_dir),
             "config": str(self.config),
         }

@@ -38,6 +38,7 @@ class RealmResult:
 
     changes: list[str] = field(default_factory=list)
     operator_secret: str = field(default="", repr=False)
+    metrics_secret: str = field(default="", repr=False)
 
 
 def _differs(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
@@ -96,8 +97,14 @@ class RealmSetup:
                 f"identity provider {self._endpoint}: nothing to show after {action}"
             )
 
-    def run(self, options: RealmOptions, operator_secret: str | None = None) -> RealmResult:
-        """Realm, clients, mappers, the operator's roles and secret; what changed."""
+    def run(
+        self,
+        options: RealmOptions,
+        operator_secret: str | None = None,
+        metrics_secret: str | None = None,
+    ) -> RealmResult:
+        """Realm, clients, mappers, the operator's roles, both confidential clients'
+        secrets; what changed."""
         result = RealmResult()
         self._realm(options, result)
         ids = {}
@@ -105,7 +112,12 @@ class RealmSetup:
             ids[client["clientId"]] = self._client(client, result)
         operator = ids[options.operator_client]
         self._operator_roles(operator, options.operator_client, result)
-        result.operator_secret = self._secret(operator, operator_secret, result)
+        result.operator_secret = self._secret(
+            operator, options.operator_client, operator_secret, result
+        )
+        result.metrics_secret = self._secret(
+            ids[options.metrics_client], options.metrics_client, metrics_secret, result
+        )
         return result
 
     def _realm(self, options: RealmOptions, result: RealmResult) -> None:
@@ -213,17 +225,17 @@ class RealmSetup:
         )
         result.changes.append(f"roles of {client}: {', '.join(missing)}")
 
-    def _secret(self, client_id: str, wanted: str | None, result: RealmResult) -> str:
+    def _secret(self, client_id: str, client: str, wanted: str | None, result: RealmResult) -> str:
         admin = self._admin
         current = self._call(
-            "reading the operator client's secret", lambda: admin.get_client_secrets(client_id)
+            f"reading the secret of client {client}", lambda: admin.get_client_secrets(client_id)
         )
         value = str(current.get("value") or "")
         if wanted is None or wanted == value:
             return value
         self._call(
-            "setting the operator client's secret",
+            f"setting the secret of client {client}",
             lambda: admin.update_client(client_id, {"secret": wanted}),
         )
-        result.changes.append("operator client secret")
+        result.changes.append(f"client {client} secret")
         return wanted

@@ -10,12 +10,16 @@ given to one (a workspace's Trino) cannot be replayed to another (the API server
 | ``kubernetes`` | public | ``kubernetes`` | ``groups`` (full paths) |
 | ``minio`` | public | ``minio`` | ``groups``, ``storage_policies`` |
 | ``havre-operator`` | confidential, service account | | |
+| ``prometheus`` | confidential, service account | ``trino`` | |
 
 Public clients offer the device authorization grant (CLIs, no browser redirect to
 host) and the authorization code flow with PKCE (kubelogin's ``http://localhost:8000``
 callbacks); the resource-owner password grant only when asked (test platforms).
 The operator's service account holds ``manage-users`` (groups and memberships),
 ``view-users``, ``query-users`` and ``query-groups`` of ``realm-management``: nothing else.
+The metrics scraper's client (``prometheus``) has only the client-credentials grant; its
+tokens (user ``service-account-prometheus``) carry the ``trino`` audience and no role: each
+workspace Trino lets that user read system information (``/metrics``) and nothing else.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ class RealmOptions:
     kube_client: str = "kubernetes"
     storage_client: str = "minio"
     operator_client: str = "havre-operator"
+    #: The metrics scraper's client (client credentials); its tokens are for Trino.
+    metrics_client: str = "prometheus"
     #: Claim listing the object-store policies of the user's role groups (MinIO claim_name).
     storage_claim: str = "storage_policies"
     redirect_uris: tuple[str, ...] = DEFAULT_REDIRECTS
@@ -140,6 +146,26 @@ def _public_client(
     }
 
 
+def service_account_client(
+    client_id: str, name: str, mappers: list[dict[str, Any]], full_scope: bool
+) -> dict[str, Any]:
+    """A confidential client that only signs in as itself (client-credentials grant)."""
+    return {
+        "clientId": client_id,
+        "name": name,
+        "enabled": True,
+        "protocol": "openid-connect",
+        "publicClient": False,
+        "clientAuthenticatorType": "client-secret",
+        "standardFlowEnabled": False,
+        "implicitFlowEnabled": False,
+        "directAccessGrantsEnabled": False,
+        "serviceAccountsEnabled": True,
+        "fullScopeAllowed": full_scope,
+        "protocolMappers": mappers,
+    }
+
+
 def render_clients(options: RealmOptions) -> list[dict[str, Any]]:
     """Every client Havre needs, with its protocol mappers."""
     return [
@@ -151,18 +177,12 @@ def render_clients(options: RealmOptions) -> list[dict[str, Any]]:
             options,
             [groups_mapper(), storage_policies_mapper(options.storage_claim)],
         ),
-        {
-            "clientId": options.operator_client,
-            "name": "Havre operator",
-            "enabled": True,
-            "protocol": "openid-connect",
-            "publicClient": False,
-            "clientAuthenticatorType": "client-secret",
-            "standardFlowEnabled": False,
-            "implicitFlowEnabled": False,
-            "directAccessGrantsEnabled": False,
-            "serviceAccountsEnabled": True,
-            "fullScopeAllowed": True,
-            "protocolMappers": [],
-        },
+        service_account_client(options.operator_client, "Havre operator", [], full_scope=True),
+        # Tokens for the workspaces' Trino only, and without roles.
+        service_account_client(
+            options.metrics_client,
+            "Metrics scraper (workspace Trino /metrics)",
+            [audience_mapper(options.trino_client)],
+            full_scope=False,
+        ),
     ]

@@ -10,6 +10,8 @@ from havre.settings import Endpoint, Settings
 
 TRINO_SELECTOR = {"app.kubernetes.io/name": "trino", "app.kubernetes.io/component": "coordinator"}
 _NS_NAME = "kubernetes.io/metadata.name"
+#: The policy admitting the metrics scraper to the coordinator (absent when none is set).
+SCRAPER_POLICY = "havre-allow-metrics-scraper"
 
 
 def _policy(ws: ValidWorkspace, name: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -28,9 +30,36 @@ def _egress_to(endpoint: Endpoint) -> dict[str, Any]:
     }
 
 
+def render_scraper_policy(ws: ValidWorkspace, settings: Settings) -> dict[str, Any] | None:
+    """Ingress to the coordinator's HTTPS port (where it serves ``/metrics``) from the
+    metrics scraper: pods of its namespace in the cluster, and/or an address block outside
+    it. None when neither is configured: then nothing is admitted."""
+    metrics = settings.metrics
+    peers: list[dict[str, Any]] = []
+    if metrics.trino_scraper_namespace:
+        selector = {_NS_NAME: metrics.trino_scraper_namespace}
+        peers.append({"namespaceSelector": {"matchLabels": selector}})
+    if metrics.trino_scraper_cidr:
+        peers.append({"ipBlock": {"cidr": metrics.trino_scraper_cidr}})
+    if not peers:
+        return None
+    return _policy(
+        ws,
+        SCRAPER_POLICY,
+        {
+            "podSelector": {"matchLabels": TRINO_SELECTOR},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {"from": peers, "ports": [{"protocol": "TCP", "port": settings.trino_port}]}
+            ],
+        },
+    )
+
+
 def render_network_policies(ws: ValidWorkspace, settings: Settings) -> list[dict[str, Any]]:
     """Default deny in and out; allow the namespace itself, DNS, the configured platform
-    endpoints, and ingress to Trino's port from the gateway namespace only."""
+    endpoints, ingress to Trino's port from the gateway namespace, and from the metrics
+    scraper when one is configured."""
     policies = [
         _policy(
             ws, "havre-default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
@@ -88,6 +117,9 @@ def render_network_policies(ws: ValidWorkspace, settings: Settings) -> list[dict
             },
         ),
     ]
+    scraper = render_scraper_policy(ws, settings)
+    if scraper is not None:
+        policies.append(scraper)
     endpoints = [
         e
         for e in (

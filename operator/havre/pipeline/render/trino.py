@@ -38,6 +38,7 @@ def trino_platform(settings: Settings, ca_bundle: str | None) -> TrinoPlatform:
         audit_max_delay_seconds=(
             settings.audit.listener_max_delay_seconds if settings.audit else 10
         ),
+        metrics_user=settings.metrics.trino_scraper_user,
     )
 
 

@@ -54,6 +54,7 @@ WRITE_PRIVILEGES = ("SELECT", "INSERT", "DELETE", "UPDATE", "OWNERSHIP")
 #: Session properties nobody may set: shortening retention would let one member erase the
 #: snapshots the others rely on to undo a mistake.
 LOCKED_SESSION_PROPERTIES = ("expire_snapshots_min_retention",)
+METRICS_USER_PATTERN = r"^[a-z0-9][a-z0-9._@-]{0,127}$"
 
 
 def _check(value: str, pattern: str, what: str) -> None:
@@ -113,8 +114,22 @@ def _members() -> str:
     return _any_of(group_name(r) for r in Role)
 
 
-def render_access_rules(grants: Iterable[GrantedCatalog]) -> dict[str, Any]:
-    """The rules document (``rules.json``) for a workspace with these active grants."""
+def _exactly(user: str) -> str:
+    # Trino matches ``user`` as a whole-string Java regex: the name, literally (the pattern
+    # leaves ``.`` as the only character with a meaning there).
+    _check(user, METRICS_USER_PATTERN, "metrics user")
+    return user.replace(".", r"\.")
+
+
+def render_access_rules(
+    grants: Iterable[GrantedCatalog], metrics_user: str | None = None
+) -> dict[str, Any]:
+    """The rules document (``rules.json``) for a workspace with these active grants.
+
+    ``metrics_user`` (the metrics scraper) may read system information, which is what
+    Trino asks of a caller of ``/metrics``; it is in no group, so no other rule matches it:
+    no catalog, no table, no query. Everyone else is denied system information.
+    """
     datasets = sorted({g.catalog_name for g in grants})
     read_only = _any_of(["system", WORKSPACE_READONLY_CATALOG, *datasets])
     catalogs: list[dict[str, Any]] = [
@@ -140,12 +155,17 @@ def render_access_rules(grants: Iterable[GrantedCatalog]) -> dict[str, Any]:
             {"group": group_name(Role.OWNER), "allow": ["execute", "view", "kill"]},
             {"group": _members(), "allow": ["execute"]},
         ],
+        "system_information": (
+            [{"user": _exactly(metrics_user), "allow": ["read"]}] if metrics_user else []
+        ),
     }
 
 
-def render_access_rules_json(grants: Iterable[GrantedCatalog]) -> str:
+def render_access_rules_json(
+    grants: Iterable[GrantedCatalog], metrics_user: str | None = None
+) -> str:
     """``rules.json`` as text, stable byte for byte for the same grants."""
-    return json.dumps(render_access_rules(grants), indent=2) + "\n"
+    return json.dumps(render_access_rules(grants, metrics_user), indent=2) + "\n"
 
 
 def render_group_file(ws: ValidWorkspace) -> str:

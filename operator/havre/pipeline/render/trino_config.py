@@ -53,6 +53,10 @@ DISCOVERY_SERVICE = "trino-discovery"
 #: The user a worker's preStop hook acts as to start a graceful shutdown.
 SHUTDOWN_USER = "havre-shutdown"
 HEAP_FRACTION = 0.75
+#: JMX beans the coordinator exports at ``/metrics`` (OpenMetrics): queries started,
+#: finished and failed, and the CPU time they consumed (docs/observability.md). Only the
+#: coordinator runs QueryManager; nothing in these beans names a user or a query.
+METRICS_BEANS = ("trino.execution:name=QueryManager",)
 #: Trino's recommended JVM flags (its Docker image's jvm.config), minus heap dumps: a dump
 #: of a node's memory holds query data, and the root file system is read-only anyway.
 JVM_FLAGS = (
@@ -106,6 +110,9 @@ class TrinoPlatform:
     worker_shutdown_grace_seconds: int = 30
     #: Time Kubernetes gives a stopping worker: two grace periods plus the longest query.
     worker_termination_grace_seconds: int = 600
+    #: The Trino user allowed to read ``/metrics`` (system information) and nothing else;
+    #: None: nobody may.
+    metrics_user: str | None = None
 
     def __repr__(self) -> str:  # the CA bundle is long and says nothing useful in a log
         return f"TrinoPlatform(image={self.image!r}, issuer={self.identity_issuer!r})"
@@ -180,6 +187,8 @@ def render_coordinator_config(ws: ValidWorkspace, platform: TrinoPlatform) -> st
         "http-server.authentication.jwt.principal-field": "preferred_username",
         # The web UI cannot take a bearer token; clients (JDBC, Python, DBeaver) can.
         "web-ui.enabled": "false",
+        # /metrics serves these beans to a caller allowed system information (the scraper).
+        "openmetrics.jmx-object-names": "|".join(METRICS_BEANS),
     }
     if platform.ca_bundle is not None:
         values["jwk.http-client.trust-store-path"] = f"{TRUST_DIR}/{CA_BUNDLE_FILE}"

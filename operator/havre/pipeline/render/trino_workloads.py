@@ -117,7 +117,7 @@ def render_trino_config_maps(
             ws,
             "trino-access",
             {
-                cfg.RULES_FILE: render_access_rules_json(grants),
+                cfg.RULES_FILE: render_access_rules_json(grants, platform.metrics_user),
                 cfg.GROUP_FILE: render_group_file(ws),
             },
         ),
