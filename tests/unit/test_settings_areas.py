@@ -1,63 +1,57 @@
 """Each settings area owns its variables: every one names a field of its area, none is
-read by two areas, and each area's value from the environment overrides the file's."""
+read by two areas, every nested settings model is loaded, and an area's variables
+override the file's values field by field."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from havre.settings import Settings, load_settings
-from havre.settings.access import ACCESS_ENV
-from havre.settings.audit import AUDIT_ENV
-from havre.settings.catalog import CATALOG_ENV
+from havre.settings import Endpoint, Settings, load_settings
 from havre.settings.endpoint import ENDPOINT_ENV
-from havre.settings.federation import FEDERATION_ENV
-from havre.settings.identity import IDENTITY_ENV
 from havre.settings.load import AREAS
-from havre.settings.metrics import METRICS_ENV
 from havre.settings.root import ROOT_ENV
-from havre.settings.storage import STORAGE_ENV
-from havre.settings.trino import TRINO_ENV, TRINO_EXTRA_DNS_NAMES_ENV
-
-_AREA_ENV: dict[str, Mapping[str, str]] = {
-    "storage": STORAGE_ENV,
-    "catalog": CATALOG_ENV,
-    "trino": {**TRINO_ENV, TRINO_EXTRA_DNS_NAMES_ENV: "extra_dns_names"},
-    "federation": FEDERATION_ENV,
-    "identity": IDENTITY_ENV,
-    "access": ACCESS_ENV,
-    "audit": AUDIT_ENV,
-    "metrics": METRICS_ENV,
-}
+from havre.settings.trino import TRINO_EXTRA_DNS_NAMES_ENV
 
 
-def _area_model(name: str) -> type[BaseModel]:
-    """The model of the nested settings ``name`` (``X | None`` or ``X``)."""
+def _variables(name: str) -> Mapping[str, str]:
+    """The ``{variable: field}`` map of an area: ``<AREA>_ENV`` beside its reader."""
+    reader = dict(AREAS)[name]
+    return dict(getattr(importlib.import_module(reader.__module__), f"{name.upper()}_ENV"))
+
+
+def _model(name: str) -> type[BaseModel] | None:
+    """The model of the field ``name`` of ``Settings`` when it is a nested model."""
     annotation = Settings.model_fields[name].annotation
     for candidate in (annotation, *getattr(annotation, "__args__", ())):
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             return candidate
-    raise AssertionError(f"{name} is not a nested settings model")
+    return None
 
 
-def test_every_area_is_loaded_and_names_a_nested_model() -> None:
-    assert [name for name, _ in AREAS] == list(_AREA_ENV)
-    for name in _AREA_ENV:
-        _area_model(name)
+def test_every_nested_settings_model_is_an_area_or_an_endpoint() -> None:
+    nested = {name for name in Settings.model_fields if _model(name) not in (None, Endpoint)}
+    assert nested == {name for name, _ in AREAS}
+    endpoints = {name for name in Settings.model_fields if _model(name) is Endpoint}
+    assert endpoints == set(ENDPOINT_ENV.values())
 
 
-def test_every_variable_names_a_field_of_its_area() -> None:
-    for name, variables in _AREA_ENV.items():
-        fields = _area_model(name).model_fields
-        assert set(variables.values()) <= set(fields), name
-    assert set(ROOT_ENV.values()) | set(ENDPOINT_ENV.values()) <= set(Settings.model_fields)
+def test_each_area_reads_exactly_its_variables_into_its_fields() -> None:
+    for name, reader in AREAS:
+        model = _model(name)
+        assert model is not None
+        for var, field in _variables(name).items():
+            assert field in model.model_fields, f"{var} names no field of {name}"
+            assert reader({var: "value", "HAVRE_UNRELATED": "x"}) == {field: "value"}, var
+    assert set(ROOT_ENV.values()) <= set(Settings.model_fields)
 
 
 def test_no_variable_is_read_by_two_areas() -> None:
-    maps = [*_AREA_ENV.values(), ROOT_ENV, ENDPOINT_ENV]
-    names = [var for variables in maps for var in variables]
+    maps = [*(_variables(name) for name, _ in AREAS), ROOT_ENV, ENDPOINT_ENV]
+    names = [var for variables in maps for var in variables] + [TRINO_EXTRA_DNS_NAMES_ENV]
     assert len(names) == len(set(names))
     assert all(var.startswith("HAVRE_") for var in names)
 

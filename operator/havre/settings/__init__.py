@@ -5,9 +5,9 @@ A bad value stops the operator at start with a message naming the setting.
 
 One module per area holds its model and its variables (``storage.py``: ``StorageSettings``
 and ``HAVRE_STORAGE_*``); ``root.py`` composes them into ``Settings`` and ``load.py`` reads
-the file and every area's variables. To add an area: a module with its model, its
-``{variable: field}`` map and a ``<area>_from_env`` reader, a field in ``Settings``, an
-entry in ``load.AREAS``, and its names here.
+the file and every area's variables. To add an area ``x``: ``x.py`` with its model, its
+``{variable: field}`` map ``X_ENV`` and a reader ``x_from_env``, a field ``x`` of
+``Settings``, an entry in ``load.AREAS``, and its names here.
 """
 
 from havre.settings.access import AccessSettings
