@@ -58,7 +58,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     raw.update(root_from_env(env))
     raw.update(endpoints_from_env(env))
     for name, from_env in AREAS:
-        overlay(raw, name, from_env(env))
+        values = from_env(env)
+        if values and not isinstance(raw.get(name, {}), dict):
+            raise SettingsError(
+                f"invalid operator settings: {name}: the file gives it no mapping, "
+                f"but HAVRE_* variables set {', '.join(sorted(values))}"
+            )
+        overlay(raw, name, values)
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
