@@ -145,6 +145,9 @@ def _egress_rules(net: NodeNetwork) -> str:
             f'    iifname != "{net.bridge}" accept',
             f"    ip daddr {{ {net.pod_cidr}, {net.service_cidr} }} accept",
             f"    ip daddr {net.host_address} tcp dport {{ {ports} }} accept",
+            # Answers to connections the machine opened to a pod (Prometheus scraping a
+            # coordinator's /metrics); a pod still opens nothing new towards the machine.
+            f"    ip daddr {net.host_address} ct state established accept",
             '    counter drop comment "pod egress outside the platform"',
             "  }",
             "}",

@@ -3,6 +3,8 @@ a second run changes nothing, and what it made is what the platform needs and no
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import shutil
 import subprocess
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from keycloak import KeycloakAdmin
 
 from devstack.keycloak_realm import SETUP_ARGS
@@ -81,3 +84,45 @@ def test_each_service_has_its_own_public_client_and_audience(keycloak: dict[str,
             if m["protocolMapper"] == "oidc-audience-mapper"
         }
         assert audiences == {client_id}
+
+
+def test_metrics_client_gets_a_trino_token_without_roles_and_setup_keeps_its_secret(
+    keycloak: dict[str, Any], stack_paths: StackPaths, tmp_path: Path
+) -> None:
+    """The scraper's client (``prometheus``): client credentials only, its token carries the
+    ``trino`` audience and no role; setting up again with its secret file changes nothing."""
+    answer = requests.post(
+        keycloak["token_endpoint"],
+        data={
+            "grant_type": "client_credentials",
+            "client_id": keycloak["metrics_client_id"],
+            "client_secret": keycloak["metrics_client_secret"],
+        },
+        verify=keycloak["ca"],
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    payload = answer.json()["access_token"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["aud"] in ("trino", ["trino"])
+    assert claims["preferred_username"] == "service-account-prometheus"
+    assert "realm_access" not in claims and "resource_access" not in claims
+    secret_file = tmp_path / "metrics-secret"
+    shutil.copy(stack_paths.state / "keycloak" / "metrics-client-secret", secret_file)
+    argv = [sys.executable, "-m", "havre.cli", "realm", "setup", "--url", keycloak["url"]]
+    argv += ["--realm", keycloak["realm"], "--ca-file", keycloak["ca"], *SETUP_ARGS]
+    done = subprocess.run(
+        [*argv, "--metrics-secret-file", str(secret_file)],
+        env={
+            **os.environ,
+            "HAVRE_REALM_ADMIN_USER": keycloak["admin_user"],
+            "HAVRE_REALM_ADMIN_PASSWORD": keycloak["admin_password"],
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == f"realm {keycloak['realm']}: nothing to change"
+    assert keycloak["metrics_client_secret"] not in done.stdout + done.stderr

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from devstack import node_host
 from devstack.node_config import NodePaths, cni_config, kubelet_config
 from devstack.node_network import FORWARDED_BASE_PORTS, NodeNetwork
 
@@ -95,3 +96,13 @@ def test_kubelet_authenticates_callers_and_writes_nothing_outside_the_stack(
     for key in ("podLogsDir", "volumePluginDir"):
         assert config[key].startswith(str(tmp_path)), key
     assert config["clusterDNS"] == [net.dns_service_ip]
+
+
+def test_node_filter_lets_pods_answer_the_machine_but_open_nothing_towards_it() -> None:
+    net = NodeNetwork(1220)
+    rules = node_host._egress_rules(net)
+    # Answers to connections the machine opened (Prometheus scraping a coordinator)...
+    assert f"ip daddr {net.host_address} ct state established accept" in rules
+    # ...and only to the machine's end of the link; anything new still ends in the drop.
+    assert rules.count("ct state") == 1
+    assert rules.index("ct state established") < rules.index("counter drop")

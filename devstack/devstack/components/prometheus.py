@@ -39,6 +39,7 @@ from devstack import process
 from devstack.component import Component
 from devstack.components.keycloak import HTTPS_PORT as KEYCLOAK_PORT
 from devstack.components.keycloak import METRICS_CLIENT, METRICS_SECRET, REALM
+from havre.metrics.trino import TRINO_JOB, TRINO_LABELS
 from devstack.components.minio import API_PORT as MINIO_PORT
 from devstack.errors import ComponentError
 from devstack.toolchain import apt_install, dpkg_version
@@ -47,12 +48,10 @@ PACKAGE = "prometheus"
 BASE_PORT = 19090
 FILE_SD_JOB = "file_sd"
 OPERATOR_JOB = "havre-operator"
-TRINO_JOB = "havre-trino"
+TRINO_INTERVAL = "5s"
 #: The name every workspace Trino's certificate holds on this platform (havre_setup's
 #: HAVRE_TRINO_EXTRA_DNS_NAMES): Prometheus verifies the chain to the stack CA and this name.
 TRINO_SERVER_NAME = "localhost"
-#: Labels a Trino series may keep: where it comes from, and the workspace (no user, query).
-TRINO_LABELS = "__name__|job|instance|workspace"
 #: The stack's operator serves /metrics on this port plus the stack's port offset.
 OPERATOR_METRICS_BASE_PORT = 25081
 # Scrape and evaluate often: tests wait for a fresh sample or a firing alert in seconds.
@@ -139,8 +138,9 @@ class Prometheus(Component):
         tls = {"ca_file": str(self.ca.cert_path)}
         return {
             "job_name": TRINO_JOB,
-            "scrape_interval": FAST,
-            "scrape_timeout": FAST,
+            # A scrape may wait for a token from Keycloak first: more time than FAST.
+            "scrape_interval": TRINO_INTERVAL,
+            "scrape_timeout": TRINO_INTERVAL,
             "scheme": "https",
             "metrics_path": "/metrics",
             "tls_config": {**tls, "server_name": TRINO_SERVER_NAME},
@@ -162,7 +162,10 @@ class Prometheus(Component):
                 # One series per workspace, whichever pod serves it now.
                 {"source_labels": ["workspace"], "target_label": "instance"},
             ],
-            "metric_relabel_configs": [{"action": "labelkeep", "regex": TRINO_LABELS}],
+            # Where a series comes from and its workspace; no user, query or pod label.
+            "metric_relabel_configs": [
+                {"action": "labelkeep", "regex": "|".join(("__name__", *TRINO_LABELS))}
+            ],
         }
 
     def _minio_token_file(self) -> Path:
