@@ -39,10 +39,10 @@ from devstack import process
 from devstack.component import Component
 from devstack.components.keycloak import HTTPS_PORT as KEYCLOAK_PORT
 from devstack.components.keycloak import METRICS_CLIENT, METRICS_SECRET, REALM
-from havre.metrics.trino import TRINO_JOB, TRINO_LABELS
 from devstack.components.minio import API_PORT as MINIO_PORT
 from devstack.errors import ComponentError
 from devstack.toolchain import apt_install, dpkg_version
+from havre.metrics.trino import TRINO_JOB, TRINO_LABELS
 
 PACKAGE = "prometheus"
 BASE_PORT = 19090
