@@ -7,6 +7,8 @@ from dashboards.spec import READY, Dashboard, Row, instant_panel, timeseries_pan
 from havre.metrics.trino import COMPLETED as TRINO_COMPLETED
 from havre.metrics.trino import CPU as TRINO_CPU
 from havre.metrics.trino import FAILED as TRINO_FAILED
+from havre.metrics.trino import QUEUED as TRINO_QUEUED
+from havre.metrics.trino import RUNNING as TRINO_RUNNING
 
 WS = 'workspace="$workspace"'
 
@@ -80,9 +82,11 @@ queries = Row(
     (
         timeseries_panel(
             "Queries run",
-            "How many queries do its members run, and how many fail?",
+            "How many queries do its members run, how many fail, how many run or wait now?",
             (f"sum(rate({TRINO_COMPLETED}{{{WS}}}[$__rate_interval])) * 60", "finished / min"),
             (f"sum(rate({TRINO_FAILED}{{{WS}}}[$__rate_interval])) * 60", "failed / min"),
+            (f"sum({TRINO_RUNNING}{{{WS}}})", "running"),
+            (f"sum({TRINO_QUEUED}{{{WS}}})", "queued"),
             width=9,
         ),
         timeseries_panel(

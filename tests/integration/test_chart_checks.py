@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from devstack.kube_schemas import write_crd_schemas
+from havre.metrics.trino import keep_regex
 from havre.settings import load_settings
 from tests.integration.chart import (
     CHART,
@@ -501,5 +502,6 @@ def test_monitoring_objects_carry_every_rule_and_dashboard_of_the_chart(
     assert scrape["oauth2"]["tokenUrl"].startswith("https://")
     assert {"targetLabel": "job", "replacement": "havre-trino"} in scrape["relabelings"]
     assert scrape["metricRelabelings"] == [
-        {"action": "labelkeep", "regex": "__name__|job|instance|workspace"}
+        {"sourceLabels": ["__name__"], "action": "keep", "regex": keep_regex()},
+        {"action": "labelkeep", "regex": "__name__|job|instance|workspace"},
     ]

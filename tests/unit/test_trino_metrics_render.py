@@ -6,6 +6,7 @@ Prometheus job and its targets."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from devstack.components.prometheus import TRINO_JOB, Prometheus
 from devstack.paths import StackPaths
 from devstack.trino_targets import coordinator_targets
 from havre.errors import InvalidSpec
+from havre.metrics.trino import TRINO_METRICS, keep_regex
 from havre.external.realm_spec import RealmOptions, render_clients
 from havre.pipeline.render.network import SCRAPER_POLICY, render_network_policies
 from havre.pipeline.render.trino import trino_platform
@@ -184,8 +186,20 @@ def test_local_prometheus_scrapes_trino_over_verified_tls_with_a_client_credenti
     assert Path(oauth2["client_secret_file"]).stat().st_mode & 0o077 == 0
     assert "client_secret" not in oauth2
     assert job["file_sd_configs"][0]["files"] == [str(prometheus.trino_targets_dir / "*.json")]
-    keep = job["metric_relabel_configs"][0]
-    assert keep["action"] == "labelkeep" and "workspace" in keep["regex"]
+    keep, labels = job["metric_relabel_configs"]
+    assert keep == {"source_labels": ["__name__"], "action": "keep", "regex": keep_regex()}
+    assert labels == {"action": "labelkeep", "regex": "__name__|job|instance|workspace"}
+
+
+def test_scrape_keeps_exactly_the_documented_trino_series() -> None:
+    for name in TRINO_METRICS:
+        assert re.fullmatch(keep_regex(), name), name
+    for other in (
+        "JMX_trino_execution_NAME_QueryManager_ATTRIBUTE_CompletedQueries_OneMinute_Count",
+        "trino_execution_name_QueryManager_CompletedQueries",
+        "io_airlift_http_client_type_HttpClient_name_ForExchange_RequestFailed",
+    ):
+        assert not re.fullmatch(keep_regex(), other), other
 
 
 def _pod(namespace: str, ip: str | None, phase: str = "Running", **meta: Any) -> dict[str, Any]:

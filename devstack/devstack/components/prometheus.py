@@ -42,7 +42,7 @@ from devstack.components.keycloak import METRICS_CLIENT, METRICS_SECRET, REALM
 from devstack.components.minio import API_PORT as MINIO_PORT
 from devstack.errors import ComponentError
 from devstack.toolchain import apt_install, dpkg_version
-from havre.metrics.trino import TRINO_JOB, TRINO_LABELS
+from havre.metrics.trino import TRINO_JOB, TRINO_LABELS, keep_regex
 
 PACKAGE = "prometheus"
 BASE_PORT = 19090
@@ -162,9 +162,11 @@ class Prometheus(Component):
                 # One series per workspace, whichever pod serves it now.
                 {"source_labels": ["workspace"], "target_label": "instance"},
             ],
-            # Where a series comes from and its workspace; no user, query or pod label.
             "metric_relabel_configs": [
-                {"action": "labelkeep", "regex": "|".join(("__name__", *TRINO_LABELS))}
+                # The few series Havre documents, of Trino's thousands.
+                {"source_labels": ["__name__"], "action": "keep", "regex": keep_regex()},
+                # Where a series comes from and its workspace; no user, query or pod label.
+                {"action": "labelkeep", "regex": "|".join(("__name__", *TRINO_LABELS))},
             ],
         }
 
