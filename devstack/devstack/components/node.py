@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from devstack import node_build, node_cleanup, node_host, node_ledger, process, progress
 from devstack.component import Component
 from devstack.components.kube import SOURCE, Kube
+from devstack.errors import ComponentError
 from devstack.images import build_image, import_image
 from devstack.kube_api import KubeAPI
 from devstack.node_addons import KUBE_ROUTER_USER, coredns, rbac
@@ -100,9 +101,10 @@ class Node(Component):
         kube-proxy, kube-router and CoreDNS; return the kubelet's pid."""
         wait_ready("kube", self.kube.probe, timeout=self.kube.ready_timeout, log=self.kube.log)
         if other := node_ledger.slot_holder(self.net.slot, self.paths.state):
-            raise node_ledger.SlotTaken(
+            raise ComponentError(
+                self.name,
                 f"node slot {self.net.slot} is held by the running stack at {other}; "
-                "pick a HAVRE_PORT_OFFSET whose (offset // 10) % 190 differs"
+                "pick a HAVRE_PORT_OFFSET whose (offset // 10) % 190 differs",
             )
         self.stop()
         node_host.check_ranges_free(self.net)
