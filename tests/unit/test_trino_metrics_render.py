@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import yaml
 
-from devstack.components.prometheus import TRINO_JOB, Prometheus
+from devstack.components.prometheus import Prometheus
 from devstack.paths import StackPaths
 from devstack.trino_targets import coordinator_targets
 from havre.errors import InvalidSpec
 from havre.external.realm_spec import RealmOptions, render_clients
-from havre.metrics.trino import TRINO_METRICS, keep_regex
+from havre.metrics.trino import TRINO_JOB, TRINO_METRICS, keep_regex
 from havre.pipeline.render.network import SCRAPER_POLICY, render_network_policies
 from havre.pipeline.render.trino import trino_platform
 from havre.pipeline.render.trino_access import render_access_rules
