@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import yaml
 
@@ -28,6 +30,8 @@ from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
 from tests.integration.datasets import NAMESPACE, PREFIX, create_dataset, drop_dataset
 from tests.integration.helpers import kubectl, wait_for
+from tests.integration.remote_grants import issued
+from tests.integration.storage import denied, put
 from tests.integration.workspaces import (
     ADMIN,
     apply,
@@ -350,21 +354,64 @@ def test_grant_on_the_hub_opens_a_dataset_held_at_the_workspaces_provider(
         drop_dataset(stores["minio"], stores["postgres"], published)
 
 
-def test_grant_of_data_held_at_another_provider_says_so_on_the_hub(
-    hub: Hub, placed: Placed
+def test_grant_of_data_held_at_another_provider_gets_credentials_scoped_to_it_at_the_holder(
+    hub: Hub, placed: Placed, tmp_path: Path
 ) -> None:
-    name = unique("fed-remote")
-    elsewhere = dataset(name, "snc-datasets", name)
-    elsewhere["spec"]["provider"] = "snc-host"
-    apply(hub.kubeconfig, elsewhere)
+    """A dataset held at snc granted to a workspace on hds: the grant goes to snc only,
+    whose operator issues credentials that read exactly that dataset (S3 and catalog, over
+    verified TLS); deleting the grant on the hub cuts them at snc, open sessions included.
+    The workspace's Trino does not use them yet: the hub grant stays RemoteDataset."""
+    stores = hub.fed.member_components["snc"]
+    published = create_dataset(stores["minio"], stores["postgres"], rows=20, seed=5, prepared=True)
+    name = published.name
+    on_hub = dataset(name, published.target.bucket, PREFIX, NAMESPACE)
+    on_hub["spec"]["provider"] = "snc-host"  # residency: anywhere (the default)
+    apply(hub.kubeconfig, on_hub)
     apply(hub.kubeconfig, grant(name, placed.hds, name))
+    start = time.monotonic()
+    snc = hub.member("snc")
     try:
-        wait_for("RemoteDataset", lambda: grant_reason(hub, name) == "RemoteDataset", 60)
-        assert hub.member("hds").get(GRANT, name) is None
-        assert hub.member("hds").get(DATASET, name) is None
+        creds = wait_for(
+            "credentials issued at the holder",
+            lambda: issued(snc, name, tmp_path),
+            PLACEMENT_TIMEOUT,
+        )
+        print(f"\ncredentials issued at the holder {time.monotonic() - start:.1f}s after the grant")
+        wait_for(
+            "the hub grant saying the credentials are issued",
+            lambda: (
+                "are issued on member snc"
+                in ((condition(hub.cluster.get(GRANT, name)) or {}).get("message") or "")
+            ),
+            60,
+        )
+        assert grant_reason(hub, name) == "RemoteDataset"
+        assert hub.member("hds").get(GRANT, name) is None  # nothing of it at the reader yet
+        key = creds.first_object()
+        assert not creds.object_refused(key)
+        assert creds.catalog_rows() >= 1
+        # Exactly the dataset: nothing else in its bucket, no write, no catalog write.
+        assert denied(lambda: list(creds.s3().list_objects(published.target.bucket, prefix="")))
+        assert denied(lambda: put(creds.s3(), published.target.bucket, f"{PREFIX}/x", b"x"))
+        with creds.connect() as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM iceberg_tables")
+        session = creds.connect()  # open before the revocation: it must end too
+        revoked = time.monotonic()
+        kubectl(hub.kubeconfig, "delete", "datasetgrant", name)
+        wait_for("objects refused", lambda: creds.object_refused(key), PLACEMENT_TIMEOUT)
+        objects_after = time.monotonic() - revoked
+        wait_for("catalog login refused", creds.login_refused, PLACEMENT_TIMEOUT)
+        print(
+            f"revoked at the holder: objects refused {objects_after:.1f}s, catalog refused "
+            f"{time.monotonic() - revoked:.1f}s after the grant's deletion on the hub"
+        )
+        with pytest.raises(psycopg.OperationalError):
+            session.execute("SELECT count(*) FROM iceberg_tables")
+        wait_for("the Secret deleted", lambda: issued(snc, name, tmp_path) is None, 60)
     finally:
         kubectl(hub.kubeconfig, "delete", "datasetgrant", name, "--ignore-not-found")
         kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
+        drop_dataset(stores["minio"], stores["postgres"], published)
 
 
 def grant_reason(hub: Hub, name: str) -> str | None:

@@ -365,3 +365,17 @@ class FakeCatalogs(_Failing):
     def granted_datasets(self, workspace: str) -> frozenset[str]:
         self._call("granted_datasets", workspace)
         return frozenset(self.grants.get(workspace, set()))
+
+    def ensure_grant_role(self, role: str, password: str, dataset: str, record: str) -> bool:
+        self._call("ensure_grant_role", role, dataset, record)
+        if dataset not in self.datasets:
+            raise Pending("no dataset database")
+        old = self.roles.get(role)
+        self.roles[role] = (True, record)
+        self.grants[role] = {dataset}
+        return old != self.roles[role]
+
+    def drop_grant_role(self, role: str) -> bool:
+        self._call("drop_grant_role", role)
+        self.grants.pop(role, None)
+        return self.roles.pop(role, None) is not None
