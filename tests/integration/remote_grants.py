@@ -30,8 +30,12 @@ GRANT = by_name("DatasetGrant")
 
 @dataclass(frozen=True)
 class IssuedCredentials:
+    secret_name: str
     values: dict[str, str]
     ca_file: str
+
+    def encoded(self, key: str) -> str:
+        return base64.b64encode(self.values[key].encode()).decode()
 
     def s3(self) -> Minio:
         endpoint = self.values["s3-endpoint"].split("://", 1)[1].rstrip("/")
@@ -89,10 +93,11 @@ def issued(member: Cluster, grant: str, workdir: Path) -> IssuedCredentials | No
     uid = grant_uid(member, grant)
     if uid is None:
         return None
-    secret = member.get(SECRET, GrantCredentials(uid).secret, SECRET_NAMESPACE)
+    secret_name = GrantCredentials(uid).secret
+    secret = member.get(SECRET, secret_name, SECRET_NAMESPACE)
     if secret is None:
         return None
     values = {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
     with tempfile.NamedTemporaryFile("w", suffix=".pem", dir=workdir, delete=False) as ca:
         ca.write(values["ca.pem"])
-    return IssuedCredentials(values, ca.name)
+    return IssuedCredentials(secret_name, values, ca.name)

@@ -26,11 +26,12 @@ from devstack.federation_operators import (
     start_operator,
 )
 from havre.federation.hub import policy_of
+from havre.federation.remote_grant import SECRET_NAMESPACE
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
 from tests.integration.datasets import NAMESPACE, PREFIX, create_dataset, drop_dataset
 from tests.integration.helpers import kubectl, wait_for
-from tests.integration.remote_grants import issued
+from tests.integration.remote_grants import SECRET, issued
 from tests.integration.storage import denied, put
 from tests.integration.workspaces import (
     ADMIN,
@@ -377,16 +378,24 @@ def test_grant_of_data_held_at_another_provider_gets_credentials_scoped_to_it_at
             PLACEMENT_TIMEOUT,
         )
         print(f"\ncredentials issued at the holder {time.monotonic() - start:.1f}s after the grant")
+        hds = hub.member("hds")
+        carried = wait_for(
+            "the credentials carried to the reader's member",
+            lambda: hds.get(SECRET, creds.secret_name, SECRET_NAMESPACE),
+            60,
+        )
+        print(f"carried to the reader's member {time.monotonic() - start:.1f}s after the grant")
+        assert carried["data"]["s3-secret-key"] == creds.encoded("s3-secret-key")
         wait_for(
-            "the hub grant saying the credentials are issued",
+            "the hub grant saying the credentials are issued and carried",
             lambda: (
-                "are issued on member snc"
+                "issued on member snc and carried to member hds"
                 in ((condition(hub.cluster.get(GRANT, name)) or {}).get("message") or "")
             ),
             60,
         )
         assert grant_reason(hub, name) == "RemoteDataset"
-        assert hub.member("hds").get(GRANT, name) is None  # nothing of it at the reader yet
+        assert hds.get(GRANT, name) is None  # the reader's Trino does not use them yet
         key = creds.first_object()
         assert not creds.object_refused(key)
         assert creds.catalog_rows() >= 1
@@ -408,6 +417,12 @@ def test_grant_of_data_held_at_another_provider_gets_credentials_scoped_to_it_at
         with pytest.raises(psycopg.OperationalError):
             session.execute("SELECT count(*) FROM iceberg_tables")
         wait_for("the Secret deleted", lambda: issued(snc, name, tmp_path) is None, 60)
+        wait_for(
+            "the carried copy deleted",
+            lambda: hds.get(SECRET, creds.secret_name, SECRET_NAMESPACE) is None,
+            60,
+        )
+        print(f"carried copy deleted {time.monotonic() - revoked:.1f}s after the grant's deletion")
     finally:
         kubectl(hub.kubeconfig, "delete", "datasetgrant", name, "--ignore-not-found")
         kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")

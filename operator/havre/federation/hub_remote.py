@@ -11,11 +11,14 @@ so the holder never sees the grant unmarked; a local grant carries no mark.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from havre.api.model import ANYWHERE, DatasetSpec
 from havre.api.names import READER_ANNOTATION
+from havre.federation.carry import carry, live_remote_grants, sweep
 from havre.federation.kinds import CLUSTER_BINDING, binding_name
 from havre.federation.placement import MemberCluster, holder_member
 from havre.federation.render.propagation import render_grant_policy
@@ -24,6 +27,7 @@ from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
 
 GRANT = by_name("DatasetGrant")
+log = logging.getLogger("havre.federation.hub")
 
 
 def mark(cluster: Cluster, grant: dict[str, Any], reader: str | None) -> None:
@@ -74,4 +78,22 @@ def propagate_remote(
     items = ((binding or {}).get("status") or {}).get("aggregatedStatus") or []
     item = next((i for i in items if i.get("clusterName") == target), None)
     report = member_report(item, target) if item is not None else None
-    return remote_grant_state(dataset, holder, target, report, member.name)
+    carried = report is not None and report.ok and _carried(cluster, grant, target, member.name)
+    return remote_grant_state(dataset, holder, target, report, member.name, carried)
+
+
+def _carried(cluster: Cluster, grant: dict[str, Any], holder: str, reader: str) -> bool:
+    """Carry the credentials; a member that does not answer leaves it for the next round
+    (the grant's state says so; revocation never depends on it)."""
+    try:
+        return carry(cluster, grant, holder, reader)
+    except Exception as exc:
+        log.warning("carrying credentials of grant %s: %s", grant["metadata"]["name"], exc)
+        return False
+
+
+def sweep_copies(cluster: Cluster, _: str = "") -> None:
+    """Delete the carried copies no live remote grant needs (every member)."""
+    now = dt.datetime.now(dt.UTC)
+    for deleted in sweep(cluster, live_remote_grants(cluster.list(GRANT)), now):
+        log.info("deleted carried credentials %s", deleted)

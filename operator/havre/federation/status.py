@@ -221,7 +221,12 @@ def awaiting_approval(spec: WorkspaceSpec) -> MemberState | None:
 
 
 def remote_grant_state(
-    dataset: str, holder: str, target: str | None, report: MemberState | None, reader: str
+    dataset: str,
+    holder: str,
+    target: str | None,
+    report: MemberState | None,
+    reader: str,
+    carried: bool = False,
 ) -> MemberState:
     """The hub's finding for a grant of data held at provider ``holder`` whose workspace
     runs on member ``reader``: credentials are issued on the holder's member ``target``;
@@ -237,6 +242,7 @@ def remote_grant_state(
     return MemberState(
         False,
         "RemoteDataset",
-        f"{prefix}; credentials scoped to this grant are issued on member {target}, but the "
-        f"workspace's Trino on {reader} cannot use them yet (docs/federation.md, Limits).",
+        f"{prefix}; credentials scoped to this grant are issued on member {target}"
+        f"{f' and carried to member {reader}' if carried else ''}, but the workspace's Trino "
+        "does not use them yet (docs/federation.md, Limits).",
     )
