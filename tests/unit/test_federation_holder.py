@@ -122,3 +122,24 @@ def test_deleting_a_remote_grant_withdraws_its_credentials(world: World) -> None
     _issue(world)
     holder.withdraw_deleted(world.platform, remote(), "snc-host")
     assert CREDS.access_key not in world.store.users
+
+
+def test_a_grant_whose_mark_no_longer_says_elsewhere_loses_what_it_was_issued(
+    world: World,
+) -> None:
+    _issue(world)
+    assert _settle(world, remote(reader="snc-host"), NOW) is None
+    assert CREDS.access_key not in world.store.users and SECRET_PATH not in world.api.objects
+
+
+def test_deleting_a_grant_issued_credentials_withdraws_them_whatever_its_mark(
+    world: World,
+) -> None:
+    _issue(world)
+    holder.withdraw_deleted(world.platform, grant_body("g", "snds", uid=GRANT_UID), "snc-host")
+    assert CREDS.access_key not in world.store.users and CREDS.role not in world.catalogs.roles
+
+
+def test_a_single_cluster_never_looks_for_remote_credentials(world: World) -> None:
+    holder.withdraw_deleted(world.platform, remote(), None)
+    assert world.store.calls == [] and world.catalogs.calls == []

@@ -149,6 +149,9 @@ def settle(
     credentials while it is in force, withdraw them otherwise (raising when that fails)."""
     grant = GrantRecord.from_body(body)
     if not read_from_elsewhere(grant, provider):
+        # No longer read from elsewhere (its mark changed): what it was issued goes.
+        if provider is not None and _issued_before(platform, grant):
+            withdraw(platform, grant.uid)
         return None
     state = state_of(grant, catalogue, now, provider)
     dataset = catalogue.dataset(grant.dataset)
@@ -159,7 +162,19 @@ def settle(
 
 
 def withdraw_deleted(platform: Platform, body: Mapping[str, Any], provider: str | None) -> None:
-    """A grant being deleted: withdraw its credentials if it was read from elsewhere."""
+    """A grant being deleted on a federation's member: withdraw its credentials if it was
+    marked as read from elsewhere or was issued some (whatever its mark says now)."""
     grant = GrantRecord.from_body(body)
-    if read_from_elsewhere(grant, provider) and grant.uid:
+    if provider is None:
+        return
+    if grant.reader or _issued_before(platform, grant):
         withdraw(platform, grant.uid)
+
+
+def _issued_before(platform: Platform, grant: GrantRecord) -> bool:
+    """Whether this member holds a Secret issued for the grant (one read)."""
+    try:
+        credentials = GrantCredentials(grant.uid)
+    except ValueError:
+        return False
+    return platform.cluster.get(SECRET, credentials.secret, SECRET_NAMESPACE) is not None
