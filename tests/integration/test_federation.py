@@ -8,6 +8,7 @@ the hub (one test writes on a member directly); everything else is observed.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ DATASET = by_name("Dataset")
 GRANT = by_name("DatasetGrant")
 CONFIG_MAP = by_name("ConfigMap")
 NAMESPACE_KIND = by_name("Namespace")
+#: Seconds from its creation to the expiry of the short grant (enough to be issued first).
+EXPIRING = 30
 #: Karmada checks members every 5 s and counts a failure after 15 s; generous on a busy box.
 PLACEMENT_TIMEOUT = 240.0
 
@@ -369,6 +372,9 @@ def test_grant_of_data_held_at_another_provider_gets_credentials_scoped_to_it_at
     on_hub["spec"]["provider"] = "snc-host"  # residency: anywhere (the default)
     apply(hub.kubeconfig, on_hub)
     apply(hub.kubeconfig, grant(name, placed.hds, name))
+    # A second grant of it that expires soon, on its own: the holder cuts it at expiry.
+    expiring, ends = f"{name}-x", dt.datetime.now(dt.UTC) + dt.timedelta(seconds=EXPIRING)
+    apply(hub.kubeconfig, grant(expiring, placed.hds, name, ends.strftime("%Y-%m-%dT%H:%M:%SZ")))
     start = time.monotonic()
     snc = hub.member("snc")
     try:
@@ -377,6 +383,7 @@ def test_grant_of_data_held_at_another_provider_gets_credentials_scoped_to_it_at
             lambda: issued(snc, name, tmp_path),
             PLACEMENT_TIMEOUT,
         )
+        short = wait_for("expiring grant's credentials", lambda: issued(snc, expiring, tmp_path))
         print(f"\ncredentials issued at the holder {time.monotonic() - start:.1f}s after the grant")
         hds = hub.member("hds")
         carried = wait_for(
@@ -398,6 +405,7 @@ def test_grant_of_data_held_at_another_provider_gets_credentials_scoped_to_it_at
         assert hds.get(GRANT, name) is None  # the reader's Trino does not use them yet
         key = creds.first_object()
         assert not creds.object_refused(key)
+        assert not short.object_refused(key) and short.values != creds.values
         assert creds.catalog_rows() >= 1
         # Exactly the dataset: nothing else in its bucket, no write, no catalog write.
         assert denied(lambda: list(creds.s3().list_objects(published.target.bucket, prefix="")))
@@ -423,7 +431,12 @@ def test_grant_of_data_held_at_another_provider_gets_credentials_scoped_to_it_at
             60,
         )
         print(f"carried copy deleted {time.monotonic() - revoked:.1f}s after the grant's deletion")
+        wait_for("the expired grant's objects refused", lambda: short.object_refused(key), 120)
+        wait_for("the expired grant's catalog refused", short.login_refused, 60)
+        late = (dt.datetime.now(dt.UTC) - ends).total_seconds()
+        print(f"expired grant cut at the holder {late:.1f}s after its spec.expires")
     finally:
+        kubectl(hub.kubeconfig, "delete", "datasetgrant", expiring, "--ignore-not-found")
         kubectl(hub.kubeconfig, "delete", "datasetgrant", name, "--ignore-not-found")
         kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
         drop_dataset(stores["minio"], stores["postgres"], published)
