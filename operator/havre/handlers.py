@@ -286,17 +286,20 @@ def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Withdraw the grant's access at once (the grant, being deleted, no longer counts)."""
     ctx: Context = memo["ctx"]
     ctx.scheduler.cancel(f"grant/{name}")
-    # At the holder of a remote grant's data: its credentials go first (raising keeps the
-    # finalizer, and kopf retries, until they are gone).
-    holder.withdraw_deleted(ctx.platform, body, member_provider(ctx.platform.settings))
     spec = body.get("spec", {})
     try:
-        if spec.get("workspace"):
-            refresh_workspace(ctx, spec["workspace"])
-            observe.grant_deleted(body)
+        # At the holder of a remote grant's data: its credentials go (raising keeps the
+        # finalizer, and kopf retries, until they are gone); the local revocation below
+        # runs whatever happens here.
+        holder.withdraw_deleted(ctx.platform, body, member_provider(ctx.platform.settings))
     finally:
-        # After the workspace withdrew the access; queuing never holds the revocation up.
-        record_decisions(ctx.platform.audit, [decisions.grant_revoked(body, _now())])
+        try:
+            if spec.get("workspace"):
+                refresh_workspace(ctx, spec["workspace"])
+                observe.grant_deleted(body)
+        finally:
+            # After the workspace withdrew the access; queuing never holds it up.
+            record_decisions(ctx.platform.audit, [decisions.grant_revoked(body, _now())])
     if spec.get("dataset"):
         _wake(f"dataset {spec['dataset']}", lambda: refresh_dataset(ctx, spec["dataset"]))
 

@@ -149,9 +149,13 @@ def settle(
     credentials while it is in force, withdraw them otherwise (raising when that fails)."""
     grant = GrantRecord.from_body(body)
     if not read_from_elsewhere(grant, provider):
-        # No longer read from elsewhere (its mark changed): what it was issued goes.
-        if provider is not None and _issued_before(platform, grant):
-            withdraw(platform, grant.uid)
+        # No longer read from elsewhere (its mark changed): what it was issued goes. A
+        # failure here never holds up the ordinary grant's reconcile: retried next time.
+        try:
+            if provider is not None and _issued_before(platform, grant):
+                withdraw(platform, grant.uid)
+        except Exception as exc:
+            _log.warning("withdrawing credentials of grant %s: %s", grant.name, exc)
         return None
     state = state_of(grant, catalogue, now, provider)
     dataset = catalogue.dataset(grant.dataset)
