@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 import tempfile
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -33,6 +34,7 @@ from havre.federation.remote_grant import SECRET_NAMESPACE, GrantCredentials
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
 
+log = logging.getLogger("havre.federation.carry")
 SECRET = by_name("Secret")
 GRANT = by_name("DatasetGrant")
 #: Karmada's record, on a member's copy, of the hub object it was made from.
@@ -145,9 +147,14 @@ def sweep(hub: Cluster, live: Mapping[str, dt.datetime], now: dt.datetime) -> li
     deleted = []
     for obj in hub.list(CLUSTER):
         member = obj["metadata"]["name"]
-        at = member_client(hub, member)
-        copies = at.list(SECRET, SECRET_NAMESPACE, HUB_GRANT_UID)
-        for name in stale(copies, live, now):
-            at.delete(SECRET, name, SECRET_NAMESPACE)
-            deleted.append(f"{member}/{name}")
+        try:
+            at = member_client(hub, member)
+            copies = at.list(SECRET, SECRET_NAMESPACE, HUB_GRANT_UID)
+            for name in stale(copies, live, now):
+                at.delete(SECRET, name, SECRET_NAMESPACE)
+                deleted.append(f"{member}/{name}")
+        except Exception as exc:
+            # A member that does not answer keeps its copies (dead keys) until the next
+            # round; the other members are swept all the same.
+            log.warning("sweeping carried credentials on member %s: %s", member, exc)
     return deleted
