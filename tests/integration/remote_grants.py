@@ -1,6 +1,6 @@
 """A remote grant's credentials as the holder issued them, used as a reader would.
 
-The holder's operator writes them into ``havre-federation/havre-grant-<uid>`` on its own
+The holder's operator writes them into ``havre-federation-grants/havre-grant-<uid>`` on its own
 member (federation/remote_grant.py). These helpers read that Secret and use exactly what
 it holds — the S3 endpoint with the CA bundle it carries, the catalog host, port, role and
 password with ``verify-full`` — so a test proves the Secret is enough to read the dataset

@@ -2,14 +2,15 @@
 
 Karmada in push mode brings back only status, and status never carries secrets; the hub
 already holds each member's credentials (push mode), with which it may manage Secrets in
-the member's ``havre-federation`` namespace only (devstack/devstack/federation_join.py).
+the member's ``havre-federation`` and ``havre-federation-grants`` namespaces only
+(devstack/devstack/federation_join.py).
 Copying adds no trust the hub did not have. The hub:
 
 - reads the holder's grant and checks that it is the copy of this hub grant (Karmada's
   annotation ``resourcetemplate.karmada.io/uid``), then the Secret the holder issued for
   it (named after the holder grant's UID);
 - writes the same data into a Secret of the same name in the reader's
-  ``havre-federation``, labelled with the hub grant's UID;
+  ``havre-federation-grants``, labelled with the hub grant's UID;
 - deletes every copy whose hub grant is gone, expired or no longer read from elsewhere
   (``sweep``, at each resync and when a grant is deleted).
 

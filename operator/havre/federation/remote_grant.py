@@ -38,8 +38,9 @@ from havre.pipeline.render.objectstore_policy import (
     dataset_read_statements,
 )
 
-#: Where the holder keeps the credentials it issued (the namespace the hub may read).
-SECRET_NAMESPACE = "havre-federation"  # noqa: S105 - a namespace
+#: Where the holder keeps the credentials it issued and the hub writes its copies: a
+#: namespace of its own, apart from the hub's token in ``havre-federation``.
+SECRET_NAMESPACE = "havre-federation-grants"  # noqa: S105 - a namespace
 #: Records the grant a credential belongs to (policy ``ID``, role ``COMMENT``, Secret label).
 GRANT_UID_KEY = "havre.io/grant-uid"
 _UID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -172,7 +173,7 @@ def render_credentials_secret(
     endpoints: HolderEndpoints,
     issued: IssuedSecret,
 ) -> dict[str, Any]:
-    """The Secret ``havre-federation/havre-grant-<uid>`` holding one grant's credentials
+    """The Secret ``havre-federation-grants/havre-grant-<uid>`` holding a grant's credentials
     and everything a remote catalog needs (endpoints, CA, location, catalog names)."""
     assert grant.spec is not None and dataset.spec is not None
     return {
