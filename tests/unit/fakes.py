@@ -29,12 +29,14 @@ from havre.external.ownership import Recorded, record, recorded_uid
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import KINDS
 
-PLURALS = {kind.plural for kind in KINDS.values()}
+#: Karmada's clusters too: the hub's tests list members.
+PLURALS = {kind.plural for kind in KINDS.values()} | {"clusters"}
 
 
 def _matches(labels: Mapping[str, str], selector: str) -> bool:
-    pairs = [p.split("=", 1) for p in selector.split(",") if p]
-    return all(labels.get(k) == v for k, v in pairs)
+    """``key=value`` pairs, and bare ``key`` (the label exists)."""
+    terms = [p.split("=", 1) for p in selector.split(",") if p]
+    return all(labels.get(t[0]) == t[1] if len(t) == 2 else t[0] in labels for t in terms)
 
 
 class FakeApiServer:
