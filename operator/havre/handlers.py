@@ -282,6 +282,11 @@ def reconcile_grant_handler(
     refresh_grant(memo["ctx"], name, change=SpecChange.from_kopf(reason, old))
 
 
+def reader_mark_changed(name: str, memo: kopf.Memo, **_: Any) -> None:
+    """The hub's mark of who reads a grant changed: issue or withdraw at once."""
+    refresh_grant(memo["ctx"], name)
+
+
 def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Withdraw the grant's access at once (the grant, being deleted, no longer counts)."""
     ctx: Context = memo["ctx"]

@@ -94,5 +94,6 @@ def trino_environment(workspace: str) -> str:
 
 
 #: On a grant the hub sends to the member holding its data: the provider running the
-#: workspace, which reads it from there (federation/remote_grant.py).
-READER_ANNOTATION = "havre.io/workspace-provider"
+#: workspace, which reads it from there (federation/remote_grant.py). Not under
+#: ``havre.io/``: kopf ignores changes of annotations under its own storage prefix.
+READER_ANNOTATION = "federation.havre.io/workspace-provider"

@@ -2,11 +2,12 @@
 
 A grant whose dataset is held at another provider than its workspace's member goes to
 the member holding the data, marked with the workspace's provider (annotation
-``havre.io/workspace-provider``), so that member's operator issues credentials scoped to
-the grant (``remote_grant.py``, ``holder.py``) and withdraws them when the hub deletes it
-there. A grant of provider-resident data is never sent (admission refuses it anyway:
-resident data is never read from elsewhere). The hub writes the mark before the policy,
-so the holder never sees the grant unmarked; a local grant carries no mark.
+``federation.havre.io/workspace-provider``), so that member's operator issues credentials
+scoped to the grant (``remote_grant.py``, ``holder.py``) and withdraws them when the hub
+deletes it there. A grant of provider-resident data is never sent (admission refuses it
+anyway: resident data is never read from elsewhere). The hub writes the mark before the
+policy; should Karmada deliver the grant before its mark, the holder sees a grant of an
+absent workspace (nothing issued) until the mark arrives. A local grant carries no mark.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 A workspace on one member reads a dataset held by another member's provider through
 credentials that the *holder* issues for that one grant (docs/federation.md, "Reading
 across providers"). The hub sends such a grant to the holder's member with the annotation
-``havre.io/workspace-provider`` naming the provider where the workspace runs; the holder's
-operator then:
+``federation.havre.io/workspace-provider`` naming the provider where the workspace runs;
+the holder's operator then:
 
 - does not look for the workspace (it runs elsewhere): the grant binds to the Dataset by
   the usual rules (created after it, its UID recorded), and is in force while the dataset
