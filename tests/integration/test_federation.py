@@ -26,6 +26,7 @@ from devstack.federation_operators import (
     hub_operator_environment,
     start_operator,
 )
+from havre.api.names import READER_ANNOTATION
 from havre.federation.hub import policy_of
 from havre.federation.remote_grant import SECRET_NAMESPACE
 from havre.kube.cluster import Cluster
@@ -440,6 +441,36 @@ def test_grant_of_data_held_at_another_provider_gets_credentials_scoped_to_it_at
         kubectl(hub.kubeconfig, "delete", "datasetgrant", name, "--ignore-not-found")
         kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
         drop_dataset(stores["minio"], stores["postgres"], published)
+
+
+def test_a_change_of_the_reader_mark_issues_and_withdraws_at_the_holder_at_once(
+    hub: Hub, tmp_path: Path
+) -> None:
+    """Written on the holder directly (as Karmada would deliver a late mark): marking a
+    grant as read from another provider issues its credentials; marking it back as read
+    here withdraws them."""
+    name, member = unique("fed-mark"), hub.fed.members["snc"].kubeconfig
+    held = dataset(name, "snc-marks", name)
+    held["spec"]["provider"] = "snc-host"
+    apply(member, held)
+    apply(member, grant(name, "elsewhere", name))
+    snc = hub.member("snc")
+    try:
+        wait_for("the unmarked grant's status", lambda: grant_reason_on(snc, name), 60)
+        assert issued(snc, name, tmp_path) is None
+        mark = ["annotate", "--overwrite", "datasetgrant", name]
+        kubectl(member, *mark, f"{READER_ANNOTATION}=hds-host")
+        wait_for("credentials issued on the mark", lambda: issued(snc, name, tmp_path), 60)
+        kubectl(member, *mark, f"{READER_ANNOTATION}=snc-host")
+        wait_for("withdrawn on the mark", lambda: issued(snc, name, tmp_path) is None, 60)
+    finally:
+        kubectl(member, "delete", "datasetgrant", name, "--ignore-not-found")
+        kubectl(member, "delete", "dataset", name, "--wait=false")
+
+
+def grant_reason_on(member: Cluster, name: str) -> str | None:
+    ready = condition(member.get(GRANT, name))
+    return None if ready is None else str(ready["reason"])
 
 
 def grant_reason(hub: Hub, name: str) -> str | None:
