@@ -21,7 +21,8 @@ from psycopg import errors, sql
 from havre.api import names
 from havre.errors import DependencyUnavailable, Pending
 from havre.external import catalogdb_sql as q
-from havre.external.catalogdb import UNAVAILABLE, check_grant_role, check_names
+from havre.external import postgres_grant_roles
+from havre.external.catalogdb import UNAVAILABLE, check_names
 from havre.external.ownership import Recorded, record, recorded_uid
 
 
@@ -232,52 +233,15 @@ class PostgresCatalogs:
             rows = conn.execute(q.GRANTED_DATABASES_QUERY, [role]).fetchall()
         return frozenset(ds for (database,) in rows if (ds := q.dataset_of(database)))
 
-    # Grant-scoped roles (a remote grant's reader, federation/remote_grant.py)
+    # Grant-scoped roles (a remote grant's reader): postgres_grant_roles.py
 
     def ensure_grant_role(self, role: str, password: str, dataset: str, record: str) -> bool:
-        """A LOGIN role holding only ``dataset_privileges`` on the dataset's database, with
-        ``password`` and ``record`` (the grant's UID) as its comment. True if changed."""
-        check_grant_role(role)
-        check_names(dataset)
-        database = names.dataset_database(dataset)
-        with self._translated(f"issuing catalog role {role} for dataset {dataset}"):
-            with self._connect() as conn:
-                if not self._exists(conn, database):
-                    raise Pending(f"catalog database {database} does not exist yet")
-                state = conn.execute(q.ROLE_QUERY, [role]).fetchone()
-                verifier = self._verifier(conn, role, password)
-                with conn.transaction():
-                    if state is None:
-                        conn.execute(q.create_role(role, verifier, True))
-                        conn.execute(q.comment_on("ROLE", role, record))
-                    else:
-                        # The password may have been lost with its Secret: set it each time.
-                        conn.execute(q.alter_role(role, True, verifier))
-            with self._connect(database) as conn:
-                if any(conn.execute(q.MISSING_CATALOG_QUERY).fetchone() or ()):
-                    raise Pending(f"catalog tables of {database} do not exist yet")
-                wanted = q.dataset_privileges(database)
-                if self._privileges(conn, role, "role") == wanted:
-                    return state is None
-                self._run(conn, [*q.revoke_all(database, [role]), *q.grant(role, wanted)])
-        return True
+        """A LOGIN role reading only the dataset's catalog (``CatalogDatabase``)."""
+        return postgres_grant_roles.ensure(self, role, password, dataset, record)
 
     def drop_grant_role(self, role: str) -> bool:
-        """NOLOGIN, end its sessions, revoke what it holds, drop it. True when it existed."""
-        check_grant_role(role)
-        with self._translated(f"dropping catalog role {role}"):
-            with self._connect() as conn:
-                if conn.execute(q.ROLE_QUERY, [role]).fetchone() is None:
-                    return False
-                conn.execute(q.alter_role(role, False))
-                self._terminate(conn, role)
-                granted = [row[0] for row in conn.execute(q.GRANTED_DATABASES_QUERY, [role])]
-            for database in granted:
-                with self._connect(database) as conn:
-                    self._revoke(conn, database, role, held=True)
-            with self._connect() as conn:
-                conn.execute(q.drop_role(role))
-        return True
+        """End its sessions, revoke what it holds, drop it. True when it existed."""
+        return postgres_grant_roles.drop(self, role)
 
     # Steps shared by the methods above, each on an open connection
 
