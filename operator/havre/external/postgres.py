@@ -23,11 +23,15 @@ from havre.errors import DependencyUnavailable, Pending
 from havre.external import catalogdb_sql as q
 from havre.external.catalogdb import UNAVAILABLE, check_names
 from havre.external.ownership import Recorded, record, recorded_uid
+from havre.external.postgres_pool import ConnectionPool
 
 
 class PostgresCatalogs:
-    """``CatalogDatabase`` on a PostgreSQL server as the operator's admin role. Each call opens
-    the few short connections it needs; the admin password appears in no repr or message."""
+    """``CatalogDatabase`` on a PostgreSQL server as the operator's admin role. Calls on the
+    maintenance database reuse a few idle connections (``postgres_pool``); a workspace's or
+    a dataset's database is connected to only for the call that needs it (so that nothing of
+    ours holds it open when it is dropped). The admin password appears in no repr or
+    message."""
 
     def __init__(
         self,
@@ -54,6 +58,7 @@ class PostgresCatalogs:
         }
         # A reconcile must fail and retry, not hang, when a lock is held or the server stalls.
         self._options = f"-c statement_timeout={statement_timeout_ms} -c lock_timeout=10000"
+        self._pool = ConnectionPool(lambda: self._open(self._maintenance))
 
     def __repr__(self) -> str:
         return f"PostgresCatalogs(endpoint={self.endpoint!r}, user={self._user!r})"
@@ -316,12 +321,27 @@ class PostgresCatalogs:
 
     # Connections and errors
 
-    def _connect(self, dbname: str | None = None) -> psycopg.Connection[Any]:
+    def close(self) -> None:
+        """Close the idle connections (a later call opens new ones)."""
+        self._pool.close()
+
+    @contextmanager
+    def _connect(self, dbname: str | None = None) -> Iterator[psycopg.Connection[Any]]:
+        """The maintenance database from the pool; any other on a connection of its own,
+        closed at the end of the block."""
+        if dbname is None or dbname == self._maintenance:
+            with self._pool.connection() as conn:
+                yield conn
+            return
+        with self._open(dbname) as conn:
+            yield conn
+
+    def _open(self, dbname: str) -> psycopg.Connection[Any]:
         return psycopg.connect(
             **self._common,
             user=self._user,
             password=self._password,
-            dbname=dbname or self._maintenance,
+            dbname=dbname,
             options=self._options,
             autocommit=True,
         )
