@@ -134,12 +134,14 @@ def bench_platform(trino: bool) -> Iterator[harness.Target]:
 def provision(args: argparse.Namespace) -> dict[str, Any]:
     with bench_platform(args.trino) as target:
         harness.one_at_a_time(target, 2)  # warm-up: imports, connections, first CREATE
-        one = harness.one_at_a_time(target, args.runs)
+        kubectl_s: list[float] = []
+        one = harness.one_at_a_time(target, args.runs, kubectl_s)
         batch = harness.at_once(target, args.batch)
     return {
         "one_at_a_time_s": harness.percentiles(one),
+        "kubectl_apply_s": harness.percentiles(kubectl_s),
         "at_once_s": harness.percentiles(batch),
-        "samples": {"one_at_a_time": one, "at_once": batch},
+        "samples": {"one_at_a_time": one, "kubectl_apply": kubectl_s, "at_once": batch},
     }
 
 

@@ -1,4 +1,5 @@
-"""A few idle connections to one PostgreSQL database, reused instead of opened per call.
+"""What the catalog database client keeps between calls: a few idle connections to one
+database (reused instead of opened per call), and which workspace roles it confirmed lately.
 
 A profile of the operator provisioning workspaces put a tenth of its time in opening
 connections to the catalog database: each call opened its own, with a TLS handshake and a
@@ -9,10 +10,18 @@ connection, so nothing a failed statement left behind is ever reused. A connecti
 more than ``check_after`` seconds is tested with a round trip before it is lent (the server
 may have restarted or ended it meanwhile), and one idle for more than ``max_idle`` seconds
 is closed instead, so a quiet operator soon holds none.
+
+A workspace is reconciled several times while it is provisioned (its creation, then each
+change of its Trino Deployments): each run connected to the workspace's database to check
+its tables and privileges, and logged in as its role to check the password. A check that
+went through is remembered (``Confirmations``) for ``ttl`` seconds, with a digest of the
+password it confirmed: within that time the same request needs neither connection. Removing
+access never consults it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -98,3 +107,35 @@ def _alive(conn: Connection) -> bool:
         conn.close()
         return False
     return True
+
+
+class Confirmations:
+    """Roles whose catalog, privileges and password were confirmed lately. Thread-safe."""
+
+    def __init__(self, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[bytes, float]] = {}
+
+    @staticmethod
+    def _digest(enabled: bool, password: str) -> bytes:
+        return hashlib.sha256(f"{enabled}:{password}".encode()).digest()
+
+    def record(self, role: str, enabled: bool, password: str) -> None:
+        with self._lock:
+            self._seen[role] = (self._digest(enabled, password), self._clock())
+
+    def forget(self, role: str) -> None:
+        with self._lock:
+            self._seen.pop(role, None)
+
+    def fresh(self, role: str, enabled: bool, password: str) -> bool:
+        """Whether this very request went through less than ``ttl`` seconds ago."""
+        with self._lock:
+            seen = self._seen.get(role)
+        return (
+            seen is not None
+            and seen[0] == self._digest(enabled, password)
+            and self._clock() - seen[1] < self._ttl
+        )

@@ -130,14 +130,20 @@ def _namespace(cluster: Cluster, namespace: str) -> dict[str, Any] | None:
 
 
 def live_objects(
-    cluster: Cluster, owner: Owner, namespace: str, kinds: list[Kind], ns: dict[str, Any] | None
+    cluster: Cluster,
+    owner: Owner,
+    namespace: str,
+    kinds: list[Kind],
+    ns: dict[str, Any] | None,
+    new_namespace: bool = False,
 ) -> dict[Key, dict[str, Any]]:
     """What Havre manages for ``owner`` among ``kinds``: one LIST per kind, no per-object
-    GET; namespaced kinds only when the namespace (``ns``) exists."""
+    GET; namespaced kinds only when the namespace (``ns``) exists and was not created by
+    this run (``new_namespace``: nothing can be in it yet)."""
     found: dict[Key, dict[str, Any]] = {}
     if ns is not None:
         found[key_of({**ns, "kind": "Namespace"})] = ns
-    listed = [k for k in kinds if ns is not None or not k.namespaced]
+    listed = [k for k in kinds if not k.namespaced or (ns is not None and not new_namespace)]
 
     def items(kind: Kind) -> list[dict[str, Any]]:
         return cluster.list(kind, namespace if kind.namespaced else None, selector(owner))
@@ -231,13 +237,14 @@ def _tiers(manifests: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 def revoke_cluster(
-    cluster: Cluster, plan: ClusterPlan, report: ApplyReport
+    cluster: Cluster, plan: ClusterPlan, report: ApplyReport, new_namespace: bool = False
 ) -> dict[Key, dict[str, Any]]:
     """Phase one: among the kinds that carry access, delete what is no longer rendered and
     rewrite what exists and differs. Returns the live objects for the second phase."""
     namespace = names.namespace(plan.owner.name)
     ns = _namespace(cluster, namespace)
-    live = live_objects(cluster, plan.owner, namespace, [by_name(k) for k in FIRST_KINDS], ns)
+    first = [by_name(k) for k in FIRST_KINDS]
+    live = live_objects(cluster, plan.owner, namespace, first, ns, new_namespace)
     _prune(cluster, plan, live, report)
     stamped = [stamp(m, plan.owner) for m in plan.manifests]
     access = [m for m in stamped if key_of(m) in plan.access and key_of(m) in live]
@@ -246,14 +253,18 @@ def revoke_cluster(
 
 
 def provision_cluster(
-    cluster: Cluster, plan: ClusterPlan, live: dict[Key, dict[str, Any]], report: ApplyReport
+    cluster: Cluster,
+    plan: ClusterPlan,
+    live: dict[Key, dict[str, Any]],
+    report: ApplyReport,
+    new_namespace: bool = False,
 ) -> None:
     """Phase two: list the other kinds, delete what is no longer rendered, then apply, in
     order, every rendered object that differs from the cluster."""
     namespace = names.namespace(plan.owner.name)
     ns_key = ("Namespace", "", namespace)
     others = [k for k in (*CLUSTER_KINDS, *NAMESPACED_KINDS) if k.kind not in FIRST_KINDS]
-    rest = live_objects(cluster, plan.owner, namespace, others, live.get(ns_key))
+    rest = live_objects(cluster, plan.owner, namespace, others, live.get(ns_key), new_namespace)
     _prune(cluster, plan, rest, report)
     live.update(rest)
     for tier in _tiers([stamp(m, plan.owner) for m in plan.manifests]):
