@@ -48,6 +48,7 @@ from havre.scheduler import Scheduler
 
 _log = logging.getLogger("havre.handlers")
 REPAIR_THREADS = 2
+REVOCATION_THREADS = 4
 WORKSPACE = by_name("Workspace")
 DATASET = by_name("Dataset")
 GRANT = by_name("DatasetGrant")
@@ -58,7 +59,14 @@ class Context:
     """What every handler needs, handed over through kopf's memo."""
 
     platform: Platform
-    scheduler: Scheduler = field(default_factory=Scheduler)
+    #: Threads of the revocations (a grant's deletion, an expiry), apart from kopf's: a
+    #: revocation never queues behind provisioning or repairs.
+    revocations: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=REVOCATION_THREADS, thread_name_prefix="havre-revocation"
+        )
+    )
+    scheduler: Scheduler = field(init=False)
     catalogue: KopfCatalogue = field(default_factory=KopfCatalogue)
     #: Threads of the repair timer, apart from kopf's: a repair never delays a revocation.
     repairs: ThreadPoolExecutor = field(
@@ -76,6 +84,7 @@ class Context:
 
     def __post_init__(self) -> None:
         self.ledger = Ledger(self.platform.settings.audit_interval)
+        self.scheduler = Scheduler(self.revocations)
 
     def lock(self, key: str) -> threading.Lock:
         return self._locks[key]
@@ -272,9 +281,17 @@ def reconcile_grant_handler(
     refresh_grant(memo["ctx"], name, change=SpecChange.from_kopf(reason, old))
 
 
-def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Withdraw the grant's access at once (the grant, being deleted, no longer counts)."""
+async def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Withdraw the grant's access at once (the grant, being deleted, no longer counts), on
+    the revocation threads: never behind reconciles holding kopf's."""
     ctx: Context = memo["ctx"]
+    loop = asyncio.get_running_loop()
+    # kopf's context (its settings, which posting events reads) goes along to the thread.
+    context = contextvars.copy_context()
+    await loop.run_in_executor(ctx.revocations, context.run, _revoke_grant, ctx, name, body)
+
+
+def _revoke_grant(ctx: Context, name: str, body: kopf.Body) -> None:
     ctx.scheduler.cancel(f"grant/{name}")
     spec = body.get("spec", {})
     try:
