@@ -117,6 +117,11 @@ def refresh_workspace(ctx: Context, name: str, change: SpecChange | None = None)
             ctx.ledger.record(outcome.refs, outcome.validated)
         else:
             ctx.ledger.forget(name)
+        # The Deployments as this run wrote or found them: their watch event then wakes
+        # no second reconcile for what this one already reported.
+        for (kind, namespace, deployment), obj in outcome.applied.live.items():
+            if kind == "Deployment":
+                ctx.engine_seen[f"{namespace}/{deployment}"] = availability_signature(obj)
         _post(current, outcome.events)
         return outcome
 
@@ -312,16 +317,18 @@ def deployment_changed(
     ctx: Context = memo["ctx"]
     obj = event["object"]
     key = f"{obj['metadata'].get('namespace')}/{obj['metadata'].get('name')}"
+    workspace = labels.get(INSTANCE)
     if event.get("type") == "DELETED":
         ctx.engine_seen.pop(key, None)
     else:
         signature = availability_signature(obj)
-        if ctx.engine_seen.get(key) == signature:
-            return
-        ctx.engine_seen[key] = signature
+        # After a reconcile in flight, which may report this very state (``engine_seen``).
+        with ctx.lock(f"workspace/{workspace}"):
+            if ctx.engine_seen.get(key) == signature:
+                return
+            ctx.engine_seen[key] = signature
         if event.get("type") is None:
             return  # the initial listing: the resume handlers reconcile every workspace
-    workspace = labels.get(INSTANCE)
     if workspace:
         refresh_workspace(ctx, workspace)
 
