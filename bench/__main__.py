@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import harness
+from bench.platform import stop_platform
 from devstack import stack
 from devstack.havre_setup import install_api
 from devstack.paths import StackPaths
@@ -43,6 +44,9 @@ from tests.integration.helpers import OperatorProcess
 
 RESULTS = Path(__file__).parent / "results"
 REPAIR_INTERVAL = 60.0
+
+#: What this benchmark's platform runs (and all it stops).
+COMPONENTS = ["kube", "minio", "postgres"]
 
 
 def machine() -> dict[str, Any]:
@@ -103,7 +107,7 @@ def bench_platform(trino: bool) -> Iterator[harness.Target]:
     paths = StackPaths(state=state, port_offset=offset)
     operator = None
     try:
-        stack.up(paths, ["kube", "minio", "postgres"])
+        stack.up(paths, COMPONENTS)
         manifest = stack.read_manifest(paths)
         assert manifest is not None
         components = manifest["components"]
@@ -123,7 +127,7 @@ def bench_platform(trino: bool) -> Iterator[harness.Target]:
     finally:
         if operator is not None:
             operator.stop()
-        stack.down(paths)
+        stop_platform(paths, COMPONENTS)
         kept = RESULTS / "logs"  # the operator's log, for a look at what took the time
         kept.mkdir(parents=True, exist_ok=True)
         if (state / "operator.log").exists():
