@@ -76,11 +76,41 @@ def _write(key: str, value: str) -> None:
         (Path("/proc/sys") / key).write_text(value)
 
 
-def join(state: Path, holder: int) -> None:
-    """Record this stack as a node user; the first one records the machine as it is."""
+class SlotTaken(RuntimeError):
+    """Another running stack's node uses this stack's network slot."""
+
+
+def slot_holder(slot: int, state: Path) -> str | None:
+    """The state folder of another stack whose running node holds ``slot``, if any.
+
+    A stack's node slot (its pod range, bridge, cgroup and nftables names) derives from its
+    port offset, and offsets that differ by a multiple of the slot count share one: such a
+    stack must neither start a node there nor tear the other's down when it stops."""
+    ledger = recorded()
+    users: dict[str, int] = ledger.get("users", {})
+    holder = ledger.get("slots", {}).get(str(slot))
+    if holder is None or holder == str(state) or holder not in users:
+        return None
+    return str(holder) if Path(f"/proc/{users[holder]}").exists() else None
+
+
+def join(state: Path, holder: int, slot: int) -> None:
+    """Record this stack as a node user holding ``slot``; the first one records the machine
+    as it is. Raises ``SlotTaken`` when a running node of another stack holds the slot."""
     with _locked() as ledger:
         users: dict[str, int] = ledger.setdefault("users", {})
         _forget_dead(users)
+        slots: dict[str, str] = ledger.setdefault("slots", {})
+        for key, owner in list(slots.items()):
+            if owner not in users:
+                del slots[key]
+        other = slots.get(str(slot))
+        if other is not None and other != str(state):
+            raise SlotTaken(
+                f"node slot {slot} is held by the running stack at {other}: its port offset "
+                f"shares this one's slot ((offset // 10) % 190); pick another HAVRE_PORT_OFFSET"
+            )
+        slots[str(slot)] = str(state)
         if not users:
             ledger["sysctls"] = {key: _read(key) for key in (*KUBELET_SYSCTLS, *RAISED)}
             ledger["dirs_before"] = [d for d in SHARED_DIRS if Path(d).exists()]
@@ -101,6 +131,10 @@ def leave(state: Path, network: str) -> None:
         users: dict[str, int] = ledger.setdefault("users", {})
         users.pop(str(state), None)
         _forget_dead(users)
+        slots: dict[str, str] = ledger.setdefault("slots", {})
+        for key, owner in list(slots.items()):
+            if owner not in users:
+                del slots[key]
         if users:
             return
         for key, value in ledger.get("sysctls", {}).items():

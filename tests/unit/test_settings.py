@@ -102,3 +102,13 @@ def test_operator_service_account_is_namespace_slash_name() -> None:
     assert custom.operator_service_account == "platform/havre"
     with pytest.raises(SettingsError, match=r"operator_service_account"):
         load_settings({"HAVRE_OPERATOR_SERVICE_ACCOUNT": "no-slash"})
+
+
+def test_area_that_is_not_a_mapping_in_the_file_is_named_when_variables_set_it(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "havre.yaml"
+    config.write_text("storage: null\n")
+    env = {"HAVRE_CONFIG": str(config), "HAVRE_STORAGE_ACCESS_KEY": "x"}
+    with pytest.raises(SettingsError, match="storage: the file gives it no mapping"):
+        load_settings(env)

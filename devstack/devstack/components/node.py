@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from devstack import node_build, node_cleanup, node_host, node_ledger, process, progress
 from devstack.component import Component
 from devstack.components.kube import SOURCE, Kube
+from devstack.errors import ComponentError
 from devstack.images import build_image, import_image
 from devstack.kube_api import KubeAPI
 from devstack.node_addons import KUBE_ROUTER_USER, coredns, rbac
@@ -99,6 +100,12 @@ class Node(Component):
         """Set up the namespace and its link, then containerd, images, the kubelet,
         kube-proxy, kube-router and CoreDNS; return the kubelet's pid."""
         wait_ready("kube", self.kube.probe, timeout=self.kube.ready_timeout, log=self.kube.log)
+        if other := node_ledger.slot_holder(self.net.slot, self.paths.state):
+            raise ComponentError(
+                self.name,
+                f"node slot {self.net.slot} is held by the running stack at {other}; "
+                "pick a HAVRE_PORT_OFFSET whose (offset // 10) % 190 differs",
+            )
         self.stop()
         node_host.check_ranges_free(self.net)
         paths = self.node_paths
@@ -109,7 +116,7 @@ class Node(Component):
             state=state,
             log=self.log,
         )
-        node_ledger.join(state, holder)
+        node_ledger.join(state, holder, self.net.slot)
         node_host.setup(self.net, holder, self.log)
         node_cleanup.create_root(self.net.cgroup_root)
         images = node_build.platform_images()
@@ -291,6 +298,14 @@ class Node(Component):
         holder = process.pid_of(HOLDER, state)
         for name in PROCESSES[:3]:
             process.stop_component(name, state, grace=10)
+        if other := node_ledger.slot_holder(self.net.slot, state):
+            # Another stack's running node holds this slot's bridge, cgroups and tables:
+            # this stack has no node there (it could not have started one), so only its
+            # own processes and files go.
+            process.stop_component("node-containerd", state, grace=10)
+            process.stop_component(HOLDER, state, grace=5)
+            progress.say(self.name, f"slot {self.net.slot} belongs to {other}: left as it is")
+            return
         node_cleanup.kill_pods(self.net.cgroup_root)
         process.stop_component("node-containerd", state, grace=10)
         self._stop_shims()

@@ -220,7 +220,7 @@ def render_crds() -> dict[str, dict[str, Any]]:
     }
 
 
-HEADER = "# Generated from operator/havre/api/model.py by `make crds`; do not edit.\n"
+HEADER = "# Generated from operator/havre/api/model/ by `make crds`; do not edit.\n"
 
 
 def dump(manifest: dict[str, Any]) -> str:
