@@ -2,6 +2,7 @@
 
     python -m bench [--suites provision,revocation,scale] [--scale 200,500,1000]
                     [--runs 20] [--batch 20] [--trials 20] [--idle-window 60] [--no-trino]
+                    [--timeout SECONDS]
 
 Each suite runs on a platform of its own (kube, MinIO, PostgreSQL) started in a temporary
 directory at port offset HAVRE_PORT_OFFSET + 40 and removed afterwards, with the operator
@@ -164,7 +165,7 @@ def scale(args: argparse.Namespace) -> dict[str, Any]:
     sizes = {}
     for count in args.scale:
         with bench_platform(args.trino) as target:
-            sizes[str(count)] = harness.scale(target, count, args.idle_window)
+            sizes[str(count)] = harness.scale(target, count, args.idle_window, args.timeout)
         print(f"scale {count}: {sizes[str(count)]}", flush=True)
     return {"sizes": sizes}
 
@@ -185,6 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--idle-window", type=float, default=60.0)
     parser.add_argument("--no-trino", dest="trino", action="store_false")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="scale: seconds after which the figures so far are kept, marked incomplete "
+        "(default 600 + 10 per workspace)",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     args.scale = [int(n) for n in args.scale.split(",") if n]
