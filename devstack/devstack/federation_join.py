@@ -21,6 +21,9 @@ from devstack.errors import ComponentError
 from devstack.havre_setup import kubectl
 
 MEMBER_NAMESPACE = "havre-federation"
+#: Where a holder's operator keeps the grant-scoped credentials it issues and the hub copies
+#: them: apart from the hub account's own token, which the operator must never read.
+GRANTS_NAMESPACE = "havre-federation-grants"
 HUB_SECRETS_NAMESPACE = "karmada-cluster"
 SERVICE_ACCOUNT = "karmada-hub"
 LABEL_PREFIX = "havre.io/"
@@ -113,7 +116,44 @@ def member_access(member: Member) -> list[dict[str, Any]]:
             },
             "subjects": [account],
         },
+        *grants_access(account),
     ]
+
+
+#: The member's Havre operator, as the chart installs it.
+OPERATOR_ACCOUNT = {"kind": "ServiceAccount", "name": "havre-operator", "namespace": "havre-system"}
+
+
+def grants_access(hub_account: dict[str, str]) -> list[dict[str, Any]]:
+    """The namespace of grant-scoped credentials: the member's operator keeps there the
+    Secrets it issues as a holder (read to keep them, written, deleted at revocation); the
+    hub reads them there and writes its copies. Nothing else of either is there: the
+    operator never reaches the hub's token in ``havre-federation``. The local members'
+    operators use their stack's admin kubeconfig; an installed one runs as
+    ``OPERATOR_ACCOUNT``."""
+    objects: list[dict[str, Any]] = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": GRANTS_NAMESPACE}}
+    ]
+    for name, subject, verbs in (
+        ("havre-operator-federation", OPERATOR_ACCOUNT, ["get", "create", "patch", "delete"]),
+        ("havre-federation-hub", hub_account, ["get", "list", "create", "patch", "delete"]),
+    ):
+        objects += [
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "Role",
+                "metadata": {"name": name, "namespace": GRANTS_NAMESPACE},
+                "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": verbs}],
+            },
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": {"name": name, "namespace": GRANTS_NAMESPACE},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+                "subjects": [subject],
+            },
+        ]
+    return objects
 
 
 def hub_records(member: Member, token: str, ca_pem: bytes, cluster_id: str) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ import kopf
 from havre.api.model import DeletionPolicy
 from havre.audit import decisions
 from havre.errors import HavreError
+from havre.federation import holder
 from havre.federation.member import member_provider
 from havre.indexes import ConfirmingCatalogue, KopfCatalogue
 from havre.kube.kinds import by_name
@@ -49,6 +50,8 @@ from havre.scheduler import Scheduler
 _log = logging.getLogger("havre.handlers")
 REPAIR_THREADS = 2
 REVOCATION_THREADS = 4
+#: Seconds before a failed withdrawal of a remote grant's credentials is tried again.
+HOLDER_RETRY_SECONDS = 10
 WORKSPACE = by_name("Workspace")
 DATASET = by_name("Dataset")
 GRANT = by_name("DatasetGrant")
@@ -258,7 +261,14 @@ def refresh_grant(
             return
         confirming = ConfirmingCatalogue(ctx.catalogue, ctx.platform.cluster)
         provider = member_provider(ctx.platform.settings)
-        outcome = reconcile_grant(grant, confirming, _now(), provider)
+        try:
+            credentials = holder.settle(ctx.platform, grant, confirming, _now(), provider)
+        except Exception:
+            # A withdrawal that failed is retried soon, whatever woke it (an expiry too).
+            retry = _now() + dt.timedelta(seconds=HOLDER_RETRY_SECONDS)
+            ctx.scheduler.at(f"grant/{name}", retry, lambda: refresh_grant(ctx, name))
+            raise
+        outcome = reconcile_grant(grant, confirming, _now(), provider, credentials)
         observe.grant_reconciled(grant, outcome.status)
         if outcome.patch is not None:
             cluster.patch_status(GRANT, name, outcome.patch)
@@ -286,6 +296,11 @@ def reconcile_grant_handler(
     refresh_grant(memo["ctx"], name, change=SpecChange.from_kopf(reason, old))
 
 
+def reader_mark_changed(name: str, memo: kopf.Memo, **_: Any) -> None:
+    """The hub's mark of who reads a grant changed: issue or withdraw at once."""
+    refresh_grant(memo["ctx"], name)
+
+
 async def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Withdraw the grant's access at once (the grant, being deleted, no longer counts), on
     the revocation threads: never behind reconciles holding kopf's."""
@@ -300,12 +315,18 @@ def _revoke_grant(ctx: Context, name: str, body: kopf.Body) -> None:
     ctx.scheduler.cancel(f"grant/{name}")
     spec = body.get("spec", {})
     try:
-        if spec.get("workspace"):
-            refresh_workspace(ctx, spec["workspace"])
-            observe.grant_deleted(body)
+        # At the holder of a remote grant's data: its credentials go (raising keeps the
+        # finalizer, and kopf retries, until they are gone); the local revocation below
+        # runs whatever happens here.
+        holder.withdraw_deleted(ctx.platform, body, member_provider(ctx.platform.settings))
     finally:
-        # After the workspace withdrew the access; queuing never holds the revocation up.
-        record_decisions(ctx.platform.audit, [decisions.grant_revoked(body, _now())])
+        try:
+            if spec.get("workspace"):
+                refresh_workspace(ctx, spec["workspace"])
+                observe.grant_deleted(body)
+        finally:
+            # After the workspace withdrew the access; queuing never holds it up.
+            record_decisions(ctx.platform.audit, [decisions.grant_revoked(body, _now())])
     if spec.get("dataset"):
         _wake(f"dataset {spec['dataset']}", lambda: refresh_dataset(ctx, spec["dataset"]))
 

@@ -9,6 +9,7 @@ import kopf
 
 from havre import handlers
 from havre.api import GROUP, VERSION
+from havre.api.names import READER_ANNOTATION
 from havre.indexes import INDEXES
 from havre.metrics import watch
 from havre.settings import Settings
@@ -52,6 +53,11 @@ def register(havre_settings: Settings) -> None:
     kopf.on.update(*workspaces, field="spec")(handlers.reconcile)
     kopf.on.update(*grants, field="spec")(handlers.reconcile_grant_handler)
     kopf.on.update(*datasets, field="spec")(handlers.reconcile_dataset_handler)
+    if havre_settings.federation is not None and havre_settings.federation.provider:
+        # The hub's mark says who reads a grant (federation/remote_grant.py); Karmada may
+        # deliver it after the grant itself.
+        mark = ("metadata", "annotations", READER_ANNOTATION)
+        kopf.on.update(*grants, field=mark)(handlers.reader_mark_changed)
     kopf.on.event(*datasets)(handlers.dataset_event)
     # The objects that carry access or isolation, watched where the operator may list them
     # cluster-wide: a change wakes a full reconcile of their workspace at its next repair

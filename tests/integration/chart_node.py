@@ -4,6 +4,7 @@ release's operator pods, and a second control plane beside the stack's."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -197,8 +198,13 @@ def second_cluster(stack_paths: StackPaths) -> Iterator[Plane]:
     paths = StackPaths(state=state, port_offset=stack_paths.port_offset + SECOND_PLANE_OFFSET)
     stack.down(paths)  # an interrupted run's, if any
     shutil.rmtree(state, ignore_errors=True)
+    # Its release renders no Trino (node_values): the node needs no Trino image, whose import
+    # is most of a node's start and of its disk.
+    images = os.environ.get("HAVRE_NODE_IMAGES")
+    os.environ["HAVRE_NODE_IMAGES"] = "pause,coredns,base"
     try:
         stack.up(paths, ["kube", "minio", "postgres", "node"])
+        _restore("HAVRE_NODE_IMAGES", images)
         manifest = stack.read_manifest(paths)
         assert manifest is not None
         info = manifest["components"]
@@ -206,5 +212,13 @@ def second_cluster(stack_paths: StackPaths) -> Iterator[Plane]:
         cluster = Cluster.from_kubeconfig(kubeconfig)
         yield Plane(kubeconfig, cluster, info["node"], info["minio"], info["postgres"])
     finally:
+        _restore("HAVRE_NODE_IMAGES", images)
         assert stack.down(paths) == []
         shutil.rmtree(state, ignore_errors=True)
+
+
+def _restore(variable: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(variable, None)
+    else:
+        os.environ[variable] = value

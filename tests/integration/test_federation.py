@@ -8,11 +8,14 @@ the hub (one test writes on a member directly); everything else is observed.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import yaml
 
@@ -23,11 +26,15 @@ from devstack.federation_operators import (
     hub_operator_environment,
     start_operator,
 )
+from havre.api.names import READER_ANNOTATION
 from havre.federation.hub import policy_of
+from havre.federation.remote_grant import SECRET_NAMESPACE
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
 from tests.integration.datasets import NAMESPACE, PREFIX, create_dataset, drop_dataset
 from tests.integration.helpers import kubectl, wait_for
+from tests.integration.remote_grants import SECRET, issued
+from tests.integration.storage import denied, put
 from tests.integration.workspaces import (
     ADMIN,
     apply,
@@ -44,6 +51,8 @@ DATASET = by_name("Dataset")
 GRANT = by_name("DatasetGrant")
 CONFIG_MAP = by_name("ConfigMap")
 NAMESPACE_KIND = by_name("Namespace")
+#: Seconds from its creation to the expiry of the short grant (enough to be issued first).
+EXPIRING = 30
 #: Karmada checks members every 5 s and counts a failure after 15 s; generous on a busy box.
 PLACEMENT_TIMEOUT = 240.0
 
@@ -350,21 +359,118 @@ def test_grant_on_the_hub_opens_a_dataset_held_at_the_workspaces_provider(
         drop_dataset(stores["minio"], stores["postgres"], published)
 
 
-def test_grant_of_data_held_at_another_provider_says_so_on_the_hub(
-    hub: Hub, placed: Placed
+def test_grant_of_data_held_at_another_provider_gets_credentials_scoped_to_it_at_the_holder(
+    hub: Hub, placed: Placed, tmp_path: Path
 ) -> None:
-    name = unique("fed-remote")
-    elsewhere = dataset(name, "snc-datasets", name)
-    elsewhere["spec"]["provider"] = "snc-host"
-    apply(hub.kubeconfig, elsewhere)
+    """A dataset held at snc granted to a workspace on hds: the grant goes to snc only,
+    whose operator issues credentials that read exactly that dataset (S3 and catalog, over
+    verified TLS); deleting the grant on the hub cuts them at snc, open sessions included.
+    The workspace's Trino does not use them yet: the hub grant stays RemoteDataset."""
+    stores = hub.fed.member_components["snc"]
+    published = create_dataset(stores["minio"], stores["postgres"], rows=20, seed=5, prepared=True)
+    name = published.name
+    on_hub = dataset(name, published.target.bucket, PREFIX, NAMESPACE)
+    on_hub["spec"]["provider"] = "snc-host"  # residency: anywhere (the default)
+    apply(hub.kubeconfig, on_hub)
     apply(hub.kubeconfig, grant(name, placed.hds, name))
+    # A second grant of it that expires soon, on its own: the holder cuts it at expiry.
+    expiring, ends = f"{name}-x", dt.datetime.now(dt.UTC) + dt.timedelta(seconds=EXPIRING)
+    apply(hub.kubeconfig, grant(expiring, placed.hds, name, ends.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    start = time.monotonic()
+    snc = hub.member("snc")
     try:
-        wait_for("RemoteDataset", lambda: grant_reason(hub, name) == "RemoteDataset", 60)
-        assert hub.member("hds").get(GRANT, name) is None
-        assert hub.member("hds").get(DATASET, name) is None
+        creds = wait_for(
+            "credentials issued at the holder",
+            lambda: issued(snc, name, tmp_path),
+            PLACEMENT_TIMEOUT,
+        )
+        short = wait_for("expiring grant's credentials", lambda: issued(snc, expiring, tmp_path))
+        print(f"\ncredentials issued at the holder {time.monotonic() - start:.1f}s after the grant")
+        hds = hub.member("hds")
+        carried = wait_for(
+            "the credentials carried to the reader's member",
+            lambda: hds.get(SECRET, creds.secret_name, SECRET_NAMESPACE),
+            60,
+        )
+        print(f"carried to the reader's member {time.monotonic() - start:.1f}s after the grant")
+        assert carried["data"]["s3-secret-key"] == creds.encoded("s3-secret-key")
+        wait_for(
+            "the hub grant saying the credentials are issued and carried",
+            lambda: (
+                "issued on member snc and carried to member hds"
+                in ((condition(hub.cluster.get(GRANT, name)) or {}).get("message") or "")
+            ),
+            60,
+        )
+        assert grant_reason(hub, name) == "RemoteDataset"
+        assert hds.get(GRANT, name) is None  # the reader's Trino does not use them yet
+        key = creds.first_object()
+        assert not creds.object_refused(key)
+        assert not short.object_refused(key) and short.values != creds.values
+        assert creds.catalog_rows() >= 1
+        # Exactly the dataset: nothing else in its bucket, no write, no catalog write.
+        assert denied(lambda: list(creds.s3().list_objects(published.target.bucket, prefix="")))
+        assert denied(lambda: put(creds.s3(), published.target.bucket, f"{PREFIX}/x", b"x"))
+        with creds.connect() as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM iceberg_tables")
+        session = creds.connect()  # open before the revocation: it must end too
+        revoked = time.monotonic()
+        kubectl(hub.kubeconfig, "delete", "datasetgrant", name)
+        wait_for("objects refused", lambda: creds.object_refused(key), PLACEMENT_TIMEOUT)
+        objects_after = time.monotonic() - revoked
+        wait_for("catalog login refused", creds.login_refused, PLACEMENT_TIMEOUT)
+        print(
+            f"revoked at the holder: objects refused {objects_after:.1f}s, catalog refused "
+            f"{time.monotonic() - revoked:.1f}s after the grant's deletion on the hub"
+        )
+        with pytest.raises(psycopg.OperationalError):
+            session.execute("SELECT count(*) FROM iceberg_tables")
+        wait_for("the Secret deleted", lambda: issued(snc, name, tmp_path) is None, 60)
+        wait_for(
+            "the carried copy deleted",
+            lambda: hds.get(SECRET, creds.secret_name, SECRET_NAMESPACE) is None,
+            60,
+        )
+        print(f"carried copy deleted {time.monotonic() - revoked:.1f}s after the grant's deletion")
+        wait_for("the expired grant's objects refused", lambda: short.object_refused(key), 120)
+        wait_for("the expired grant's catalog refused", short.login_refused, 60)
+        late = (dt.datetime.now(dt.UTC) - ends).total_seconds()
+        print(f"expired grant cut at the holder {late:.1f}s after its spec.expires")
     finally:
+        kubectl(hub.kubeconfig, "delete", "datasetgrant", expiring, "--ignore-not-found")
         kubectl(hub.kubeconfig, "delete", "datasetgrant", name, "--ignore-not-found")
         kubectl(hub.kubeconfig, "delete", "dataset", name, "--wait=false")
+        drop_dataset(stores["minio"], stores["postgres"], published)
+
+
+def test_a_change_of_the_reader_mark_issues_and_withdraws_at_the_holder_at_once(
+    hub: Hub, tmp_path: Path
+) -> None:
+    """Written on the holder directly (as Karmada would deliver a late mark): marking a
+    grant as read from another provider issues its credentials; marking it back as read
+    here withdraws them."""
+    name, member = unique("fed-mark"), hub.fed.members["snc"].kubeconfig
+    held = dataset(name, "snc-marks", name)
+    held["spec"]["provider"] = "snc-host"
+    apply(member, held)
+    apply(member, grant(name, "elsewhere", name))
+    snc = hub.member("snc")
+    try:
+        wait_for("the unmarked grant's status", lambda: grant_reason_on(snc, name), 60)
+        assert issued(snc, name, tmp_path) is None
+        mark = ["annotate", "--overwrite", "datasetgrant", name]
+        kubectl(member, *mark, f"{READER_ANNOTATION}=hds-host")
+        wait_for("credentials issued on the mark", lambda: issued(snc, name, tmp_path), 60)
+        kubectl(member, *mark, f"{READER_ANNOTATION}=snc-host")
+        wait_for("withdrawn on the mark", lambda: issued(snc, name, tmp_path) is None, 60)
+    finally:
+        kubectl(member, "delete", "datasetgrant", name, "--ignore-not-found")
+        kubectl(member, "delete", "dataset", name, "--wait=false")
+
+
+def grant_reason_on(member: Cluster, name: str) -> str | None:
+    ready = condition(member.get(GRANT, name))
+    return None if ready is None else str(ready["reason"])
 
 
 def grant_reason(hub: Hub, name: str) -> str | None:

@@ -194,10 +194,17 @@ def test_member_bindings_of_an_earlier_version_are_replaced_and_its_roles_pruned
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "havre-owner"},
         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "oidc:ann"}],
     }
-    kubectl(kube.kubeconfig, "delete", "rolebinding", name, "-n", namespace)
-    for manifest in (old_role, old_binding):
-        made = kubectl(kube.kubeconfig, "create", "-f", "-", stdin=yaml.safe_dump(manifest))
-        assert made.returncode == 0, made.stderr
+    made = kubectl(kube.kubeconfig, "create", "-f", "-", stdin=yaml.safe_dump(old_role))
+    assert made.returncode == 0, made.stderr
+
+    def old_binding_in_place() -> bool:
+        # The operator watches its bindings and may restore its own between the delete and
+        # the create: delete and create again until the earlier version's is the one there.
+        kubectl(kube.kubeconfig, "delete", "rolebinding", name, "-n", namespace)
+        made = kubectl(kube.kubeconfig, "create", "-f", "-", stdin=yaml.safe_dump(old_binding))
+        return made.returncode == 0
+
+    wait_for("the earlier version's binding created", old_binding_in_place, timeout=60)
 
     def replaced() -> bool:
         binding = kube.cluster.get(by_name("RoleBinding"), name, namespace)

@@ -29,12 +29,14 @@ from havre.external.ownership import Recorded, record, recorded_uid
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import KINDS
 
-PLURALS = {kind.plural for kind in KINDS.values()}
+#: Karmada's clusters too: the hub's tests list members.
+PLURALS = {kind.plural for kind in KINDS.values()} | {"clusters"}
 
 
 def _matches(labels: Mapping[str, str], selector: str) -> bool:
-    pairs = [p.split("=", 1) for p in selector.split(",") if p]
-    return all(labels.get(k) == v for k, v in pairs)
+    """``key=value`` pairs, and bare ``key`` (the label exists)."""
+    terms = [p.split("=", 1) for p in selector.split(",") if p]
+    return all(labels.get(t[0]) == t[1] if len(t) == 2 else t[0] in labels for t in terms)
 
 
 class FakeApiServer:
@@ -365,3 +367,17 @@ class FakeCatalogs(_Failing):
     def granted_datasets(self, workspace: str) -> frozenset[str]:
         self._call("granted_datasets", workspace)
         return frozenset(self.grants.get(workspace, set()))
+
+    def ensure_grant_role(self, role: str, password: str, dataset: str, record: str) -> bool:
+        self._call("ensure_grant_role", role, dataset, record)
+        if dataset not in self.datasets:
+            raise Pending("no dataset database")
+        old = self.roles.get(role)
+        self.roles[role] = (True, record)
+        self.grants[role] = {dataset}
+        return old != self.roles[role]
+
+    def drop_grant_role(self, role: str) -> bool:
+        self._call("drop_grant_role", role)
+        self.grants.pop(role, None)
+        return self.roles.pop(role, None) is not None

@@ -91,3 +91,9 @@ def trino_environment(workspace: str) -> str:
     """``node.environment`` of the workspace's Trino: it travels in every query event, so
     the audit receiver refuses one workspace's events sent with another's credential."""
     return f"havre_{workspace.replace('-', '_')}"
+
+
+#: On a grant the hub sends to the member holding its data: the provider running the
+#: workspace, which reads it from there (federation/remote_grant.py). Not under
+#: ``havre.io/``: kopf ignores changes of annotations under its own storage prefix.
+READER_ANNOTATION = "federation.havre.io/workspace-provider"

@@ -95,6 +95,25 @@ class CatalogDatabase(Protocol):
         """Datasets on whose database the workspace role holds any privilege."""
         ...
 
+    def ensure_grant_role(self, role: str, password: str, dataset: str, record: str) -> bool:
+        """A role of one remote grant (``rg_<uid>``): LOGIN with ``password``, reading only
+        the dataset's catalog, ``record`` as its comment. ``Pending`` before
+        ``ensure_dataset``. True if changed."""
+        ...
+
+    def drop_grant_role(self, role: str) -> bool:
+        """End the grant role's sessions, withdraw what it holds, drop it. True if it existed."""
+        ...
+
+
+_GRANT_ROLE = re.compile(r"^rg_[0-9a-f]{32}$")
+
+
+def check_grant_role(role: str) -> None:
+    """``ValueError`` unless ``role`` is a grant-scoped role name (``rg_`` + a grant UID)."""
+    if not _GRANT_ROLE.fullmatch(role):
+        raise ValueError(f"not a grant-scoped role name: {role!r}")
+
 
 def check_names(*values: str) -> None:
     """``ValueError`` unless each value is a valid workspace or dataset name.

@@ -21,6 +21,7 @@ from psycopg import errors, sql
 from havre.api import names
 from havre.errors import DependencyUnavailable, Pending
 from havre.external import catalogdb_sql as q
+from havre.external import postgres_grant_roles
 from havre.external.catalogdb import UNAVAILABLE, check_names
 from havre.external.ownership import Recorded, record, recorded_uid
 from havre.external.postgres_pool import Confirmations, ConnectionPool
@@ -244,6 +245,16 @@ class PostgresCatalogs:
         with self._translated(action), self._connect() as conn:
             rows = conn.execute(q.GRANTED_DATABASES_QUERY, [role]).fetchall()
         return frozenset(ds for (database,) in rows if (ds := q.dataset_of(database)))
+
+    # Grant-scoped roles (a remote grant's reader): postgres_grant_roles.py
+
+    def ensure_grant_role(self, role: str, password: str, dataset: str, record: str) -> bool:
+        """A LOGIN role reading only the dataset's catalog (``CatalogDatabase``)."""
+        return postgres_grant_roles.ensure(self, role, password, dataset, record)
+
+    def drop_grant_role(self, role: str) -> bool:
+        """End its sessions, revoke what it holds, drop it. True when it existed."""
+        return postgres_grant_roles.drop(self, role)
 
     # Steps shared by the methods above, each on an open connection
 

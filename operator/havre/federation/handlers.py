@@ -29,6 +29,7 @@ from havre.federation.hub import (
     refresh_grant,
     refresh_workspace,
 )
+from havre.federation.hub_remote import sweep_copies
 from havre.kube.cluster import Cluster
 from havre.settings import FederationSettings
 
@@ -96,12 +97,17 @@ class HubContext:
             for name in names:
                 refresh(name)
 
+    def sweep_copies(self) -> None:
+        """Carried credentials no live remote grant needs go (federation/carry.py)."""
+        self._guarded("carried-credentials", sweep_copies, "")
+
     def _refresh_dataset_only(self, name: str) -> None:
         self._guarded(f"dataset/{name}", refresh_dataset, name)
 
     def resync_forever(self) -> None:
         while not self.stop.wait(self.settings.resync_interval):
             self.refresh_all()
+            self.sweep_copies()
 
 
 def _ctx(memo: kopf.Memo) -> HubContext:
@@ -168,6 +174,8 @@ def on_grant(name: str, body: kopf.Body, type: str, memo: kopf.Memo, **_: Any) -
     ctx = _ctx(memo)
     if type != "DELETED":
         ctx.refresh_grant(name)
+    else:
+        ctx.sweep_copies()
     workspace = body.get("spec", {}).get("workspace")
     if workspace:
         ctx.refresh(workspace)

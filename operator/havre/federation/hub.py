@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from havre.api.model import DatasetSpec, WorkspaceSpec
+from havre.federation.hub_remote import mark, propagate_remote
 from havre.federation.kinds import (
     CLUSTER,
     CLUSTER_BINDING,
@@ -195,23 +196,29 @@ def _propagate_grant(cluster: Cluster, grant: dict[str, Any]) -> MemberState:
     if ds is None or created_before(grant, ds):
         return MemberState(False, "DatasetNotFound", f"No dataset {dataset} to attach to.")
     try:
-        holder = DatasetSpec.model_validate(ds.get("spec", {})).holder
+        ds_spec = DatasetSpec.model_validate(ds.get("spec", {}))
     except ValidationError:
         return MemberState(False, "InvalidDataset", f"Dataset {dataset} is invalid.")
+    holder = ds_spec.holder
     ws_binding = cluster.get(CLUSTER_BINDING, binding_name(workspace))
     placed = placed_member(ws_binding)
-    member = members(cluster).get(placed) if placed else None
+    known = members(cluster)
+    member = known.get(placed) if placed else None
     if holder is None:
         return MemberState(False, "ProviderUnknown", f"Dataset {dataset} names no provider.")
     if member is None:
         return MemberState(False, "Placing", f"Workspace {workspace} is not placed yet.")
     if member.provider != holder:
-        return MemberState(
-            False,
-            "RemoteDataset",
-            f"Dataset {dataset} is held at provider {holder} and workspace {workspace} runs at "
-            f"provider {member.provider}: reading across providers is not available yet.",
+        return propagate_remote(
+            cluster,
+            grant,
+            dataset,
+            ds_spec,
+            member,
+            list(known.values()),
+            lambda policy: server_side_apply(cluster, CLUSTER_POLICY, policy),
         )
+    mark(cluster, grant, None)  # read by its own member: no mark
     ds_binding = cluster.get(CLUSTER_BINDING, binding_name(dataset, "Dataset"))
     target = grant_member(
         holder, member, applied_on(ws_binding, placed), applied_on(ds_binding, placed)

@@ -146,3 +146,14 @@ def grant_member(
     if holder is None or placed is None or placed.provider != holder:
         return None
     return placed.name if workspace_applied and dataset_applied else None
+
+
+def holder_member(
+    holder: str, candidates: Iterable[MemberCluster], dataset_applied: Iterable[str]
+) -> str | None:
+    """The member holding a dataset for a grant read from another provider: a member at
+    ``holder`` where the dataset already exists (one member per provider is assumed; the
+    first by name otherwise), or None while there is none."""
+    applied = set(dataset_applied)
+    found = sorted(m.name for m in candidates if m.provider == holder and m.name in applied)
+    return found[0] if found else None

@@ -218,3 +218,31 @@ def awaiting_approval(spec: WorkspaceSpec) -> MemberState | None:
             f"Rejected by {spec.approval.by}; never placed on a member.",
         )
     return None
+
+
+def remote_grant_state(
+    dataset: str,
+    holder: str,
+    target: str | None,
+    report: MemberState | None,
+    reader: str,
+    carried: bool = False,
+) -> MemberState:
+    """The hub's finding for a grant of data held at provider ``holder`` whose workspace
+    runs on member ``reader``: credentials are issued on the holder's member ``target``;
+    reading them from the workspace's Trino is not built, so it stays ``RemoteDataset``."""
+    prefix = f"Dataset {dataset} is held at provider {holder}; the workspace runs on {reader}"
+    if target is None:
+        return MemberState(
+            False, "RemoteDataset", f"{prefix}; no member of {holder} holds the dataset yet."
+        )
+    if report is None or not report.ok:
+        where = report.message if report is not None else f"waiting for member {target}"
+        return MemberState(False, "RemoteDataset", f"{prefix}; credentials pending: {where}")
+    return MemberState(
+        False,
+        "RemoteDataset",
+        f"{prefix}; credentials scoped to this grant are issued on member {target}"
+        f"{f' and carried to member {reader}' if carried else ''}, but the workspace's Trino "
+        "does not use them yet (docs/federation.md, Limits).",
+    )

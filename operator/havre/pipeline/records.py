@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from havre.api.model import DatasetGrantSpec, DatasetSpec, Size, SizeProfileSpec
+from havre.api.names import READER_ANNOTATION
 from havre.kube.cluster import Cluster
 from havre.kube.kinds import by_name
 
@@ -113,6 +114,8 @@ class GrantRecord:
     #: the grant was made: it then never attaches to one created later.
     workspace_absent: bool = False
     dataset_absent: bool = False
+    #: The provider the hub says runs the workspace (federation/remote_grant.py), or "".
+    reader: str = ""
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> GrantRecord:
@@ -138,6 +141,7 @@ class GrantRecord:
             dataset_uid=str(status.get("datasetUID", "")),
             workspace_absent=_saw_absent(status, "Workspace"),
             dataset_absent=_saw_absent(status, "Dataset"),
+            reader=str((meta.get("annotations") or {}).get(READER_ANNOTATION, "")),
         )
 
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from havre.api.model import Decision, Member, Role, Size, WorkspaceSpec, resolve_size
 from havre.errors import HavreError, InvalidSpec
+from havre.federation.remote_grant import read_from_elsewhere
 from havre.pipeline.conditions import Check
 from havre.pipeline.datasets import INVALID_REASONS, dataset_problem
 from havre.pipeline.grants import grant_state
@@ -160,6 +161,8 @@ def valid_grants(refs: Refs, now: dt.datetime) -> tuple[tuple[ValidGrant, ...], 
     valid: list[ValidGrant] = []
     problems: list[Check] = []
     for grant in refs.grants:
+        if read_from_elsewhere(grant, refs.provider):
+            continue  # a workspace of that name at another provider reads it, not this one
         dataset = refs.datasets.get(grant.dataset)
         invalid = (
             dataset_problem(dataset, refs.peers.get(dataset.bucket, ()), refs.provider)

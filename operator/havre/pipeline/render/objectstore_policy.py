@@ -116,6 +116,12 @@ def render_objectstore_policy(
     return document
 
 
+def dataset_read_statements(locations: Iterable[DatasetLocation]) -> list[dict[str, Any]]:
+    """The statements that read exactly ``locations`` (a workspace's granted datasets, or
+    one remote grant's credentials at the holder: federation/remote_grant.py)."""
+    return _dataset_statements(sorted(set(locations)))
+
+
 def _dataset_statements(locations: list[DatasetLocation]) -> list[dict[str, Any]]:
     buckets = sorted({loc.bucket for loc in locations})
     statements: list[dict[str, Any]] = [
