@@ -2,6 +2,7 @@
 
     python -m bench [--suites provision,revocation,scale] [--scale 200,500,1000]
                     [--runs 20] [--batch 20] [--trials 20] [--idle-window 60] [--no-trino]
+                    [--timeout SECONDS]
 
 Each suite runs on a platform of its own (kube, MinIO, PostgreSQL) started in a temporary
 directory at port offset HAVRE_PORT_OFFSET + 40 and removed afterwards, with the operator
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import harness
+from bench.platform import stop_platform
 from devstack import stack
 from devstack.havre_setup import install_api
 from devstack.paths import StackPaths
@@ -43,6 +45,9 @@ from tests.integration.helpers import OperatorProcess
 
 RESULTS = Path(__file__).parent / "results"
 REPAIR_INTERVAL = 60.0
+
+#: What this benchmark's platform runs (and all it stops).
+COMPONENTS = ["kube", "minio", "postgres"]
 
 
 def machine() -> dict[str, Any]:
@@ -103,7 +108,7 @@ def bench_platform(trino: bool) -> Iterator[harness.Target]:
     paths = StackPaths(state=state, port_offset=offset)
     operator = None
     try:
-        stack.up(paths, ["kube", "minio", "postgres"])
+        stack.up(paths, COMPONENTS)
         manifest = stack.read_manifest(paths)
         assert manifest is not None
         components = manifest["components"]
@@ -123,7 +128,7 @@ def bench_platform(trino: bool) -> Iterator[harness.Target]:
     finally:
         if operator is not None:
             operator.stop()
-        stack.down(paths)
+        stop_platform(paths, COMPONENTS)
         kept = RESULTS / "logs"  # the operator's log, for a look at what took the time
         kept.mkdir(parents=True, exist_ok=True)
         if (state / "operator.log").exists():
@@ -134,12 +139,14 @@ def bench_platform(trino: bool) -> Iterator[harness.Target]:
 def provision(args: argparse.Namespace) -> dict[str, Any]:
     with bench_platform(args.trino) as target:
         harness.one_at_a_time(target, 2)  # warm-up: imports, connections, first CREATE
-        one = harness.one_at_a_time(target, args.runs)
+        kubectl_s: list[float] = []
+        one = harness.one_at_a_time(target, args.runs, kubectl_s)
         batch = harness.at_once(target, args.batch)
     return {
         "one_at_a_time_s": harness.percentiles(one),
+        "kubectl_apply_s": harness.percentiles(kubectl_s),
         "at_once_s": harness.percentiles(batch),
-        "samples": {"one_at_a_time": one, "at_once": batch},
+        "samples": {"one_at_a_time": one, "kubectl_apply": kubectl_s, "at_once": batch},
     }
 
 
@@ -158,7 +165,7 @@ def scale(args: argparse.Namespace) -> dict[str, Any]:
     sizes = {}
     for count in args.scale:
         with bench_platform(args.trino) as target:
-            sizes[str(count)] = harness.scale(target, count, args.idle_window)
+            sizes[str(count)] = harness.scale(target, count, args.idle_window, args.timeout)
         print(f"scale {count}: {sizes[str(count)]}", flush=True)
     return {"sizes": sizes}
 
@@ -179,6 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--idle-window", type=float, default=60.0)
     parser.add_argument("--no-trino", dest="trino", action="store_false")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="scale: seconds after which the figures so far are kept, marked incomplete "
+        "(default 600 + 10 per workspace)",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     args.scale = [int(n) for n in args.scale.split(",") if n]

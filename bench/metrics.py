@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from bench.platform import stop_platform
 from devstack import stack
 from devstack.havre_setup import install_api
 from devstack.paths import StackPaths
@@ -36,6 +37,9 @@ from tests.integration.workspaces import condition, workspace
 
 TICKS = os.sysconf("SC_CLK_TCK")
 SCRAPE_EVERY = 15.0
+
+#: What this benchmark's platform runs (and all it stops).
+COMPONENTS = ["kube", "minio", "postgres"]
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -113,7 +117,7 @@ def main() -> int:
     state = Path(tempfile.gettempdir()) / "havre-bench-metrics"
     state.mkdir(mode=0o755, exist_ok=True)
     paths = StackPaths(state=state, port_offset=2460)
-    stack.up(paths, ["kube", "minio", "postgres"])
+    stack.up(paths, COMPONENTS)
     results: dict[bool, list[dict[str, float]]] = {True: [], False: []}
     try:
         manifest = stack.read_manifest(paths)
@@ -150,7 +154,7 @@ def main() -> int:
                     op.stop()
                 print(f"metrics={metrics}: {results[metrics][-1]}", flush=True)
     finally:
-        stack.down(paths)
+        stop_platform(paths, COMPONENTS)
     print(
         f"\n{args.workspaces} workspaces, {args.runs} runs per mode, {args.window:.0f} s windows\n"
     )

@@ -21,6 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
+from bench.platform import stop_platform
 from devstack import stack
 from devstack.paths import StackPaths
 from havre.external.minio import MinioStore
@@ -30,6 +31,9 @@ from havre.pipeline.records import StaticCatalogue
 from havre.settings import load_settings
 from tests.integration.helpers import OperatorProcess, kubectl
 from tests.integration.workspaces import WORKSPACE, apply, delete, wait_ready, workspace
+
+#: What this benchmark's platform runs (and all it stops).
+COMPONENTS = ["kube", "minio"]
 
 
 def _row(name: str, samples: list[float]) -> str:
@@ -46,7 +50,7 @@ def main() -> int:
     state = Path(tempfile.gettempdir()) / "havre-bench-stack"
     state.mkdir(mode=0o755, exist_ok=True)
     paths = StackPaths(state=state, port_offset=2500)
-    stack.up(paths, ["kube", "minio"])
+    stack.up(paths, COMPONENTS)
     try:
         manifest = stack.read_manifest(paths)
         assert manifest is not None
@@ -96,7 +100,7 @@ def main() -> int:
             assert outcome.applied.report is not None and not outcome.applied.report.applied
             delete(kubeconfig, name)
     finally:
-        stack.down(paths)
+        stop_platform(paths, COMPONENTS)
     print("| measure | median | min-max | runs |")
     print("|---|---|---|---|")
     print(_row("kubectl apply → Ready=True (operator running, namespace + storage)", ready))

@@ -20,6 +20,7 @@ from havre.errors import HavreError
 from havre.handlers import Context
 from havre.kube.cluster import Cluster
 from havre.main import register
+from havre.memory import limit_malloc_arenas
 from havre.metrics.instrument import instrument
 from havre.metrics.server import MetricsUnavailable, start_metrics
 from havre.peering import ensure_peering, start_priority
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
+    limit_malloc_arenas()  # before any thread starts
     try:
         settings = load_settings()
     except SettingsError as exc:

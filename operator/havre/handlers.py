@@ -49,6 +49,7 @@ from havre.scheduler import Scheduler
 
 _log = logging.getLogger("havre.handlers")
 REPAIR_THREADS = 2
+REVOCATION_THREADS = 4
 #: Seconds before a failed withdrawal of a remote grant's credentials is tried again.
 HOLDER_RETRY_SECONDS = 10
 WORKSPACE = by_name("Workspace")
@@ -61,7 +62,14 @@ class Context:
     """What every handler needs, handed over through kopf's memo."""
 
     platform: Platform
-    scheduler: Scheduler = field(default_factory=Scheduler)
+    #: Threads of the revocations (a grant's deletion, an expiry), apart from kopf's: a
+    #: revocation never queues behind provisioning or repairs.
+    revocations: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=REVOCATION_THREADS, thread_name_prefix="havre-revocation"
+        )
+    )
+    scheduler: Scheduler = field(init=False)
     catalogue: KopfCatalogue = field(default_factory=KopfCatalogue)
     #: Threads of the repair timer, apart from kopf's: a repair never delays a revocation.
     repairs: ThreadPoolExecutor = field(
@@ -79,6 +87,7 @@ class Context:
 
     def __post_init__(self) -> None:
         self.ledger = Ledger(self.platform.settings.audit_interval)
+        self.scheduler = Scheduler(self.revocations)
 
     def lock(self, key: str) -> threading.Lock:
         return self._locks[key]
@@ -111,6 +120,11 @@ def refresh_workspace(ctx: Context, name: str, change: SpecChange | None = None)
             ctx.ledger.record(outcome.refs, outcome.validated)
         else:
             ctx.ledger.forget(name)
+        # The Deployments as this run wrote or found them: their watch event then wakes
+        # no second reconcile for what this one already reported.
+        for (kind, namespace, deployment), obj in outcome.applied.live.items():
+            if kind == "Deployment":
+                ctx.engine_seen[f"{namespace}/{deployment}"] = availability_signature(obj)
         _post(current, outcome.events)
         return outcome
 
@@ -287,9 +301,17 @@ def reader_mark_changed(name: str, memo: kopf.Memo, **_: Any) -> None:
     refresh_grant(memo["ctx"], name)
 
 
-def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Withdraw the grant's access at once (the grant, being deleted, no longer counts)."""
+async def delete_grant(name: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Withdraw the grant's access at once (the grant, being deleted, no longer counts), on
+    the revocation threads: never behind reconciles holding kopf's."""
     ctx: Context = memo["ctx"]
+    loop = asyncio.get_running_loop()
+    # kopf's context (its settings, which posting events reads) goes along to the thread.
+    context = contextvars.copy_context()
+    await loop.run_in_executor(ctx.revocations, context.run, _revoke_grant, ctx, name, body)
+
+
+def _revoke_grant(ctx: Context, name: str, body: kopf.Body) -> None:
     ctx.scheduler.cancel(f"grant/{name}")
     spec = body.get("spec", {})
     try:
@@ -316,16 +338,18 @@ def deployment_changed(
     ctx: Context = memo["ctx"]
     obj = event["object"]
     key = f"{obj['metadata'].get('namespace')}/{obj['metadata'].get('name')}"
+    workspace = labels.get(INSTANCE)
     if event.get("type") == "DELETED":
         ctx.engine_seen.pop(key, None)
     else:
         signature = availability_signature(obj)
-        if ctx.engine_seen.get(key) == signature:
-            return
-        ctx.engine_seen[key] = signature
+        # After a reconcile in flight, which may report this very state (``engine_seen``).
+        with ctx.lock(f"workspace/{workspace}"):
+            if ctx.engine_seen.get(key) == signature:
+                return
+            ctx.engine_seen[key] = signature
         if event.get("type") is None:
             return  # the initial listing: the resume handlers reconcile every workspace
-    workspace = labels.get(INSTANCE)
     if workspace:
         refresh_workspace(ctx, workspace)
 

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Executor
 
 #: A timer further away than this is re-armed later (by the next reconcile or by itself),
 #: so that a long sleep never drifts from the wall clock.
@@ -21,7 +22,10 @@ _log = logging.getLogger("havre.scheduler")
 
 
 class Scheduler:
-    def __init__(self) -> None:
+    def __init__(self, executor: Executor | None = None) -> None:
+        #: Where callbacks run (None: the loop's default executor). The operator gives its
+        #: revocation threads: an expiry never queues behind provisioning.
+        self._executor = executor
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -70,9 +74,9 @@ class Scheduler:
         self._tasks.add(task)  # keep a reference until it is done
         task.add_done_callback(self._tasks.discard)
 
-    @staticmethod
-    async def _run(callback: Callable[[], object]) -> None:
+    async def _run(self, callback: Callable[[], object]) -> None:
+        assert self._loop is not None
         try:
-            await asyncio.to_thread(callback)
+            await self._loop.run_in_executor(self._executor, callback)
         except Exception:  # a failed expiry is retried by the repair timer; say so
             _log.exception("scheduled expiry failed; the repair timer will retry it")

@@ -97,3 +97,37 @@ def test_the_namespace_and_the_operators_binding_come_first(api: FakeApiServer) 
         render_operator_binding("cardio", SETTINGS),
     )
     assert again == [] and all(m == "GET" for m, _ in api.requests[before:])
+
+
+def _written(api: FakeApiServer, since: int) -> list[str]:
+    """The plural of each object written (server-side apply) since request ``since``."""
+    return [path.split("/")[-2] for method, path in api.requests[since:] if method == "PATCH"]
+
+
+def test_writes_go_in_tiers_bindings_after_roles_workloads_last(api: FakeApiServer) -> None:
+    plan = _plan()
+    report = _apply(api, plan)
+    written = _written(api, 0)
+    assert {"clusterroles", "clusterrolebindings", "rolebindings", "networkpolicies"} <= set(
+        written
+    )
+
+    def last(*plurals: str) -> int:
+        return max(i for i, p in enumerate(written) if p in plurals)
+
+    def first(*plurals: str) -> int:
+        return min(i for i, p in enumerate(written) if p in plurals)
+
+    # Every role (and its cluster-wide kin) before the first binding.
+    assert last("namespaces", "roles", "clusterroles") < first(
+        "rolebindings", "clusterrolebindings"
+    )
+    if "deployments" in written:
+        assert last("rolebindings", "networkpolicies", "resourcequotas", "secrets") < first(
+            "deployments"
+        )
+    # The report lists the objects tier by tier, each in the plan's order (not in the order
+    # the concurrent writes happened to end).
+    rank = {"Namespace": 0, "RoleBinding": 2, "ClusterRoleBinding": 2, "Deployment": 3}
+    rendered = sorted((m["kind"] for m in plan.manifests), key=lambda k: rank.get(k, 1))
+    assert [a.split("/")[0] for a in report.applied] == rendered

@@ -64,3 +64,13 @@ def test_a_ca_secret_that_is_not_pem_is_named_in_the_error() -> None:
         issue(CertificateAuthority(b"nope", b"nope"), NAMES, NOW)
     assert caught.value.reason == "InvalidPlatformCA"
     assert "nope" not in repr(CertificateAuthority(b"nope", b"nope"))
+
+
+def test_checking_a_kept_certificate_needs_only_the_cas_certificate() -> None:
+    """The check runs on every full pass of every workspace: it never loads the CA's key."""
+    ca = make_ca()
+    combined = issue(ca, NAMES, NOW)
+    without_key = CertificateAuthority(ca.cert_pem, b"not a key")
+    assert not needs_renewal(combined, without_key, NAMES, NOW)
+    with pytest.raises(InvalidSpec):
+        issue(without_key, NAMES, NOW)

@@ -67,3 +67,35 @@ def test_past_time_runs_at_once() -> None:
         return calls
 
     assert asyncio.run(scenario()) == [1]
+
+
+def test_callbacks_run_on_the_given_threads_even_when_the_default_ones_are_busy() -> None:
+    """The operator gives its revocation threads: an expiry never waits for a free thread
+    of the loop's default executor (nor of kopf's)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def scenario() -> str:
+        loop = asyncio.get_running_loop()
+        busy = ThreadPoolExecutor(max_workers=1)
+        loop.set_default_executor(busy)
+        release = threading.Event()
+        blocked = loop.run_in_executor(None, release.wait)  # the default thread is taken
+        revocations = ThreadPoolExecutor(max_workers=1, thread_name_prefix="revocation")
+        scheduler = Scheduler(revocations)
+        scheduler.bind(loop)
+        names: list[str] = []
+        fired = threading.Event()
+
+        def callback() -> None:
+            names.append(threading.current_thread().name)
+            fired.set()
+
+        scheduler.at("k", _in(0.05), callback)
+        deadline = time.monotonic() + 5
+        while not fired.is_set() and time.monotonic() < deadline:
+            await _settle(0.01)
+        release.set()
+        await blocked
+        return names[0] if names else ""
+
+    assert asyncio.run(scenario()).startswith("revocation")

@@ -18,12 +18,11 @@ What the server does that shapes this code (MinIO 2026-02, minio-py 7.2.20):
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 import urllib3
-from minio import Minio, MinioAdmin
+from minio import Minio
 from minio.commonconfig import ENABLED, Tags
 from minio.credentials.providers import StaticProvider
 from minio.deleteobjects import DeleteObject
@@ -33,13 +32,12 @@ from minio.versioningconfig import VersioningConfig
 from havre.api.names import OWNER_KEY
 from havre.external.minio_errors import admin_code, translated
 from havre.external.minio_http import verified_pool
+from havre.external.minio_payload import SealedAdmin
 from havre.external.objectstore import ObjectStoreRejected, UserStatus, same_policy
 from havre.external.ownership import Recorded
 
 # DeleteObjects takes at most 1000 keys per request.
 _DELETE_BATCH = 1000
-#: One Argon2id key derivation (64 MiB) at a time in this process (``_add_user``).
-_KEY_DERIVATION = threading.Lock()
 # Objects written while a bucket is being emptied make its removal fail; a few passes suffice.
 _EMPTY_PASSES = 3
 
@@ -73,7 +71,8 @@ class MinioStore:
         )
         credentials = StaticProvider(access_key, secret_key)
         self._s3 = Minio(endpoint, credentials=credentials, secure=secure, http_client=self._http)
-        self._admin = MinioAdmin(
+        # Secrets in admin payloads sealed with PBKDF2, not Argon2id (``minio_payload``).
+        self._admin = SealedAdmin(
             endpoint=endpoint, credentials=credentials, secure=secure, http_client=self._http
         )
 
@@ -271,11 +270,9 @@ class MinioStore:
         return True
 
     def _add_user(self, access_key: str, secret_key: str) -> None:
-        """``user_add``, one at a time per process: the admin API's payload is encrypted
-        with a key derived by Argon2id, which holds 64 MiB while it runs; unbounded, a
-        thousand workspaces provisioned at once would add 64 MiB per concurrent call."""
-        with _KEY_DERIVATION:
-            self._admin.user_add(access_key, secret_key)
+        """``user_add``: its payload is sealed with PBKDF2 (``minio_payload``), so users are
+        added concurrently without Argon2id's 64 MiB each."""
+        self._admin.user_add(access_key, secret_key)
 
     def _secret_matches(self, access_key: str, secret_key: str) -> bool:
         """Sign a harmless request as the user: only a wrong secret fails its signature."""
@@ -316,7 +313,13 @@ class MinioStore:
         if status is not None and policy in status.policies:
             return False
         with translated(self._endpoint, f"attaching policy {policy} to {user}"):
-            return self._attach(policy, user)
+            if status is None:
+                return self._attach(policy, user)  # the store says the user is missing
+            # One call with no encrypted payload: the policies the user holds plus this one.
+            # (The attach call's answer is encrypted by MinIO with Argon2id, 64 MiB behind
+            # a server-wide lock: a thousand new workspaces would queue on it.)
+            self._admin.policy_set(",".join(sorted({*status.policies, policy})), user=user)
+        return True
 
     def _attach(self, policy: str, user: str) -> bool:
         try:

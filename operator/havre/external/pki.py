@@ -8,6 +8,7 @@ before they end; the private key never leaves the workspace's Secret.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -30,11 +31,27 @@ class CertificateAuthority:
         return "CertificateAuthority(...)"
 
 
+@functools.lru_cache(maxsize=8)
+def _ca_certificate(cert_pem: bytes) -> x509.Certificate:
+    """The CA's certificate, parsed once per CA (every full pass of every workspace checks
+    its certificate against it)."""
+    try:
+        return x509.load_pem_x509_certificate(cert_pem)
+    except ValueError as exc:
+        raise InvalidSpec(
+            "the platform CA Secret does not hold a PEM certificate and key",
+            reason="InvalidPlatformCA",
+        ) from exc
+
+
+@functools.lru_cache(maxsize=8)
 def _load_ca(
     ca: CertificateAuthority,
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey]:
+    """Certificate and key, loaded once per CA: loading (and checking) a private key is the
+    costly part, needed only to issue."""
+    cert = _ca_certificate(ca.cert_pem)
     try:
-        cert = x509.load_pem_x509_certificate(ca.cert_pem)
         key = serialization.load_pem_private_key(ca.key_pem, None)
     except ValueError as exc:
         raise InvalidSpec(
@@ -88,7 +105,8 @@ def needs_renewal(
         cert = x509.load_pem_x509_certificates(combined_pem)[0]
     except ValueError:
         return True
-    ca_cert, _ = _load_ca(ca)
+    # Only the CA's certificate: the check must stay cheap, and needs no key.
+    ca_cert = _ca_certificate(ca.cert_pem)
     if cert.issuer != ca_cert.subject or cert.not_valid_after_utc - now < RENEW_BEFORE:
         return True
     try:

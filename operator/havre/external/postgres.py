@@ -24,11 +24,15 @@ from havre.external import catalogdb_sql as q
 from havre.external import postgres_grant_roles
 from havre.external.catalogdb import UNAVAILABLE, check_names
 from havre.external.ownership import Recorded, record, recorded_uid
+from havre.external.postgres_pool import Confirmations, ConnectionPool
 
 
 class PostgresCatalogs:
-    """``CatalogDatabase`` on a PostgreSQL server as the operator's admin role. Each call opens
-    the few short connections it needs; the admin password appears in no repr or message."""
+    """``CatalogDatabase`` on a PostgreSQL server as the operator's admin role. Calls on the
+    maintenance database reuse a few idle connections (``postgres_pool``); a workspace's or
+    a dataset's database is connected to only for the call that needs it (so that nothing of
+    ours holds it open when it is dropped). The admin password appears in no repr or
+    message."""
 
     def __init__(
         self,
@@ -55,6 +59,8 @@ class PostgresCatalogs:
         }
         # A reconcile must fail and retry, not hang, when a lock is held or the server stalls.
         self._options = f"-c statement_timeout={statement_timeout_ms} -c lock_timeout=10000"
+        self._pool = ConnectionPool(lambda: self._open(self._maintenance))
+        self._confirmed = Confirmations()
 
     def __repr__(self) -> str:
         return f"PostgresCatalogs(endpoint={self.endpoint!r}, user={self._user!r})"
@@ -110,29 +116,34 @@ class PostgresCatalogs:
         with self._translated(f"ensuring catalog of workspace {workspace}"):
             with self._connect() as conn:
                 state = conn.execute(q.ROLE_QUERY, [role]).fetchone()
-                verifier = self._verifier(conn, role, password)
                 if state is None:
                     # The role records its owner from its first moment: nothing unrecorded
                     # is ever left behind by an interruption.
                     with conn.transaction():
-                        conn.execute(q.create_role(role, verifier, enabled))
+                        conn.execute(
+                            q.create_role(role, self._verifier(conn, role, password), enabled)
+                        )
                         if owner:
                             conn.execute(q.comment_on("ROLE", role, record(owner)))
                 elif state != (enabled, False):
                     # Re-enabling resets the password in the same statement, as MinIO users.
-                    conn.execute(q.alter_role(role, enabled, verifier if enabled else None))
+                    verifier = self._verifier(conn, role, password) if enabled else None
+                    conn.execute(q.alter_role(role, enabled, verifier))
                     if not enabled:
                         self._terminate(conn, role)
                 created = self._ensure_database(conn, database)
                 if created and owner:
                     conn.execute(q.comment_on("DATABASE", database, record(owner)))
             changed = state != (enabled, False) or created
+            if not changed and self._confirmed.fresh(role, enabled, password):
+                return False  # tables, privileges and password confirmed a moment ago
             with self._connect(database) as conn:
                 changed |= self._ensure_catalog(conn, database, role, every_table=False)
             if enabled and state == (True, False) and not self._password_works(role, password):
                 with self._connect() as conn:
-                    conn.execute(q.alter_role(role, True, verifier))
+                    conn.execute(q.alter_role(role, True, self._verifier(conn, role, password)))
                 changed = True
+        self._confirmed.record(role, enabled, password)
         return changed
 
     def disable_workspace(self, workspace: str) -> bool:
@@ -146,6 +157,7 @@ class PostgresCatalogs:
     def _set_login(self, workspace: str, login: bool) -> bool:
         check_names(workspace)
         role = names.database(workspace)
+        self._confirmed.forget(role)
         action = f"{'enabling' if login else 'disabling'} catalog role of workspace {workspace}"
         with self._translated(action), self._connect() as conn:
             state = conn.execute(q.ROLE_QUERY, [role]).fetchone()
@@ -164,6 +176,7 @@ class PostgresCatalogs:
         """End sessions, withdraw dataset grants, drop database and role. True if existed."""
         check_names(workspace)
         role = database = names.database(workspace)
+        self._confirmed.forget(role)
         with self._translated(f"dropping catalog of workspace {workspace}"):
             with self._connect() as conn:
                 state = conn.execute(q.ROLE_QUERY, [role]).fetchone()
@@ -312,7 +325,8 @@ class PostgresCatalogs:
 
     @staticmethod
     def _verifier(conn: psycopg.Connection[Any], role: str, password: str) -> str:
-        """The SCRAM-SHA-256 verifier of ``password``, computed by libpq on this machine."""
+        """The SCRAM-SHA-256 verifier of ``password``, computed by libpq on this machine
+        (4,096 rounds of PBKDF2: only when it is sent)."""
         raw = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
         return bytes(raw).decode()
 
@@ -327,12 +341,27 @@ class PostgresCatalogs:
 
     # Connections and errors
 
-    def _connect(self, dbname: str | None = None) -> psycopg.Connection[Any]:
+    def close(self) -> None:
+        """Close the idle connections (a later call opens new ones)."""
+        self._pool.close()
+
+    @contextmanager
+    def _connect(self, dbname: str | None = None) -> Iterator[psycopg.Connection[Any]]:
+        """The maintenance database from the pool; any other on a connection of its own,
+        closed at the end of the block."""
+        if dbname is None or dbname == self._maintenance:
+            with self._pool.connection() as conn:
+                yield conn
+            return
+        with self._open(dbname) as conn:
+            yield conn
+
+    def _open(self, dbname: str) -> psycopg.Connection[Any]:
         return psycopg.connect(
             **self._common,
             user=self._user,
             password=self._password,
-            dbname=dbname or self._maintenance,
+            dbname=dbname,
             options=self._options,
             autocommit=True,
         )

@@ -52,6 +52,9 @@ class Cluster:
             config.load_kube_config(
                 config_file=path, client_configuration=configuration, context=context
             )
+        # Reconciles run in kopf's worker threads, each with a few requests in flight
+        # (``apply_cluster.IN_FLIGHT``): keep their connections instead of discarding them.
+        configuration.connection_pool_maxsize = 32
         return cls(client.ApiClient(configuration))
 
     def request(

@@ -86,8 +86,9 @@ def _waiting(secret: str) -> HavreError:
     )
 
 
-def apply_desired(platform: Platform, desired: Desired) -> Applied:
-    """Run both phases on every configured system; see the module docstring."""
+def apply_desired(platform: Platform, desired: Desired, *, new_namespace: bool = False) -> Applied:
+    """Run both phases on every configured system; see the module docstring.
+    ``new_namespace``: this run created the namespace (nothing to list in it)."""
     cluster_plan = desired.cluster
     if cluster_plan is None:
         return Applied()  # nothing exists outside the Workspace object
@@ -104,7 +105,7 @@ def apply_desired(platform: Platform, desired: Desired) -> Applied:
     # latency delays another's revocation.
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="havre-revoke") as pool:
         cluster_future = pool.submit(
-            _attempt, lambda: revoke_cluster(platform.cluster, cluster_plan, report)
+            _attempt, lambda: revoke_cluster(platform.cluster, cluster_plan, report, new_namespace)
         )
         store_future = (
             pool.submit(_attempt, lambda: revoke_objectstore(store, store_plan, store_changes))
@@ -134,7 +135,7 @@ def apply_desired(platform: Platform, desired: Desired) -> Applied:
     route_changes: tuple[str, ...] = ()
     route_error: HavreError | None = None
     if live is not None:
-        provision_cluster(platform.cluster, cluster_plan, live, report)
+        provision_cluster(platform.cluster, cluster_plan, live, report, new_namespace)
         routes = desired.routes
         if routes is not None:
             changed, route_error = _attempt(

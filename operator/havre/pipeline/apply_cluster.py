@@ -7,14 +7,22 @@ existing objects that carry access (bindings, the Trino group file) when they di
 ``provision_cluster`` then applies everything else. Each object is written on its own: one
 refused object is reported and the others are still written.
 
+Requests go out a few at a time (``IN_FLIGHT``): the listings at once, and the writes in
+tiers — the namespace; then every object that names nothing else of ours (quota, limits,
+network policies, accounts, roles, Secrets, ConfigMaps, Services); then the bindings (the
+API server checks a binding against the role it names); then the Deployments, whose pods
+start under the quota, limits and default-deny policies already in place.
+
 Every object is stamped with Havre's labels and an owner reference to its Workspace, so
 the garbage collector removes it with the Workspace and the prune finds it by label.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from havre.api import names
 from havre.errors import HavreError, Pending
@@ -42,6 +50,12 @@ NAMESPACED_KINDS = [
     )
 ]
 CLUSTER_KINDS = [by_name(k) for k in ("ClusterRole", "ClusterRoleBinding")]
+#: Requests of one reconcile in flight at once.
+IN_FLIGHT = 4
+#: The write tiers after the first (everything else): see the module docstring.
+_FIRST, _LATER = ("Namespace",), (("RoleBinding", "ClusterRoleBinding"), ("Deployment",))
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -116,20 +130,38 @@ def _namespace(cluster: Cluster, namespace: str) -> dict[str, Any] | None:
 
 
 def live_objects(
-    cluster: Cluster, owner: Owner, namespace: str, kinds: list[Kind], ns: dict[str, Any] | None
+    cluster: Cluster,
+    owner: Owner,
+    namespace: str,
+    kinds: list[Kind],
+    ns: dict[str, Any] | None,
+    new_namespace: bool = False,
 ) -> dict[Key, dict[str, Any]]:
     """What Havre manages for ``owner`` among ``kinds``: one LIST per kind, no per-object
-    GET; namespaced kinds only when the namespace (``ns``) exists."""
+    GET; namespaced kinds only when the namespace (``ns``) exists and was not created by
+    this run (``new_namespace``: nothing can be in it yet)."""
     found: dict[Key, dict[str, Any]] = {}
     if ns is not None:
         found[key_of({**ns, "kind": "Namespace"})] = ns
-    for kind in kinds:
-        if kind.namespaced and ns is None:
-            continue
-        ns_arg = namespace if kind.namespaced else None
-        for item in cluster.list(kind, ns_arg, selector(owner)):
+    listed = [k for k in kinds if not k.namespaced or (ns is not None and not new_namespace)]
+
+    def items(kind: Kind) -> list[dict[str, Any]]:
+        return cluster.list(kind, namespace if kind.namespaced else None, selector(owner))
+
+    for kind, kind_items in zip(listed, _at_once(items, listed), strict=True):
+        for item in kind_items:
             found[key_of({**item, "kind": kind.kind})] = item
     return found
+
+
+def _at_once(action: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``action`` on each item, ``IN_FLIGHT`` at a time; the results in order (the first
+    exception raised, as a loop would)."""
+    if len(items) <= 1:
+        return [action(i) for i in items]
+    workers = min(IN_FLIGHT, len(items))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="havre-apply") as pool:
+        return list(pool.map(action, items))
 
 
 def _prune(
@@ -156,51 +188,84 @@ def _role_changed(desired: dict[str, Any], live: dict[str, Any]) -> bool:
     return "roleRef" in desired and desired["roleRef"] != live.get("roleRef")
 
 
-def _write(
-    cluster: Cluster, manifest: dict[str, Any], live: dict[Key, dict[str, Any]], report: ApplyReport
-) -> None:
+#: One object's answer: its key, the object as written (None: unchanged or refused), and
+#: the refusal.
+_Written = tuple[Key, dict[str, Any] | None, HavreError | None]
+
+
+def _write_one(
+    cluster: Cluster, manifest: dict[str, Any], live: dict[Key, dict[str, Any]]
+) -> _Written:
     key = key_of(manifest)
     if key in live and contains(manifest, live[key]):
-        report.unchanged += 1
-        return
+        return key, None, None
     try:
         if key in live and _role_changed(manifest, live[key]):
             # A binding's roleRef is immutable (member bindings went from Roles to the
             # static ClusterRoles): replace it.
             cluster.delete(by_name(key[0]), key[2], key[1] or None)
-        live[key] = cluster.apply(manifest)
+        return key, cluster.apply(manifest), None
     except HavreError as exc:
-        report.failed[key] = exc
-        return
-    report.applied.append(_label(key))
+        return key, None, exc
+
+
+def _write(
+    cluster: Cluster,
+    manifests: list[dict[str, Any]],
+    live: dict[Key, dict[str, Any]],
+    report: ApplyReport,
+) -> None:
+    """Write what differs among ``manifests`` at once; the report in their order."""
+    for key, written, error in _at_once(lambda m: _write_one(cluster, m, live), manifests):
+        if error is not None:
+            report.failed[key] = error
+        elif written is None:
+            report.unchanged += 1
+        else:
+            live[key] = written
+            report.applied.append(_label(key))
+
+
+def _tiers(manifests: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """``manifests`` in write tiers (see the module docstring), each in plan order."""
+    rank = {kind: 0 for kind in _FIRST}
+    rank.update({kind: i + 2 for i, kinds in enumerate(_LATER) for kind in kinds})
+    tiers: list[list[dict[str, Any]]] = [[] for _ in range(len(_LATER) + 2)]
+    for manifest in manifests:
+        tiers[rank.get(manifest["kind"], 1)].append(manifest)
+    return [tier for tier in tiers if tier]
 
 
 def revoke_cluster(
-    cluster: Cluster, plan: ClusterPlan, report: ApplyReport
+    cluster: Cluster, plan: ClusterPlan, report: ApplyReport, new_namespace: bool = False
 ) -> dict[Key, dict[str, Any]]:
     """Phase one: among the kinds that carry access, delete what is no longer rendered and
     rewrite what exists and differs. Returns the live objects for the second phase."""
     namespace = names.namespace(plan.owner.name)
     ns = _namespace(cluster, namespace)
-    live = live_objects(cluster, plan.owner, namespace, [by_name(k) for k in FIRST_KINDS], ns)
+    first = [by_name(k) for k in FIRST_KINDS]
+    live = live_objects(cluster, plan.owner, namespace, first, ns, new_namespace)
     _prune(cluster, plan, live, report)
-    for manifest in plan.manifests:
-        stamped = stamp(manifest, plan.owner)
-        if key_of(stamped) in plan.access and key_of(stamped) in live:
-            _write(cluster, stamped, live, report)
+    stamped = [stamp(m, plan.owner) for m in plan.manifests]
+    access = [m for m in stamped if key_of(m) in plan.access and key_of(m) in live]
+    _write(cluster, access, live, report)
     return live
 
 
 def provision_cluster(
-    cluster: Cluster, plan: ClusterPlan, live: dict[Key, dict[str, Any]], report: ApplyReport
+    cluster: Cluster,
+    plan: ClusterPlan,
+    live: dict[Key, dict[str, Any]],
+    report: ApplyReport,
+    new_namespace: bool = False,
 ) -> None:
     """Phase two: list the other kinds, delete what is no longer rendered, then apply, in
     order, every rendered object that differs from the cluster."""
     namespace = names.namespace(plan.owner.name)
     ns_key = ("Namespace", "", namespace)
     others = [k for k in (*CLUSTER_KINDS, *NAMESPACED_KINDS) if k.kind not in FIRST_KINDS]
-    rest = live_objects(cluster, plan.owner, namespace, others, live.get(ns_key))
+    rest = live_objects(cluster, plan.owner, namespace, others, live.get(ns_key), new_namespace)
     _prune(cluster, plan, rest, report)
     live.update(rest)
-    for manifest in plan.manifests:
-        _write(cluster, stamp(manifest, plan.owner), live, report)
+    for tier in _tiers([stamp(m, plan.owner) for m in plan.manifests]):
+        _write(cluster, tier, live, report)

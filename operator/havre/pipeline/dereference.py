@@ -97,6 +97,11 @@ class Refs:
     #: or resident at another provider are never opened here.
     provider: str | None = None
 
+    @property
+    def new_namespace(self) -> bool:
+        """Whether this run created the namespace: nothing of ours can be in it yet."""
+        return any(change.startswith("Namespace/") for change in self.opened)
+
 
 def read_platform_ca(cluster: Cluster, ref: str) -> CertificateAuthority | None:
     """The CA Secret ``namespace/name`` (tls.crt, tls.key), or None when it is missing."""
@@ -137,15 +142,19 @@ def _material(
             render_namespace_of(name),
             render_operator_binding(name, settings),
         )
-        return _read_material(platform, name, now), tuple(opened)
+        new = any(change.startswith("Namespace/") for change in opened)
+        return _read_material(platform, name, now, new), tuple(opened)
     except HavreError as exc:
         return Material.unavailable(exc.reason, exc.message), ()
 
 
-def _read_material(platform: Platform, name: str, now: dt.datetime) -> Material:
+def _read_material(
+    platform: Platform, name: str, now: dt.datetime, new_namespace: bool = False
+) -> Material:
+    """What is kept in the namespace (nothing to read in one this run created)."""
     namespace = names.namespace(name)
     trino = platform.settings.trino
-    wanted = _wanted_secrets(platform)
+    wanted = () if new_namespace else _wanted_secrets(platform)
     issue = trino is not None and trino.cert_manager_issuer is None
     # The GETs at once: a reconcile (a revocation among them) waits for the slowest only.
     with ThreadPoolExecutor(max_workers=len(wanted) + 1) as pool:

@@ -53,12 +53,13 @@ def open_namespace(
     if live is None:
         cluster.apply(stamp(namespace, owner))
         changed.append(f"Namespace/{name}")
-    wanted = stamp(binding, owner)
-    current = cluster.get(by_name("RoleBinding"), binding["metadata"]["name"], name)
+    wanted, wanted_name = stamp(binding, owner), binding["metadata"]["name"]
+    # In a namespace just created there is nothing to read yet.
+    current = None if live is None else cluster.get(by_name("RoleBinding"), wanted_name, name)
     if current is not None and contains(wanted, current):
         return changed
     cluster.apply(wanted)
-    changed.append(f"RoleBinding/{name}/{binding['metadata']['name']}")
+    changed.append(f"RoleBinding/{name}/{wanted_name}")
     deadline = time.monotonic() + timeout
     while not may_list_secrets(cluster, name):
         if time.monotonic() > deadline:

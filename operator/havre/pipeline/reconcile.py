@@ -84,7 +84,7 @@ def reconcile_workspace(
     refs = dereference(platform, body, catalogue, now)
     validated = validate(refs, now)
     desired = render_desired(validated, refs.material, platform.settings, platform.trino_ca_bundle)
-    applied = apply_desired(platform, desired)
+    applied = apply_desired(platform, desired, new_namespace=refs.new_namespace)
     status: WorkspaceStatus = workspace_status(
         refs.workspace.name,
         refs.workspace.generation,
