@@ -315,15 +315,15 @@ def _revoke_grant(ctx: Context, name: str, body: kopf.Body) -> None:
     ctx.scheduler.cancel(f"grant/{name}")
     spec = body.get("spec", {})
     try:
-        # At the holder of a remote grant's data: its credentials go (raising keeps the
-        # finalizer, and kopf retries, until they are gone); the local revocation below
-        # runs whatever happens here.
-        holder.withdraw_deleted(ctx.platform, body, member_provider(ctx.platform.settings))
+        # The local revocation first: it never waits for the federation step below.
+        if spec.get("workspace"):
+            refresh_workspace(ctx, spec["workspace"])
+            observe.grant_deleted(body)
     finally:
         try:
-            if spec.get("workspace"):
-                refresh_workspace(ctx, spec["workspace"])
-                observe.grant_deleted(body)
+            # At the holder of a remote grant's data: its credentials go (raising keeps the
+            # finalizer, and kopf retries, until they are gone), whatever happened above.
+            holder.withdraw_deleted(ctx.platform, body, member_provider(ctx.platform.settings))
         finally:
             # After the workspace withdrew the access; queuing never holds it up.
             record_decisions(ctx.platform.audit, [decisions.grant_revoked(body, _now())])
