@@ -62,9 +62,9 @@ def test_killed_operator_converges_on_twenty_ready_workspaces_without_duplicates
         objects = _managed_names(kube, name)
         assert len(objects) == len(set(objects)), f"duplicates in {name}: {objects}"
         kinds = sorted(k for k, _ in objects)
-        # quota, limits, 5 policies (one for the platform's endpoints), 1 service account,
-        # bindings, owner access
-        assert kinds.count("NetworkPolicy") == 5, objects
+        # quota, limits, 6 policies (one for the platform's endpoints, one admitting the
+        # stack's metrics scraper to the coordinator), 1 service account, bindings, owner access
+        assert kinds.count("NetworkPolicy") == 6, objects
         # three members' bindings and the operator's own; no Role (static ClusterRoles)
         assert kinds.count("RoleBinding") == 4, objects
         assert kinds.count("Role") == 0, objects

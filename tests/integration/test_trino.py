@@ -10,9 +10,10 @@ import pytest
 import requests
 import trino
 from trino.auth import BasicAuthentication
-from trino.exceptions import HttpError
+from trino.exceptions import HttpError, TrinoQueryError
 
 from tests.integration.conftest import Platform
+from tests.integration.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -45,6 +46,18 @@ def cursor(trino_info: dict[str, Any]) -> Iterator[Any]:
     conn.close()
 
 
+def _insert(cursor: Any, table: str, rows: str) -> Any:
+    """Right after Trino starts, the memory catalog may not be announced by any node yet
+    (NO_NODES_AVAILABLE although the coordinator is active): the insert is tried again."""
+    try:
+        cursor.execute(f"INSERT INTO {table} VALUES {rows}")
+        return cursor.fetchall()
+    except TrinoQueryError as exc:
+        if exc.error_name != "NO_NODES_AVAILABLE":
+            raise
+        return None
+
+
 def test_admin_runs_a_query_over_verified_tls(cursor: Any) -> None:
     cursor.execute("SELECT 1")
     assert cursor.fetchall() == [[1]]
@@ -56,8 +69,7 @@ def test_rows_inserted_in_memory_catalog_are_read_back(cursor: Any) -> None:
     cursor.fetchall()
     try:
         rows = "(1, 'lyon'), (2, 'brest'), (3, 'havre')"
-        cursor.execute(f"INSERT INTO {table} VALUES {rows}")
-        assert cursor.fetchall() == [[3]]
+        assert wait_for("the insert", lambda: _insert(cursor, table, rows), 60) == [[3]]
         cursor.execute(f"SELECT id, site FROM {table} ORDER BY id")
         assert cursor.fetchall() == [[1, "lyon"], [2, "brest"], [3, "havre"]]
     finally:

@@ -1,7 +1,7 @@
 """The audit alert rules measure metrics the receiver or the operator export.
 
 (promtool checks and unit-tests the rules with the others: tests/rules/audit.test.yaml,
-run by tests/integration/test_observability.py; the real Prometheus evaluates them there.)
+run by tests/integration/test_workspace_observability.py; the real Prometheus evaluates them there.)
 """
 
 from __future__ import annotations

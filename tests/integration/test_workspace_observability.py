@@ -398,4 +398,10 @@ def test_the_scraper_reaches_the_coordinators_https_port_and_no_other_trino_pod(
     assert running, "the engine's worker pod"
     host, port = trino_scraped.coordinator.rsplit(":", 1)
     assert _connect(host, int(port)) == "open"
-    assert _connect(running[0]["status"]["podIP"], 8443) != "open"
+    worker = running[0]["status"]["podIP"]
+    # The policy enforcer programs a new pod's chains a moment after it starts: wait for
+    # the worker to be closed; it never opens again (the assertion below).
+    wait_for(
+        "the worker's 8443 closed to the scraper", lambda: _connect(worker, 8443) != "open", 60
+    )
+    assert _connect(worker, 8443) != "open"
