@@ -46,11 +46,12 @@ def cursor(trino_info: dict[str, Any]) -> Iterator[Any]:
     conn.close()
 
 
-def _insert(cursor: Any, table: str, rows: str) -> Any:
+def _run(cursor: Any, sql: str) -> Any:
     """Right after Trino starts, the memory catalog may not be announced by any node yet
-    (NO_NODES_AVAILABLE although the coordinator is active): the insert is tried again."""
+    (NO_NODES_AVAILABLE although the coordinator is active): such a query, which never ran,
+    is tried again."""
     try:
-        cursor.execute(f"INSERT INTO {table} VALUES {rows}")
+        cursor.execute(sql)
         return cursor.fetchall()
     except TrinoQueryError as exc:
         if exc.error_name != "NO_NODES_AVAILABLE":
@@ -69,9 +70,11 @@ def test_rows_inserted_in_memory_catalog_are_read_back(cursor: Any) -> None:
     cursor.fetchall()
     try:
         rows = "(1, 'lyon'), (2, 'brest'), (3, 'havre')"
-        assert wait_for("the insert", lambda: _insert(cursor, table, rows), 60) == [[3]]
-        cursor.execute(f"SELECT id, site FROM {table} ORDER BY id")
-        assert cursor.fetchall() == [[1, "lyon"], [2, "brest"], [3, "havre"]]
+        insert = f"INSERT INTO {table} VALUES {rows}"
+        assert wait_for("the insert", lambda: _run(cursor, insert), 60) == [[3]]
+        select = f"SELECT id, site FROM {table} ORDER BY id"
+        read = wait_for("the rows", lambda: _run(cursor, select), 60)
+        assert read == [[1, "lyon"], [2, "brest"], [3, "havre"]]
     finally:
         cursor.execute(f"DROP TABLE {table}")
         cursor.fetchall()
