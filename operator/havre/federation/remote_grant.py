@@ -30,7 +30,7 @@ from typing import Any
 from havre.api import names
 from havre.api.names import READER_ANNOTATION
 from havre.pipeline.conditions import Check
-from havre.pipeline.grants import GrantState, _bind
+from havre.pipeline.grants import GrantState, _bind, active_check
 from havre.pipeline.records import DatasetRecord, GrantRecord
 from havre.pipeline.render.objectstore_policy import (
     POLICY_VERSION,
@@ -124,23 +124,8 @@ def remote_grant_state(
     checks = [Check("Valid", True, "Valid", "The spec is valid."), reader, ds_check]
     if problem is not None:
         checks.append(Check("DatasetValid", False, problem.reason, problem.message))
-    expires = spec.expires.isoformat().replace("+00:00", "Z")
-    if spec.expires <= now:
-        ended = f"Access to {spec.dataset} ended at {expires}."
-        checks.append(Check("Active", False, "Expired", ended))
-    elif grant.deleting:
-        checks.append(Check("Active", False, "Deleting", "The grant is being deleted."))
-    else:
-        waiting = not all(c.ok for c in checks)
-        checks.append(
-            Check(
-                "Active",
-                not waiting,
-                "Waiting" if waiting else "Active",
-                f"{spec.workspace} (provider {grant.reader}) may read {spec.dataset} until "
-                f"{expires} ({spec.legal_basis}).",
-            )
-        )
+    reader_name = f"{spec.workspace} (provider {grant.reader})"
+    checks.append(active_check(checks, spec, grant.deleting, now, reader_name))
     return GrantState(tuple(checks), "", ds_uid)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from havre.api.model import DatasetGrantSpec
 from havre.pipeline.conditions import Check, conditions_json, merge_conditions, summary
 from havre.pipeline.records import DatasetRecord, GrantRecord, WorkspaceRecord
 
@@ -112,24 +113,27 @@ def grant_state(
     checks = [Check("Valid", True, "Valid", "The spec is valid."), ws_check, ds_check]
     if dataset_problem is not None:
         checks.append(Check("DatasetValid", False, dataset_problem.reason, dataset_problem.message))
+    checks.append(active_check(checks, spec, grant.deleting, now, spec.workspace))
+    return GrantState(tuple(checks), ws_uid, ds_uid)
+
+
+def active_check(
+    checks: list[Check], spec: DatasetGrantSpec, deleting: bool, now: dt.datetime, reader: str
+) -> Check:
+    """``Active``: ended at ``expires``, being deleted, else in force once every earlier
+    check holds. ``reader`` names who reads (the workspace, and where it runs)."""
     expires = spec.expires.isoformat().replace("+00:00", "Z")
     if spec.expires <= now:
-        checks.append(
-            Check("Active", False, "Expired", f"Access to {spec.dataset} ended at {expires}.")
-        )
-    elif grant.deleting:
-        checks.append(Check("Active", False, "Deleting", "The grant is being deleted."))
-    else:
-        waiting = not all(c.ok for c in checks)
-        checks.append(
-            Check(
-                "Active",
-                not waiting,
-                "Waiting" if waiting else "Active",
-                f"{spec.workspace} may read {spec.dataset} until {expires} ({spec.legal_basis}).",
-            )
-        )
-    return GrantState(tuple(checks), ws_uid, ds_uid)
+        return Check("Active", False, "Expired", f"Access to {spec.dataset} ended at {expires}.")
+    if deleting:
+        return Check("Active", False, "Deleting", "The grant is being deleted.")
+    waiting = not all(c.ok for c in checks)
+    return Check(
+        "Active",
+        not waiting,
+        "Waiting" if waiting else "Active",
+        f"{reader} may read {spec.dataset} until {expires} ({spec.legal_basis}).",
+    )
 
 
 def grant_status(
